@@ -1,0 +1,54 @@
+package squarelocal
+
+// routes is the emulator's one route table: Square's paths, the browser
+// pages Square serves (consent, Web Payments SDK), and the emulator's own
+// admin endpoints under a prefix Square does not use.
+func (s *Server) routes() {
+	// Customers API (square-api.md §2).
+	s.api("GET /v2/customers", ScopeCustomersRead, s.listCustomers)
+	s.api("POST /v2/customers", ScopeCustomersWrite, s.createCustomer)
+	s.api("POST /v2/customers/search", ScopeCustomersRead, s.searchCustomers)
+	s.api("POST /v2/customers/bulk-retrieve", ScopeCustomersRead, s.bulkRetrieveCustomers)
+	s.api("POST /v2/customers/bulk-delete", ScopeCustomersWrite, s.bulkDeleteCustomers)
+	s.api("GET /v2/customers/{customer_id}", ScopeCustomersRead, s.retrieveCustomer)
+	s.api("PUT /v2/customers/{customer_id}", ScopeCustomersWrite, s.updateCustomer)
+	s.api("DELETE /v2/customers/{customer_id}", ScopeCustomersWrite, s.deleteCustomer)
+	s.api("GET /v2/customers/groups", ScopeCustomersRead, s.listCustomerGroups)
+	s.api("POST /v2/customers/groups", ScopeCustomersWrite, s.createCustomerGroup)
+	s.api("GET /v2/customers/groups/{group_id}", ScopeCustomersRead, s.retrieveCustomerGroup)
+	s.api("PUT /v2/customers/{customer_id}/groups/{group_id}", ScopeCustomersWrite, s.addGroupToCustomer)
+	s.api("DELETE /v2/customers/{customer_id}/groups/{group_id}", ScopeCustomersWrite, s.removeGroupFromCustomer)
+	// Deprecated customer cards, still served (§2.6).
+	s.api("POST /v2/customers/{customer_id}/cards", ScopeCustomersWrite, s.createCustomerCard)
+	s.api("DELETE /v2/customers/{customer_id}/cards/{card_id}", ScopeCustomersWrite, s.deleteCustomerCard)
+
+	// Cards API (§3; scopes per §10).
+	s.api("GET /v2/cards", ScopePaymentsRead, s.listCards)
+	s.api("POST /v2/cards", ScopePaymentsWrite, s.createCard)
+	s.api("GET /v2/cards/{card_id}", ScopePaymentsRead, s.retrieveCard)
+	s.api("POST /v2/cards/{card_id}/disable", ScopePaymentsWrite, s.disableCard)
+
+	// Merchants and locations (§6).
+	s.api("GET /v2/merchants", ScopeMerchantProfileRead, s.listMerchants)
+	s.api("GET /v2/merchants/{merchant_id}", ScopeMerchantProfileRead, s.retrieveMerchant)
+	s.api("GET /v2/locations", ScopeMerchantProfileRead, s.listLocations)
+	s.api("GET /v2/locations/{location_id}", ScopeMerchantProfileRead, s.retrieveLocation)
+
+	// OAuth (§5): the consent page is for browsers, the rest is JSON.
+	s.mux.HandleFunc("GET /oauth2/authorize", s.authorizePage)
+	s.mux.HandleFunc("POST /oauth2/authorize", s.authorizeDecision)
+	s.public("POST /oauth2/token", s.obtainToken)
+	s.public("POST /oauth2/revoke", s.revokeToken)
+	s.public("POST /oauth2/token/status", s.tokenStatus)
+
+	// Stand-in for the Web Payments SDK (§8.3).
+	s.mux.HandleFunc("GET /v1/square.js", s.squareJS)
+
+	// The emulator's own controls.
+	s.mux.HandleFunc("GET "+adminPrefix+"calls", s.adminCalls)
+	s.mux.HandleFunc("DELETE "+adminPrefix+"calls", s.adminResetCalls)
+	s.mux.HandleFunc("GET "+adminPrefix+"faults", s.adminFaults)
+	s.mux.HandleFunc("POST "+adminPrefix+"faults", s.adminInjectFault)
+	s.mux.HandleFunc("DELETE "+adminPrefix+"faults", s.adminClearFaults)
+	s.mux.HandleFunc("POST "+adminPrefix+"clock", s.adminAdvanceClock)
+}
