@@ -1,0 +1,79 @@
+package square
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// MerchantsService reads the seller account behind the access token.
+type MerchantsService service
+
+// Merchant is a Square seller account.
+type Merchant struct {
+	ID           string `json:"id"`
+	BusinessName string `json:"business_name,omitempty"`
+	// Country is an ISO 3166-1 alpha-2 code.
+	Country string `json:"country"`
+	// LanguageCode is a BCP 47 tag such as en-US.
+	LanguageCode string `json:"language_code,omitempty"`
+	// Currency is an ISO 4217 code.
+	Currency string `json:"currency,omitempty"`
+	// Status is ACTIVE or INACTIVE.
+	Status         string    `json:"status,omitempty"`
+	MainLocationID string    `json:"main_location_id,omitempty"`
+	CreatedAt      Timestamp `json:"created_at,omitzero"`
+}
+
+// Get returns a merchant; the id "me" means the merchant of the token.
+func (s *MerchantsService) Get(ctx context.Context, id string) (*Merchant, error) {
+	path, err := idPath("v2/merchants/", id)
+	if err != nil {
+		return nil, err
+	}
+	req, err := s.client.newRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Merchant *Merchant `json:"merchant"`
+	}
+	if err := s.client.do(req, &out); err != nil {
+		return nil, err
+	}
+	if out.Merchant == nil {
+		return nil, fmt.Errorf("square: %s %s: response has no merchant", req.Method, req.URL.Path)
+	}
+	return out.Merchant, nil
+}
+
+// MerchantPage is one page of ListMerchants. Unlike every other list, its
+// cursor is an integer; 0 means there are no more pages.
+type MerchantPage struct {
+	Merchants []Merchant
+	Cursor    int64
+}
+
+// List returns the merchants the token can see (in practice one). Pass 0
+// for the first page.
+func (s *MerchantsService) List(ctx context.Context, cursor int64) (*MerchantPage, error) {
+	v := url.Values{}
+	if cursor != 0 {
+		v.Set("cursor", strconv.FormatInt(cursor, 10))
+	}
+	req, err := s.client.newRequest(ctx, http.MethodGet, withQuery("v2/merchants", v), nil)
+	if err != nil {
+		return nil, err
+	}
+	// Square names the array "merchant", in the singular.
+	var out struct {
+		Merchant []Merchant `json:"merchant"`
+		Cursor   int64      `json:"cursor"`
+	}
+	if err := s.client.do(req, &out); err != nil {
+		return nil, err
+	}
+	return &MerchantPage{Merchants: out.Merchant, Cursor: out.Cursor}, nil
+}
