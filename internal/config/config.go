@@ -1,0 +1,502 @@
+// Package config reads Tessera's configuration from environment variables.
+//
+// Load validates every variable and reports each bad or missing one as a
+// *Error naming it, so that start-up stops with a message an operator can act
+// on. In local mode (the default) nothing is required; in sandbox and
+// production mode the Square credentials, the session secret, the public base
+// URL and the merchant allow-list must be set. Secrets may instead be read
+// from files named by NAME_FILE, the convention of Docker and systemd
+// credentials.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment is the Square environment Tessera talks to.
+type Environment string
+
+// The environments of SQUARE_ENVIRONMENT.
+const (
+	// Local runs the in-process Square emulator; no credentials are needed.
+	Local      Environment = "local"
+	Sandbox    Environment = "sandbox"
+	Production Environment = "production"
+)
+
+// LogFormat is the output format of the log.
+type LogFormat string
+
+// The formats of TESSERA_LOG_FORMAT.
+const (
+	LogText LogFormat = "text"
+	LogJSON LogFormat = "json"
+)
+
+// Config is Tessera's validated configuration. Load is the only way to build
+// one that holds together; tests may fill the fields they need.
+type Config struct {
+	// Addr is the listen address, host:port.
+	Addr string
+	// BaseURL is the public URL with an empty path. It is the only source of
+	// absolute URLs: never build one from the request's Host.
+	BaseURL *url.URL
+	// DataDir holds the SQLite database and, in local mode, the session key.
+	DataDir string
+	// SessionSecrets are the session keys, newest first. They are empty in
+	// local mode unless set; see EnsureLocalSecret.
+	SessionSecrets [][]byte
+	// AllowedMerchants lists the merchant ids that may sign in, unless
+	// AllowAnyMerchant is true. Use MerchantAllowed rather than reading both.
+	AllowedMerchants []string
+	AllowAnyMerchant bool
+	// TrustedProxies are the networks whose X-Forwarded-* headers are believed.
+	TrustedProxies []netip.Prefix
+	LogLevel       slog.Level
+	LogFormat      LogFormat
+	Environment    Environment
+	// ApplicationID and ApplicationSecret are the Square app's credentials.
+	// They are empty in local mode unless set: the emulator's built-in ones
+	// are not configuration.
+	ApplicationID     string
+	ApplicationSecret string
+	// LocationID is the location for the card form; empty means the
+	// merchant's main location.
+	LocationID string
+	// SquareVersion is sent as the Square-Version header, YYYY-MM-DD.
+	SquareVersion string
+	// OAuthPKCE selects Square's PKCE flow (no client secret, single-use
+	// refresh tokens) instead of the code flow with the secret.
+	OAuthPKCE bool
+}
+
+// Secure reports whether the public URL is https, which decides the cookie
+// names and flags and whether to send HSTS.
+func (c *Config) Secure() bool {
+	return c.BaseURL != nil && c.BaseURL.Scheme == "https"
+}
+
+// IsLocal reports whether Tessera runs against the in-process emulator.
+func (c *Config) IsLocal() bool {
+	return c.Environment == Local
+}
+
+// RedirectURL is the OAuth redirect URL registered with Square.
+func (c *Config) RedirectURL() string {
+	u := *c.BaseURL
+	u.Path = "/auth/callback"
+	return u.String()
+}
+
+// MerchantAllowed reports whether the merchant may sign in.
+func (c *Config) MerchantAllowed(merchantID string) bool {
+	return c.AllowAnyMerchant || slices.Contains(c.AllowedMerchants, merchantID)
+}
+
+// LogValue logs the configuration without its secrets, so that the effective
+// settings can be logged at start-up.
+func (c *Config) LogValue() slog.Value {
+	base := ""
+	if c.BaseURL != nil {
+		base = c.BaseURL.String()
+	}
+	return slog.GroupValue(
+		slog.String("addr", c.Addr),
+		slog.String("base_url", base),
+		slog.String("data_dir", c.DataDir),
+		slog.Int("session_secrets", len(c.SessionSecrets)),
+		slog.Any("allowed_merchants", c.AllowedMerchants),
+		slog.Bool("allow_any_merchant", c.AllowAnyMerchant),
+		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.String("log_format", string(c.LogFormat)),
+		slog.String("environment", string(c.Environment)),
+		slog.String("application_id", c.ApplicationID),
+		slog.Bool("application_secret_set", c.ApplicationSecret != ""),
+		slog.String("location_id", c.LocationID),
+		slog.String("square_version", c.SquareVersion),
+		slog.Bool("oauth_pkce", c.OAuthPKCE),
+	)
+}
+
+// Error is a problem with one variable. Its text is one line that names the
+// variable and never contains a secret.
+type Error struct {
+	Var string
+	Msg string
+}
+
+// Error returns "VAR: message".
+func (e *Error) Error() string {
+	return e.Var + ": " + e.Msg
+}
+
+// Load reads and validates the configuration through getenv (os.Getenv in
+// production, a map in tests). An empty value means unset.
+//
+// Load reports every problem it finds, so that an operator can fix them in
+// one go. With one problem the error is a *Error; with several it joins them,
+// one per line, and errors.As finds the first.
+func Load(getenv func(string) string) (*Config, error) {
+	l := &loader{getenv: getenv}
+	// The environment comes first because it decides what is required; the
+	// rest follow the order of Vars so that problems are listed in that order.
+	env := l.environment()
+	c := &Config{Environment: env}
+	c.Addr = l.addr()
+	c.BaseURL = l.baseURL(env, c.Addr)
+	c.DataDir = l.stringOr(EnvDataDir, DefaultDataDir)
+	c.SessionSecrets = l.sessionSecrets()
+	l.require(EnvSessionSecret, len(c.SessionSecrets) > 0, env)
+	c.AllowedMerchants, c.AllowAnyMerchant = l.merchants(env)
+	c.TrustedProxies = l.trustedProxies()
+	c.LogLevel = l.logLevel()
+	c.LogFormat = l.logFormat()
+	c.ApplicationID = l.valueOrFile(EnvApplicationID)
+	l.require(EnvApplicationID, c.ApplicationID != "", env)
+	c.ApplicationSecret = l.valueOrFile(EnvApplicationSecret)
+	c.LocationID = l.locationID()
+	c.SquareVersion = l.squareVersion()
+	c.OAuthPKCE = l.boolean(EnvOAuthPKCE)
+	// Square's PKCE flow is the one that works without the secret.
+	l.require(EnvApplicationSecret, c.ApplicationSecret != "" || c.OAuthPKCE, env)
+
+	switch len(l.errs) {
+	case 0:
+		return c, nil
+	case 1:
+		return nil, l.errs[0]
+	}
+	errs := make([]error, len(l.errs))
+	for i, e := range l.errs {
+		errs[i] = e
+	}
+	return nil, errors.Join(errs...)
+}
+
+// loader reads variables and collects the problems it meets, so that each
+// parser can return a usable zero value and Load can report them all.
+type loader struct {
+	getenv func(string) string
+	errs   []*Error
+	// failed records variables already reported, so that a bad value is not
+	// also reported as missing.
+	failed map[string]bool
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.errs = append(l.errs, &Error{Var: name, Msg: fmt.Sprintf(format, args...)})
+	if l.failed == nil {
+		l.failed = make(map[string]bool)
+	}
+	l.failed[name] = true
+}
+
+// require reports a variable that is missing outside local mode, unless it
+// was already reported as bad.
+func (l *loader) require(name string, ok bool, env Environment) {
+	if ok || env == Local || l.failed[name] || l.failed[name+FileSuffix] {
+		return
+	}
+	l.fail(name, "required when %s is %s", EnvEnvironment, env)
+}
+
+func (l *loader) stringOr(name, def string) string {
+	if v := l.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// valueOrFile reads a variable that may instead be given as a file, as Docker
+// and systemd hand secrets over. Only trailing newlines are dropped: editors add
+// them, but other white space could be part of the value.
+func (l *loader) valueOrFile(name string) string {
+	fileVar := name + FileSuffix
+	v, path := l.getenv(name), l.getenv(fileVar)
+	if v != "" && path != "" {
+		l.fail(name, "set either %s or %s, not both", name, fileVar)
+		return ""
+	}
+	if path == "" {
+		return v
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		l.fail(fileVar, "cannot read the file: %v", err)
+		return ""
+	}
+	v = strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		l.fail(fileVar, "the file %s is empty", path)
+	}
+	return v
+}
+
+func (l *loader) boolean(name string) bool {
+	v, _ := l.optionalBool(name)
+	return v
+}
+
+// optionalBool also reports whether the variable was set at all, for rules
+// that treat an explicit false differently from a default.
+func (l *loader) optionalBool(name string) (value, set bool) {
+	v := l.getenv(name)
+	switch strings.ToLower(v) {
+	case "":
+		return false, false
+	case "true", "1":
+		return true, true
+	case "false", "0":
+		return false, true
+	}
+	l.fail(name, "must be true, false, 1 or 0, got %q", v)
+	return false, false
+}
+
+func (l *loader) environment() Environment {
+	v := l.getenv(EnvEnvironment)
+	if v == "" {
+		return Local
+	}
+	switch e := Environment(strings.ToLower(v)); e {
+	case Local, Sandbox, Production:
+		return e
+	}
+	l.fail(EnvEnvironment, "must be local, sandbox or production, got %q", v)
+	return Local
+}
+
+func (l *loader) addr() string {
+	v := l.getenv(EnvAddr)
+	if v == "" {
+		return DefaultAddr
+	}
+	_, port, err := net.SplitHostPort(v)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+	}
+	if err != nil {
+		l.fail(EnvAddr, "must be host:port with a numeric port, got %q", v)
+		return DefaultAddr
+	}
+	return v
+}
+
+// baseURL parses TESSERA_BASE_URL. In local mode it defaults to the listen
+// address, so that TESSERA_ADDR=:9090 alone still gives a working OAuth
+// redirect.
+func (l *loader) baseURL(env Environment, addr string) *url.URL {
+	raw := l.getenv(EnvBaseURL)
+	if raw == "" {
+		if env != Local {
+			l.fail(EnvBaseURL, "required when %s is %s", EnvEnvironment, env)
+			return nil
+		}
+		u, _ := url.Parse(localBaseURL(addr))
+		return u
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Opaque != "", u.Hostname() == "":
+		l.fail(EnvBaseURL, "must be an absolute http or https URL, got %q", raw)
+		return nil
+	case u.User != nil:
+		// The value is not echoed: it may hold a password.
+		l.fail(EnvBaseURL, "must not contain a user name or password")
+		return nil
+	case u.Path != "" && u.Path != "/":
+		l.fail(EnvBaseURL, "must not have a path (Tessera is served from the root), got %q", raw)
+		return nil
+	case u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#"):
+		l.fail(EnvBaseURL, "must not have a query or fragment, got %q", raw)
+		return nil
+	case env == Production && u.Scheme != "https":
+		l.fail(EnvBaseURL, "must be https when %s is production, got %q", EnvEnvironment, raw)
+		return nil
+	}
+	u.Path = ""
+	return u
+}
+
+// localBaseURL is the URL a browser on the same machine uses to reach addr.
+func localBaseURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return DefaultLocalBaseURL
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || err == nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func (l *loader) sessionSecrets() [][]byte {
+	v := l.valueOrFile(EnvSessionSecret)
+	if v == "" {
+		return nil
+	}
+	// Problems are reported against the variable that was actually set.
+	name := EnvSessionSecret
+	if l.getenv(EnvSessionSecret) == "" {
+		name += FileSuffix
+	}
+	parts := strings.Split(v, ",")
+	secrets := make([][]byte, 0, len(parts))
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			l.fail(name, "secret %d of %d is empty", i+1, len(parts))
+			continue
+		}
+		if len(p) < MinSecretLen {
+			// Neither the secret nor its length is shown: a short secret
+			// would be half disclosed by its length alone.
+			l.fail(name, "secret %d of %d is shorter than %d bytes", i+1, len(parts), MinSecretLen)
+			continue
+		}
+		secrets = append(secrets, []byte(p))
+	}
+	return secrets
+}
+
+// merchants reads the allow-list. Local mode lets any of the emulator's demo
+// merchants in unless a list is given; elsewhere an empty list must be made
+// explicit with TESSERA_ALLOW_ANY_MERCHANT=true, so that forgetting the list
+// cannot open the dashboard to every Square seller.
+func (l *loader) merchants(env Environment) ([]string, bool) {
+	var list []string
+	for p := range strings.SplitSeq(l.getenv(EnvAllowedMerchants), ",") {
+		p = strings.TrimSpace(p)
+		if p != "" && l.validID(EnvAllowedMerchants, p) {
+			list = append(list, p)
+		}
+	}
+	anyMerchant, set := l.optionalBool(EnvAllowAnyMerchant)
+	if l.failed[EnvAllowedMerchants] || l.failed[EnvAllowAnyMerchant] {
+		return list, anyMerchant
+	}
+	if len(list) > 0 {
+		if anyMerchant {
+			l.fail(EnvAllowAnyMerchant, "must not be true while %s is set", EnvAllowedMerchants)
+		}
+		return list, anyMerchant
+	}
+	switch {
+	case anyMerchant:
+		return nil, true
+	case set:
+		l.fail(EnvAllowedMerchants, "required when %s is false", EnvAllowAnyMerchant)
+	case env == Local:
+		return nil, true
+	default:
+		l.fail(EnvAllowedMerchants, "required when %s is %s, unless %s=true", EnvEnvironment, env, EnvAllowAnyMerchant)
+	}
+	return nil, false
+}
+
+// locationID reads the optional SQUARE_LOCATION_ID.
+func (l *loader) locationID() string {
+	v := l.getenv(EnvLocationID)
+	if v == "" || !l.validID(EnvLocationID, v) {
+		return ""
+	}
+	return v
+}
+
+// validID checks a Square id (merchant, location). Square's ids are letters,
+// digits, '-' and '_'; anything else is a quoting or copy-paste mistake.
+func (l *loader) validID(name, v string) bool {
+	valid := len(v) <= 255 && strings.IndexFunc(v, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+	}) < 0
+	if !valid {
+		l.fail(name, "%q is not a Square id (letters, digits, '-' and '_')", v)
+	}
+	return valid
+}
+
+func (l *loader) trustedProxies() []netip.Prefix {
+	var prefixes []netip.Prefix
+	for p := range strings.SplitSeq(l.getenv(EnvTrustedProxies), ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		prefix, err := parsePrefix(p)
+		if err != nil {
+			l.fail(EnvTrustedProxies, "%q is not a CIDR or IP address", p)
+			continue
+		}
+		prefixes = append(prefixes, prefix)
+	}
+	return prefixes
+}
+
+// parsePrefix reads a CIDR, or a bare address as the network of that one
+// address. Host bits are cleared so that 10.1.2.3/8 means 10.0.0.0/8.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("zone in %q", s)
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func (l *loader) logLevel() slog.Level {
+	v := l.getenv(EnvLogLevel)
+	switch strings.ToLower(v) {
+	case "", "info":
+		return slog.LevelInfo
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	l.fail(EnvLogLevel, "must be debug, info, warn or error, got %q", v)
+	return slog.LevelInfo
+}
+
+func (l *loader) logFormat() LogFormat {
+	v := l.getenv(EnvLogFormat)
+	if v == "" {
+		return LogText
+	}
+	switch f := LogFormat(strings.ToLower(v)); f {
+	case LogText, LogJSON:
+		return f
+	}
+	l.fail(EnvLogFormat, "must be text or json, got %q", v)
+	return LogText
+}
+
+func (l *loader) squareVersion() string {
+	v := l.getenv(EnvSquareVersion)
+	if v == "" {
+		return DefaultSquareVersion
+	}
+	if _, err := time.Parse(time.DateOnly, v); err != nil {
+		l.fail(EnvSquareVersion, "must be a date as YYYY-MM-DD, got %q", v)
+		return DefaultSquareVersion
+	}
+	return v
+}
