@@ -1,0 +1,111 @@
+package session
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// StartLogin begins a sign-in: it stores a fresh OAuth state, a PKCE
+// verifier and the path to return to in the session, saves it (sending the
+// cookie if the visitor had none) and returns them for the authorize URL.
+//
+// A returnTo that is not a local path ("/…", but not "//…" or "/\…") is
+// dropped, so that the sign-in cannot be used to redirect elsewhere.
+func (m *Manager) StartLogin(ctx context.Context, w http.ResponseWriter, s *Session, returnTo string) (LoginAttempt, error) {
+	if s.replaced {
+		// Saving it would do nothing, so the callback could never succeed.
+		return LoginAttempt{}, errors.New("session: StartLogin on a session replaced by Login")
+	}
+	a := LoginAttempt{
+		State:    randomToken(32),
+		Verifier: randomToken(32),
+	}
+	if isLocalPath(returnTo) {
+		a.ReturnTo = returnTo
+	}
+	s.data.OAuthState, s.data.PKCEVerifier, s.data.ReturnTo = a.State, a.Verifier, a.ReturnTo
+	s.dirty = true
+	if err := s.Save(ctx, w); err != nil {
+		return LoginAttempt{}, err
+	}
+	return a, nil
+}
+
+// ConsumeOAuthState checks the state that came back to the callback against
+// the one StartLogin stored, in constant time. The stored attempt is cleared
+// whatever the outcome, and at once, so that it serves at most once.
+//
+// ok is false when the session holds no attempt or the state differs; the
+// error is for database failures only.
+func (m *Manager) ConsumeOAuthState(ctx context.Context, s *Session, state string) (attempt LoginAttempt, ok bool, err error) {
+	stored := LoginAttempt{State: s.data.OAuthState, Verifier: s.data.PKCEVerifier, ReturnTo: s.data.ReturnTo}
+	if stored.State == "" || s.id == "" {
+		return LoginAttempt{}, false, nil
+	}
+	s.data.OAuthState, s.data.PKCEVerifier, s.data.ReturnTo = "", "", ""
+	s.dirty = true
+	if err := s.updateOrReset(ctx); err != nil {
+		return LoginAttempt{}, false, err
+	}
+	// A session signed out meanwhile has lost its attempt with its row.
+	if s.id == "" || subtle.ConstantTimeCompare([]byte(stored.State), []byte(state)) != 1 {
+		return LoginAttempt{}, false, nil
+	}
+	return stored, true, nil
+}
+
+// Login signs the merchant in. It deletes the pre-login session old (which
+// may be nil) so that its cookie stops working, and starts a session with a
+// new id holding data, sending its cookie. old must not be used afterwards;
+// saving it does nothing. The OAuth fields of data are ignored.
+func (m *Manager) Login(ctx context.Context, w http.ResponseWriter, old *Session, data Data) (*Session, error) {
+	if data.MerchantID == "" || data.AccessToken == "" {
+		return nil, errors.New("session: Login needs a merchant id and an access token")
+	}
+	if old != nil {
+		if old.id != "" {
+			if err := m.backend.DeleteSession(ctx, old.id); err != nil {
+				return nil, fmt.Errorf("session: login: %w", err)
+			}
+		}
+		*old = Session{m: m, replaced: true}
+	}
+	data = data.clone()
+	data.OAuthState, data.PKCEVerifier, data.ReturnTo = "", "", ""
+	s := &Session{m: m, data: data}
+	if err := s.create(ctx, w); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Logout deletes the session's row, so that its cookie stops working even
+// if the browser keeps it, and tells the browser to drop the cookie. The
+// session is anonymous afterwards: a flash added to it and saved starts a
+// new one.
+func (m *Manager) Logout(ctx context.Context, w http.ResponseWriter, s *Session) error {
+	if s.id != "" {
+		if err := m.backend.DeleteSession(ctx, s.id); err != nil {
+			return fmt.Errorf("session: logout: %w", err)
+		}
+	}
+	*s = Session{m: m}
+	m.expireCookie(w)
+	return nil
+}
+
+// isLocalPath reports whether p is a path on this site. Browsers read "//x"
+// and "/\x" as another host, and drop tabs and newlines before reading, so
+// backslashes and control characters are refused anywhere.
+func isLocalPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		return false
+	}
+	return !strings.ContainsFunc(p, func(r rune) bool {
+		return r == '\\' || r < 0x20 || r == 0x7f
+	})
+}
