@@ -1,0 +1,90 @@
+// Tessera's own script. Every page works without it; it only adds focus
+// management, <dialog> confirmations and a message when an htmx request
+// fails without an answer we can show. No eval, no inline handlers: the CSP
+// allows neither.
+(function () {
+  'use strict';
+
+  // focusFirstError focuses, inside root, the element marked
+  // data-focus-first-error when it is focusable (an error summary with
+  // tabindex="-1"), else the first invalid field inside it.
+  function focusFirstError(root) {
+    if (!root || !root.querySelector) return;
+    var marked = root.matches && root.matches('[data-focus-first-error]')
+      ? root : root.querySelector('[data-focus-first-error]');
+    if (!marked) return;
+    var target = marked.hasAttribute('tabindex')
+      ? marked : marked.querySelector('[aria-invalid="true"]') || marked;
+    if (!target.hasAttribute('tabindex') && target.tabIndex < 0) target.setAttribute('tabindex', '-1');
+    target.focus();
+  }
+
+  // showAlert puts a generic error into the alert region, for failures that
+  // brought no alert of ours: a network error, or a proxy's error page.
+  function showAlert(text) {
+    var region = document.getElementById('alerts');
+    if (!region) return;
+    var alert = document.createElement('div');
+    alert.className = 'alert alert-error';
+    alert.setAttribute('role', 'alert');
+    alert.setAttribute('data-testid', 'alert');
+    var p = document.createElement('p');
+    p.textContent = text;
+    alert.appendChild(p);
+    region.replaceChildren(alert);
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    focusFirstError(document);
+  });
+  document.addEventListener('htmx:afterSettle', function (e) {
+    focusFirstError(e.target);
+  });
+
+  // The htmx config swaps error answers into #alerts, keeping only their
+  // .alert element; when none came, say so rather than fail silently.
+  document.addEventListener('htmx:responseError', function (e) {
+    var region = document.getElementById('alerts');
+    if (region && !region.querySelector('.alert')) {
+      showAlert('Something went wrong (HTTP ' + e.detail.xhr.status + '). Please try again.');
+    }
+  });
+  document.addEventListener('htmx:sendError', function () {
+    showAlert('Tessera could not be reached. Check your connection and try again.');
+  });
+
+  // Without JS, a [data-confirm-dialog] link or button leads to a
+  // confirmation page; with JS, it opens the named <dialog> instead.
+  document.addEventListener('click', function (e) {
+    if (!(e.target instanceof Element)) return;
+    var opener = e.target.closest('[data-confirm-dialog]');
+    if (opener) {
+      var dialog = document.getElementById(opener.getAttribute('data-confirm-dialog'));
+      if (dialog instanceof HTMLDialogElement && !dialog.open) {
+        e.preventDefault();
+        dialog.showModal();
+      }
+      return;
+    }
+    var closer = e.target.closest('[data-close-dialog]');
+    if (closer && closer.closest('dialog')) {
+      closer.closest('dialog').close();
+      return;
+    }
+    // A link in an error summary focuses its field, not just scrolls to it.
+    var link = e.target.closest('.error-summary a[href^="#"]');
+    if (link) {
+      var field = document.getElementById(decodeURIComponent(link.getAttribute('href').slice(1)));
+      if (field) {
+        e.preventDefault();
+        field.focus();
+      }
+    }
+  });
+
+  // A confirmed action submitted with htmx from inside a dialog closes it.
+  document.addEventListener('htmx:afterRequest', function (e) {
+    var dialog = e.target instanceof Element && e.target.closest('dialog[open]');
+    if (dialog && e.detail.successful) dialog.close();
+  });
+})();

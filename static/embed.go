@@ -1,0 +1,167 @@
+// Package static holds Tessera's stylesheet, its own small script and the
+// vendored htmx, embedded in the binary. Each file is served under a URL that
+// carries a hash of its content, so browsers may cache it for a year: a
+// changed file gets a new URL, and a page always names the current one.
+package static
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// FS holds the files as they are in the source tree, under their plain
+// names, e.g. "app.css" and "vendor/htmx-2.0.11.min.js".
+//
+//go:embed app.css app.js vendor
+var FS embed.FS
+
+// Prefix is the URL path under which Handler serves the files.
+const Prefix = "/static/"
+
+// hashLen is how many hex digits of the SHA-256 of a file go into its URL:
+// 48 bits, plenty to tell versions of one file apart.
+const hashLen = 12
+
+// immutable is the Cache-Control of every hashed file: its URL changes
+// whenever its content does, so a cached copy never goes stale.
+const immutable = "public, max-age=31536000, immutable"
+
+// contentTypes pins the types of the files we ship, rather than trusting the
+// system's MIME database, which differs between machines.
+var contentTypes = map[string]string{
+	".css": "text/css; charset=utf-8",
+	".js":  "text/javascript; charset=utf-8",
+	"":     "text/plain; charset=utf-8",
+}
+
+type asset struct {
+	hashed      string // the name with the hash, e.g. "app.3f2a9c1b0d4e.css"
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// catalog is the set of files with their hashed names, built once.
+type catalog struct {
+	byName   map[string]*asset
+	byHashed map[string]*asset
+	names    []string
+}
+
+var files = mustCatalog(FS)
+
+func mustCatalog(fsys fs.FS) *catalog {
+	c, err := newCatalog(fsys)
+	if err != nil {
+		panic("static: " + err.Error())
+	}
+	return c
+}
+
+// newCatalog reads every file of fsys and computes its hashed name.
+func newCatalog(fsys fs.FS) (*catalog, error) {
+	c := &catalog{byName: map[string]*asset{}, byHashed: map[string]*asset{}}
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		a := &asset{
+			hashed:      hashedName(name, hex.EncodeToString(sum[:])[:hashLen]),
+			body:        body,
+			contentType: contentType(name),
+			etag:        `"` + hex.EncodeToString(sum[:]) + `"`,
+		}
+		c.byName[name] = a
+		c.byHashed[a.hashed] = a
+		c.names = append(c.names, name)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(c.names)
+	return c, nil
+}
+
+// hashedName puts hash before the last extension of name:
+// "vendor/htmx-2.0.11.min.js" becomes "vendor/htmx-2.0.11.min.<hash>.js", and
+// a name without an extension gets the hash as one.
+func hashedName(name, hash string) string {
+	dir, base := path.Split(name)
+	ext := path.Ext(base)
+	return dir + strings.TrimSuffix(base, ext) + "." + hash + ext
+}
+
+func contentType(name string) string {
+	ext := path.Ext(path.Base(name))
+	if t, ok := contentTypes[ext]; ok {
+		return t
+	}
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
+
+// Path returns the URL path of the named file with its content hash, e.g.
+// Path("app.css") = "/static/app.3f2a9c1b0d4e.css". It panics for a name
+// that is not embedded: templates call it with constants, and a typo should
+// fail the first test that renders the page, not produce a broken link.
+func Path(name string) string {
+	a, ok := files.byName[name]
+	if !ok {
+		panic(fmt.Sprintf("static: no embedded file %q", name))
+	}
+	return Prefix + a.hashed
+}
+
+// Names returns the plain names of the embedded files, sorted.
+func Names() []string {
+	return slices.Clone(files.names)
+}
+
+// Handler serves the embedded files at the hashed paths that Path returns.
+// It expects the full request path, Prefix included, so it is mounted on the
+// Prefix without stripping it. Plain names, stale hashes and unknown names
+// are 404. Compression is left to the server's middleware.
+func Handler() http.Handler {
+	return files
+}
+
+func (c *catalog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h.Set("Allow", "GET, HEAD")
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	a := c.byHashed[name]
+	if !ok || a == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h.Set("Content-Type", a.contentType)
+	h.Set("Cache-Control", immutable)
+	h.Set("ETag", a.etag)
+	// ServeContent answers HEAD, Range and If-None-Match (from the ETag)
+	// requests; the empty name and zero time keep it from sniffing the type
+	// or sending Last-Modified.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
