@@ -1,0 +1,134 @@
+// Package views holds Tessera's templ components and the view models they
+// take. Handlers map their data to these plain structs; the components turn
+// them into HTML and hold no logic beyond choosing what to show. Every
+// string is escaped by templ, and URLs are sanitized by it, so a customer
+// field can hold anything.
+package views
+
+// The values of Layout.ActiveNav, naming the navigation link that is marked
+// as the current page.
+const (
+	NavCustomers  = "customers"
+	NavConnection = "connection"
+)
+
+// The values of Flash.Kind.
+const (
+	FlashSuccess = "success"
+	FlashInfo    = "info"
+	FlashError   = "error"
+)
+
+// Layout is what every full page shares: the document head, the header bar,
+// the alert region and the CSRF token for forms and htmx requests.
+type Layout struct {
+	// Title is the page's own title; " · Tessera" is added to it.
+	Title string
+	// CSRFToken goes into the sign-out form and, for htmx requests, into
+	// the X-CSRF-Token header through hx-headers on <body>.
+	CSRFToken string
+	// BusinessName is the signed-in merchant's name. Empty means signed
+	// out: no navigation and no sign-out button.
+	BusinessName string
+	// LocalMode shows the banner saying the data comes from squarelocal.
+	LocalMode bool
+	// Flashes are messages from the previous request, shown in #alerts.
+	Flashes []Flash
+	// RequestID is shown as the reference of error flashes.
+	RequestID string
+	// NoStore marks a page with customer data: htmx must not keep a copy
+	// of it in its history cache. The handler sends Cache-Control: no-store.
+	NoStore bool
+	// ActiveNav is NavCustomers, NavConnection or empty.
+	ActiveNav string
+}
+
+// Flash is a one-line message for the alert region.
+type Flash struct {
+	// Kind is FlashSuccess, FlashInfo or FlashError; anything else shows
+	// as info.
+	Kind    string
+	Message string
+}
+
+// LoginView is the sign-in page.
+type LoginView struct {
+	// Error is a message from a failed attempt, shown above the button.
+	Error string
+	// ReturnTo is a local path to go to after signing in; the handler has
+	// checked it.
+	ReturnTo string
+}
+
+// ErrorView is a failure shown as a page (ErrorPage) or, for htmx
+// requests, as an alert (Alert). It holds only text meant for the user,
+// never an error's own text.
+type ErrorView struct {
+	Status  int
+	Title   string
+	Message string
+	// RequestID is shown as "Reference: <id>" so support can find the log.
+	RequestID string
+	// BackURL and BackLabel make a link away from the error, e.g. to the
+	// customer list.
+	BackURL, BackLabel string
+	// RetryURL and RetryLabel make a link that tries again, e.g. the sign-in
+	// page after a failed sign-in.
+	RetryURL, RetryLabel string
+}
+
+// CustomersView is the customer directory.
+type CustomersView struct {
+	Rows []CustomerRow
+	// Total is the preformatted count, e.g. "1,234 customers".
+	Total string
+	// NextURL is the next page of the list, empty on the last page.
+	NextURL string
+	// Empty shows the empty state instead of the table.
+	Empty bool
+}
+
+// CustomerRow is one customer in the directory, with every value already
+// formatted for display.
+type CustomerRow struct {
+	ID, Name, Email, Phone, Created string
+	ProfileURL                      string
+}
+
+// ConnectionView is the settings page about the Square connection.
+type ConnectionView struct {
+	BusinessName string
+	MerchantID   string
+	// Environment is "local", "sandbox" or "production".
+	Environment  string
+	Scopes       []string
+	TokenExpires string
+	LastRefresh  string
+	ClientID     string
+	// Error is shown when part of the page could not be loaded, e.g. the
+	// token status.
+	Error string
+}
+
+// Field is one labelled form input for TextField, with what the user typed
+// and the message about it.
+type Field struct {
+	// ID is the input's id, used by the label and by the error summary's
+	// link; it defaults to "field-" + Name.
+	ID   string
+	Name string
+	// Label is the visible label; Hint is optional help below it.
+	Label, Hint string
+	// Type is the input type; it defaults to "text".
+	Type         string
+	Value        string
+	Error        string
+	Required     bool
+	Autocomplete string
+}
+
+// FieldError is one entry of ErrorSummary, linking to the field it is about.
+type FieldError struct {
+	FieldID string
+	Message string
+}
