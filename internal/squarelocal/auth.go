@@ -20,6 +20,10 @@ type accessToken struct {
 	Personal   bool
 	// Refresh is the refresh token this access token was minted with.
 	Refresh string
+	// Grant is the authorization code the token descends from ("" for
+	// tokens not made by the OAuth flow), so that a replayed code can
+	// revoke every token it led to.
+	Grant string
 }
 
 // refreshToken is a refresh token; PKCE ones are single-use and expire.
@@ -32,6 +36,8 @@ type refreshToken struct {
 	ExpiresAt  time.Time // zero: never (code flow)
 	Used       bool
 	Revoked    bool
+	// Grant is the authorization code the token descends from.
+	Grant string
 }
 
 // authCode is an authorization code handed out by the consent page.

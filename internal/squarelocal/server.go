@@ -240,11 +240,18 @@ func notFound(detail string) *apiError {
 	return newError(http.StatusNotFound, catInvalidRequest, "NOT_FOUND", "", detail)
 }
 
+// writeJSON answers with v as JSON. HTML characters are not escaped, as
+// Square does not escape them.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	var body []byte
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
 		body = []byte(`{"errors":[{"category":"API_ERROR","code":"INTERNAL_SERVER_ERROR"}]}`)
+	} else {
+		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Square-Version", DefaultSquareVersion)

@@ -29,6 +29,8 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Serve a copy so that the caller's request is not modified, as the
 	// RoundTripper contract asks.
 	in := req.Clone(req.Context())
+	// A server request always has a body; a client one may not.
+	in.Body = http.NoBody
 	if req.Body != nil {
 		body, err := io.ReadAll(req.Body)
 		_ = req.Body.Close()

@@ -1,0 +1,143 @@
+package squarelocal
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func createGroup(t *testing.T, e *testEnv, token, name string) CustomerGroup {
+	t.Helper()
+	status, body := e.do(t, "POST", "/v2/customers/groups", token, map[string]any{"group": map[string]any{"name": name}})
+	if status != 200 {
+		t.Fatalf("CreateCustomerGroup(%s) = %d %s, want 200", name, status, body)
+	}
+	return decodeAs[struct{ Group CustomerGroup }](t, body).Group
+}
+
+func TestListCustomerGroups(t *testing.T) {
+	e := newEnv(t, -1)
+	status, body := e.do(t, "GET", "/v2/customers/groups", e.tokA, nil)
+	if status != 200 || string(body) != "{}" {
+		t.Errorf("ListCustomerGroups() with no groups = %d %s, want 200 {}", status, body)
+	}
+	var want []string
+	for i := range 5 {
+		want = append(want, createGroup(t, e, e.tokA, fmt.Sprint("Group ", i)).ID)
+	}
+	for _, limit := range []int{1, 2, 5, 50} {
+		var got []string
+		cursor := ""
+		for range 10 {
+			status, body := e.do(t, "GET", fmt.Sprintf("/v2/customers/groups?limit=%d&cursor=%s", limit, cursor), e.tokA, nil)
+			p := decodeAs[struct {
+				Groups []CustomerGroup `json:"groups"`
+				Cursor string          `json:"cursor"`
+			}](t, body)
+			if status != 200 {
+				t.Fatalf("ListCustomerGroups(limit %d) = %d %s", limit, status, body)
+			}
+			for _, g := range p.Groups {
+				got = append(got, g.ID)
+			}
+			if cursor = p.Cursor; cursor == "" {
+				break
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("ListCustomerGroups(limit %d) over all pages = %v, want %v in creation order", limit, got, want)
+		}
+	}
+	_, body = e.do(t, "GET", "/v2/customers/groups", e.tokB, nil)
+	if string(body) != "{}" {
+		t.Errorf("ListCustomerGroups(merchant B) = %s, want {} (A's groups are not B's)", body)
+	}
+	for _, tc := range []struct {
+		name, query, code, field string
+	}{
+		{"a limit of 0 is too low", "limit=0", "VALUE_TOO_LOW", "limit"},
+		{"a limit of 51 is too high", "limit=51", "VALUE_TOO_HIGH", "limit"},
+		{"a limit in words is invalid", "limit=x", "INVALID_VALUE", "limit"},
+		{"a garbage cursor is invalid", "cursor=zzz", "INVALID_CURSOR", "cursor"},
+	} {
+		status, body := e.do(t, "GET", "/v2/customers/groups?"+tc.query, e.tokA, nil)
+		wantError(t, "ListCustomerGroups("+tc.query+")", status, body, 400, tc.code, tc.field)
+	}
+}
+
+func TestCreateCustomerGroup(t *testing.T) {
+	e := newEnv(t, -1)
+	g := createGroup(t, e, e.tokA, "VIP")
+	if len(g.ID) != 26 || g.Name != "VIP" || g.CreatedAt == "" || g.UpdatedAt != g.CreatedAt {
+		t.Errorf("CreateCustomerGroup(VIP) = %+v, want an id, the name and timestamps", g)
+	}
+	for _, tc := range []struct {
+		name, body, code, field string
+	}{
+		{"a body without a group is missing a parameter", `{}`, "MISSING_REQUIRED_PARAMETER", "group"},
+		{"a group without a name is missing a parameter", `{"group":{}}`, "MISSING_REQUIRED_PARAMETER", "group.name"},
+		{"a name of 256 characters is too long", `{"group":{"name":"` + strings.Repeat("n", 256) + `"}}`, "VALUE_TOO_LONG", "group.name"},
+		{"a name that is not a string is invalid", `{"group":{"name":1}}`, "INVALID_VALUE", "group.name"},
+	} {
+		status, body := e.do(t, "POST", "/v2/customers/groups", e.tokA, tc.body)
+		wantError(t, "CreateCustomerGroup("+tc.name+")", status, body, 400, tc.code, tc.field)
+	}
+	_, body := e.do(t, "POST", "/v2/customers/groups", e.tokA, `{"idempotency_key":"g1","group":{"name":"Staff"}}`)
+	first := decodeAs[struct{ Group CustomerGroup }](t, body).Group
+	_, body = e.do(t, "POST", "/v2/customers/groups", e.tokA, `{"idempotency_key":"g1","group":{"name":"Staff"}}`)
+	if again := decodeAs[struct{ Group CustomerGroup }](t, body).Group; again.ID != first.ID {
+		t.Errorf("CreateCustomerGroup(same key) = %s, want the first group %s", again.ID, first.ID)
+	}
+	status, body := e.do(t, "POST", "/v2/customers/groups", e.tokA, `{"idempotency_key":"g1","group":{"name":"Other"}}`)
+	wantError(t, "CreateCustomerGroup(same key, other name)", status, body, 400, "IDEMPOTENCY_KEY_REUSED", "idempotency_key")
+
+	status, body = e.do(t, "GET", "/v2/customers/groups/"+g.ID, e.tokA, nil)
+	if got := decodeAs[struct{ Group CustomerGroup }](t, body).Group; status != 200 || got != g {
+		t.Errorf("RetrieveCustomerGroup(%s) = %d %s, want %+v", g.ID, status, body, g)
+	}
+	status, body = e.do(t, "GET", "/v2/customers/groups/"+g.ID, e.tokB, nil)
+	wantError(t, "RetrieveCustomerGroup(A's group with B's token)", status, body, 404, "NOT_FOUND", "")
+	status, body = e.do(t, "GET", "/v2/customers/groups/NOPE", e.tokA, nil)
+	wantError(t, "RetrieveCustomerGroup(NOPE)", status, body, 404, "NOT_FOUND", "")
+}
+
+func TestGroupMembership(t *testing.T) {
+	e := newEnv(t, -1)
+	g := createGroup(t, e, e.tokA, "VIP")
+	c := e.create(t, e.tokA, map[string]any{"given_name": "Ada"})
+	get := func() Customer {
+		_, body := e.do(t, "GET", "/v2/customers/"+c.ID, e.tokA, nil)
+		return decodeAs[struct{ Customer Customer }](t, body).Customer
+	}
+	steps := []struct {
+		name, method string
+		groups       int
+		version      int64
+	}{
+		{"adding a customer to a group bumps its version", "PUT", 1, 1},
+		{"adding it again changes nothing", "PUT", 1, 1},
+		{"removing it bumps the version again", "DELETE", 0, 2},
+		{"removing it again changes nothing", "DELETE", 0, 2},
+	}
+	for _, st := range steps {
+		status, body := e.do(t, st.method, "/v2/customers/"+c.ID+"/groups/"+g.ID, e.tokA, nil)
+		if status != 200 || string(body) != "{}" {
+			t.Fatalf("%s /v2/customers/%s/groups/%s = %d %s, want 200 {}", st.method, c.ID, g.ID, status, body)
+		}
+		got := get()
+		if len(got.GroupIDs) != st.groups || got.Version != st.version || (st.groups == 1 && got.GroupIDs[0] != g.ID) {
+			t.Errorf("%s: customer has group_ids %v version %d, want %d groups version %d", st.name, got.GroupIDs, got.Version, st.groups, st.version)
+		}
+	}
+	for _, tc := range []struct {
+		name, method, path, token string
+	}{
+		{"an unknown group", "PUT", "/v2/customers/" + c.ID + "/groups/NOPE", e.tokA},
+		{"an unknown customer", "PUT", "/v2/customers/NOPE/groups/" + g.ID, e.tokA},
+		{"another merchant's customer and group", "PUT", "/v2/customers/" + c.ID + "/groups/" + g.ID, e.tokB},
+		{"removing from an unknown group", "DELETE", "/v2/customers/" + c.ID + "/groups/NOPE", e.tokA},
+	} {
+		status, body := e.do(t, tc.method, tc.path, tc.token, nil)
+		wantError(t, tc.method+" "+tc.name, status, body, 404, "NOT_FOUND", "")
+	}
+}
