@@ -375,7 +375,9 @@ func TestContractCardsOnFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	token, err := c.emu.TestCardToken("4111 1111 1111 1111", "12/30", "111", "98101")
+	// A card that expires in three years, whatever year the test runs in.
+	exp := fmt.Sprintf("12/%02d", (c.emu.Now().Year()+3)%100)
+	token, err := c.emu.TestCardToken("4111 1111 1111 1111", exp, "111", "98101")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +397,7 @@ func TestContractCardsOnFile(t *testing.T) {
 	if e := squareErr(t, err); e.Code != "SOURCE_USED" && e.Code != "CARD_TOKEN_USED" {
 		t.Errorf("Cards.Create with a used token = %s, want SOURCE_USED", e.Code)
 	}
-	declined, err := c.emu.TestCardToken("4000 0000 0000 0002", "12/30", "111", "98101")
+	declined, err := c.emu.TestCardToken("4000 0000 0000 0002", exp, "111", "98101")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,182 @@
+// Command squarelocal serves Tessera's Square emulator on its own, at the
+// root of its listener, for other tools and SDKs to test against.
+//
+//	go run ./cmd/squarelocal -addr 127.0.0.1:8081 -access-token dev-token
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		var usage usageError
+		if errors.As(err, &usage) {
+			fmt.Fprintln(os.Stderr, "squarelocal:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "squarelocal:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ error }
+
+// config is what the flags say.
+type config struct {
+	addr         string
+	customers    int
+	seed         int64
+	accessToken  string
+	clientID     string
+	clientSecret string
+	redirectURI  string
+	faults       []squarelocal.Fault
+	verbose      bool
+}
+
+// parseFlags reads the command line. Bad flags are usage errors.
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	var latency time.Duration
+	var faultSpec string
+	fs := flag.NewFlagSet("squarelocal", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8081", "listen address")
+	fs.IntVar(&c.customers, "customers", squarelocal.DefaultCustomers, "demo customers seeded for the first merchant (the second gets a third); 0 for none")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of the demo data")
+	fs.StringVar(&c.accessToken, "access-token", "", "a personal access token with every scope for the first merchant")
+	fs.StringVar(&c.clientID, "client-id", squarelocal.LocalClientID, "OAuth client id of the registered app")
+	fs.StringVar(&c.clientSecret, "client-secret", squarelocal.LocalClientSecret, "OAuth client secret of the registered app")
+	fs.StringVar(&c.redirectURI, "redirect-uri", "", "registered OAuth redirect URI (empty: any http(s) URL)")
+	fs.DurationVar(&latency, "latency", 0, "latency added to every API call, e.g. 50ms")
+	fs.StringVar(&faultSpec, "fault", "", "a fault on every call: rate_limit, internal_error, unavailable, hang or drop_after_write, optionally kind@rate such as internal_error@0.1")
+	fs.BoolVar(&c.verbose, "v", false, "log every request")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: squarelocal [flags]\n\nServes an emulator of the Square API endpoints Tessera uses.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, err
+		}
+		return c, usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return c, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return c, usageError{fmt.Errorf("-addr %q: %v", c.addr, err)}
+	}
+	if c.customers < 0 {
+		return c, usageError{fmt.Errorf("-customers must not be negative, got %d", c.customers)}
+	}
+	if latency < 0 {
+		return c, usageError{fmt.Errorf("-latency must not be negative, got %s", latency)}
+	}
+	if latency > 0 {
+		c.faults = append(c.faults, squarelocal.Fault{Kind: squarelocal.FaultLatency, Latency: latency})
+	}
+	if faultSpec != "" {
+		f, err := parseFault(faultSpec)
+		if err != nil {
+			return c, usageError{fmt.Errorf("-fault %q: %v", faultSpec, err)}
+		}
+		c.faults = append(c.faults, f)
+	}
+	return c, nil
+}
+
+// parseFault reads "kind" or "kind@rate".
+func parseFault(spec string) (squarelocal.Fault, error) {
+	kind, rate, hasRate := strings.Cut(spec, "@")
+	f := squarelocal.Fault{Kind: squarelocal.FaultKind(kind), RetryAfter: 1}
+	if hasRate {
+		if _, err := fmt.Sscanf(rate, "%g", &f.Rate); err != nil {
+			return f, fmt.Errorf("rate %q is not a number", rate)
+		}
+	}
+	if f.Kind == squarelocal.FaultLatency {
+		return f, errors.New("use -latency for latency")
+	}
+	return f, f.Validate()
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if c.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	customers := c.customers
+	if customers == 0 {
+		customers = -1
+	}
+	app := squarelocal.App{ClientID: c.clientID, ClientSecret: c.clientSecret}
+	if c.redirectURI != "" {
+		app.RedirectURIs = []string{c.redirectURI}
+	}
+	emu := squarelocal.New(squarelocal.Options{
+		CustomersPerMerchant: customers,
+		Seed:                 c.seed,
+		Apps:                 []squarelocal.App{app},
+		PersonalAccessToken:  c.accessToken,
+		Logger:               logger,
+	})
+	defer emu.Close()
+	for _, f := range c.faults {
+		if err := emu.InjectFault(f); err != nil {
+			return usageError{err}
+		}
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return usageError{fmt.Errorf("cannot listen on %s: %v", c.addr, err)}
+	}
+	srv := &http.Server{
+		Handler:           emu,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	fmt.Fprintf(stdout, "squarelocal listening on http://%s\n", ln.Addr())
+	for _, m := range emu.Merchants() {
+		fmt.Fprintf(stdout, "  merchant %s  %s (%s)\n", m.ID, m.BusinessName, m.Country)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	emu.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
