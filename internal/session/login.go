@@ -24,7 +24,7 @@ func (m *Manager) StartLogin(ctx context.Context, w http.ResponseWriter, s *Sess
 		State:    randomToken(32),
 		Verifier: randomToken(32),
 	}
-	if isLocalPath(returnTo) {
+	if IsLocalPath(returnTo) {
 		a.ReturnTo = returnTo
 	}
 	s.data.OAuthState, s.data.PKCEVerifier, s.data.ReturnTo = a.State, a.Verifier, a.ReturnTo
@@ -98,10 +98,10 @@ func (m *Manager) Logout(ctx context.Context, w http.ResponseWriter, s *Session)
 	return nil
 }
 
-// isLocalPath reports whether p is a path on this site. Browsers read "//x"
+// IsLocalPath reports whether p is a path on this site. Browsers read "//x"
 // and "/\x" as another host, and drop tabs and newlines before reading, so
 // backslashes and control characters are refused anywhere.
-func isLocalPath(p string) bool {
+func IsLocalPath(p string) bool {
 	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
 		return false
 	}

@@ -1,0 +1,254 @@
+// Command web is Tessera: the customer dashboard for a Square seller's
+// staff. Configuration comes from environment variables (web -help lists
+// them); with none set it runs in local mode against the built-in Square
+// emulator, with demo data.
+//
+//	web               serve
+//	web healthcheck   exit 0 when the server on TESSERA_ADDR answers /healthz
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/handlers"
+	"github.com/tessera-dashboard/tessera/internal/session"
+	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "tessera:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		os.Exit(ee.code)
+	}
+	os.Exit(1)
+}
+
+// exitError carries the exit code: 2 for a mistake in how Tessera was
+// started (configuration, data directory, address), 1 otherwise.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// startupError marks a problem with how Tessera was started.
+func startupError(err error) error { return &exitError{code: 2, err: err} }
+
+// Server timeouts: a slow client cannot hold a connection, and the write
+// timeout leaves room for the handlers' own 25 s deadline.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 20 * time.Second
+	sweepInterval     = 10 * time.Minute
+)
+
+// run is the whole program, with its surroundings passed in so tests can
+// drive it: it serves until ctx ends, then lets requests in flight finish.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "healthcheck":
+			return healthcheck(ctx, getenv)
+		case "-h", "-help", "--help", "help":
+			usage(stdout)
+			return nil
+		default:
+			usage(stderr)
+			return startupError(fmt.Errorf("unknown argument %q", args[0]))
+		}
+	}
+
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return startupError(err)
+	}
+	logger := newLogger(cfg, stderr)
+
+	secrets := cfg.SessionSecrets
+	if len(secrets) == 0 && cfg.IsLocal() {
+		secret, err := config.EnsureLocalSecret(cfg.DataDir)
+		if err != nil {
+			return startupError(fmt.Errorf("%s: %w", config.EnvDataDir, err))
+		}
+		secrets = [][]byte{secret}
+	}
+	db, err := store.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return startupError(fmt.Errorf("%s: %w", config.EnvDataDir, err))
+	}
+	defer db.Close()
+
+	sessions, err := session.NewManager(db, session.Options{Secrets: secrets, Secure: cfg.Secure(), Logger: logger})
+	if err != nil {
+		return startupError(fmt.Errorf("%s: %w", config.EnvSessionSecret, err))
+	}
+	client, emulator, err := squareClient(cfg, logger)
+	if err != nil {
+		return startupError(err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return startupError(fmt.Errorf("%s: cannot listen on %s: %w", config.EnvAddr, cfg.Addr, errors.Unwrap(errors.Unwrap(err))))
+	}
+	e := handlers.New(handlers.Deps{
+		Config: cfg, Sessions: sessions, Square: client, DB: db, Logger: logger, Emulator: emulator,
+	})
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	sweepCtx, stopSweeper := context.WithCancel(context.Background())
+	defer stopSweeper()
+	go sessions.RunSweeper(sweepCtx, sweepInterval)
+
+	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment))
+	fmt.Fprintf(stdout, "Tessera is serving %s (%s mode) on %s\n", cfg.BaseURL, cfg.Environment, ln.Addr())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// squareClient builds the Square client of the configured environment. In
+// local mode it also returns the emulator, which the client reaches in
+// process and the browser under /squarelocal/.
+func squareClient(cfg *config.Config, logger *slog.Logger) (*square.Client, http.Handler, error) {
+	opts := square.Options{
+		SquareVersion: cfg.SquareVersion,
+		ClientID:      cfg.ApplicationID,
+		ClientSecret:  cfg.ApplicationSecret,
+		Logger:        logger,
+	}
+	var emulator *squarelocal.Server
+	switch cfg.Environment {
+	case config.Local:
+		emulator = squarelocal.New(squarelocal.Options{Logger: logger})
+		opts.BaseURL = "http://squarelocal.invalid"
+		opts.Transport = emulator.Transport()
+		opts.AuthorizeURL = cfg.BaseURL.JoinPath("/squarelocal/oauth2/authorize").String()
+		opts.ClientID, opts.ClientSecret = squarelocal.LocalClientID, squarelocal.LocalClientSecret
+	case config.Sandbox:
+		opts.BaseURL = square.SandboxBaseURL
+	default:
+		opts.BaseURL = square.ProductionBaseURL
+	}
+	if emulator == nil {
+		opts.HTTPClient = &http.Client{
+			Timeout: 20 * time.Second,
+			Transport: &http.Transport{
+				Proxy:                 http.ProxyFromEnvironment,
+				DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				TLSHandshakeTimeout:   5 * time.Second,
+				ResponseHeaderTimeout: 15 * time.Second,
+				MaxIdleConnsPerHost:   16,
+				IdleConnTimeout:       90 * time.Second,
+				ForceAttemptHTTP2:     true,
+			},
+		}
+	}
+	client, err := square.NewClient(opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", config.EnvEnvironment, err)
+	}
+	if emulator == nil {
+		return client, nil, nil
+	}
+	return client, emulator, nil
+}
+
+// newLogger builds the slog logger the configuration asks for.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// usage prints how to run Tessera and every variable with its default.
+func usage(w io.Writer) {
+	fmt.Fprintln(w, `Usage: web [healthcheck]
+
+Tessera serves the customer dashboard. With no configuration it runs in
+local mode against a built-in Square emulator with demo data.
+
+  healthcheck   exit 0 when the server on TESSERA_ADDR answers /healthz
+
+Configuration (environment variables):`)
+	fmt.Fprintln(w)
+	config.Usage(w)
+}
+
+// healthcheck asks the running server's /healthz, for container health
+// checks (the image has no shell or curl).
+func healthcheck(ctx context.Context, getenv func(string) string) error {
+	addr := getenv(config.EnvAddr)
+	if addr == "" {
+		addr = config.DefaultAddr
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return startupError(fmt.Errorf("%s: %w", config.EnvAddr, err))
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+// Package handlers is Tessera's web layer: the Echo instance, its
+// middleware, one error handler, and the route table in routes.go. Each
+// handler parses the request, calls Square through internal/square, maps
+// the answer to a view model and renders a templ component.
+package handlers
+
+import (
+	"context"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/session"
+	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/static"
+)
+
+// Pinger is the database as readiness needs it.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are what the handlers are built from. cmd/web wires them.
+type Deps struct {
+	Config   *config.Config
+	Sessions *session.Manager
+	// Square is the client without an access token: it does OAuth, and
+	// WithAccessToken gives each request a client of its own merchant.
+	Square *square.Client
+	DB     Pinger
+	Logger *slog.Logger
+	// Emulator is squarelocal in local mode, nil otherwise. Its consent
+	// page, card-form script and controls are mounted under /squarelocal/.
+	Emulator http.Handler
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+// Scopes are the permissions Tessera asks Square for.
+var Scopes = []string{"CUSTOMERS_READ", "CUSTOMERS_WRITE", "PAYMENTS_READ", "PAYMENTS_WRITE", "MERCHANT_PROFILE_READ"}
+
+// requestTimeout bounds the work of one request, Square calls included; it
+// is below the server's write timeout so the person gets our error page.
+const requestTimeout = 25 * time.Second
+
+// maxBody bounds request bodies: our forms are small.
+const maxBody = "256K"
+
+// emulatorPrefix is where local mode mounts squarelocal's browser pages.
+const emulatorPrefix = "/squarelocal"
+
+// app holds the dependencies the handlers share.
+type app struct {
+	cfg      *config.Config
+	sessions *session.Manager
+	square   *square.Client
+	db       Pinger
+	logger   *slog.Logger
+	emulator http.Handler
+	now      func() time.Time
+	// refreshLocks make token refreshes of one session happen one at a
+	// time; striping bounds the memory whatever the number of sessions.
+	refreshLocks [64]sync.Mutex
+}
+
+// New builds the Echo instance with every middleware and route.
+func New(d Deps) *echo.Echo {
+	a := &app{
+		cfg: d.Config, sessions: d.Sessions, square: d.Square, db: d.DB,
+		logger: d.Logger, emulator: d.Emulator, now: d.Now,
+	}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.errorHandler
+	e.IPExtractor = ipExtractor(d.Config.TrustedProxies)
+
+	secure := d.Config.Secure()
+	origin := strings.TrimSuffix(d.Config.BaseURL.String(), "/")
+	e.Use(
+		requestID(),
+		requestLogger(a.logger),
+		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: a.logPanic}),
+		middleware.BodyLimit(maxBody),
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 512}),
+		deadline(requestTimeout),
+	)
+	// The emulator's pages bring their own policy and forms; everything
+	// else is ours and gets our headers, cross-site checks and sessions.
+	ours := []echo.MiddlewareFunc{
+		securityHeaders(secure, a.authorizeOrigins()),
+		crossSiteGuard(origin),
+		csrf(secure),
+		a.loadSession,
+	}
+	a.routes(e, ours)
+	return e
+}
+
+// authorizeOrigins are the origins the sign-in form redirects to, for the
+// CSP's form-action: Square's, or none extra in local mode.
+func (a *app) authorizeOrigins() []string {
+	u := a.square.OAuth.Config("", nil).Endpoint.AuthURL
+	if strings.HasPrefix(u, a.cfg.BaseURL.String()) {
+		return nil
+	}
+	if i := strings.Index(u, "://"); i >= 0 {
+		if j := strings.Index(u[i+3:], "/"); j >= 0 {
+			return []string{u[:i+3+j]}
+		}
+	}
+	return []string{u}
+}
+
+// deadline gives every request a context deadline, which the Square client
+// honours in its calls and retries.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// logPanic logs a recovered panic; the error handler shows the page.
+func (a *app) logPanic(c echo.Context, err error, stack []byte) error {
+	a.logger.ErrorContext(c.Request().Context(), "panic", slog.String("id", requestIDOf(c)), slog.Any("err", err), slog.String("stack", string(stack)))
+	return err
+}
+
+// lockRefresh takes the refresh lock of a session id.
+func (a *app) lockRefresh(id string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	mu := &a.refreshLocks[h.Sum32()%uint32(len(a.refreshLocks))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// staticHandler serves the embedded assets under their hashed names.
+var staticHandler = echo.WrapHandler(static.Handler())

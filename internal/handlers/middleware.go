@@ -1,0 +1,183 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Context keys set by the middleware.
+const (
+	ctxRequestID = "request_id"
+	ctxCSRF      = "csrf"
+)
+
+// requestID gives every request a fresh id, returned in X-Request-Id and
+// shown on error pages. An id sent by the client is ignored: it would let
+// anyone write what they like into our logs.
+func requestID() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			id := randomToken(12)
+			c.Set(ctxRequestID, id)
+			c.Response().Header().Set(echo.HeaderXRequestID, id)
+			return next(c)
+		}
+	}
+}
+
+// requestIDOf returns the id requestID gave the request.
+func requestIDOf(c echo.Context) string {
+	id, _ := c.Get(ctxRequestID).(string)
+	return id
+}
+
+// requestLogger logs one line per request. It logs the path without the
+// query, because a search query can hold a customer's email or phone.
+func requestLogger(logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				// Let the error handler write the response now, so the
+				// logged status is the one the client gets.
+				c.Error(err)
+			}
+			req := c.Request()
+			level := slog.LevelInfo
+			if c.Response().Status >= 500 {
+				level = slog.LevelError
+			}
+			logger.LogAttrs(req.Context(), level, "request",
+				slog.String("id", requestIDOf(c)),
+				slog.String("method", req.Method),
+				slog.String("path", req.URL.Path),
+				slog.Int("status", c.Response().Status),
+				slog.Int64("bytes", c.Response().Size),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("ip", c.RealIP()),
+				slog.Bool("htmx", isHTMX(c)),
+			)
+			return nil
+		}
+	}
+}
+
+// securityHeaders sets the headers every response of ours carries, with a
+// fresh CSP nonce that templ puts on our script tags.
+func securityHeaders(secure bool, formActions []string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			nonce := randomToken(16)
+			req := c.Request()
+			c.SetRequest(req.WithContext(templ.WithNonce(req.Context(), nonce)))
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", contentSecurityPolicy(nonce, formActions, nil))
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+			if secure {
+				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+			}
+			return next(c)
+		}
+	}
+}
+
+// contentSecurityPolicy builds the CSP: our own files and nonce'd scripts
+// only, no inline code, nothing framed. extraScripts lets one page (the
+// card form) load Square's script.
+func contentSecurityPolicy(nonce string, formActions, extraScripts []string) string {
+	scripts := append([]string{"'self'", "'nonce-" + nonce + "'"}, extraScripts...)
+	actions := append([]string{"'self'"}, formActions...)
+	return strings.Join([]string{
+		"default-src 'none'",
+		"script-src " + strings.Join(scripts, " "),
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"font-src 'self'",
+		"connect-src 'self'",
+		"form-action " + strings.Join(actions, " "),
+		"frame-ancestors 'none'",
+		"base-uri 'none'",
+		"object-src 'none'",
+	}, "; ")
+}
+
+// crossSiteGuard refuses state-changing requests that a browser marks as
+// coming from another site, or whose Origin is not ours. It runs before
+// Echo's CSRF middleware and then removes Sec-Fetch-Site, because Echo lets
+// a same-origin request through without its token; we want the token
+// checked on every POST as well.
+func crossSiteGuard(origin string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			switch req.Method {
+			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				return next(c)
+			}
+			if site := req.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
+				return errForbiddenCrossSite
+			}
+			if o := req.Header.Get(echo.HeaderOrigin); o != "" && !strings.EqualFold(o, origin) {
+				return errForbiddenCrossSite
+			}
+			req.Header.Del("Sec-Fetch-Site")
+			return next(c)
+		}
+	}
+}
+
+// csrf is Echo's token check: the token lives in a cookie named like the
+// session cookie and must come back in the form or the X-CSRF-Token header.
+func csrf(secure bool) echo.MiddlewareFunc {
+	name := "csrf"
+	if secure {
+		name = "__Host-csrf"
+	}
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "header:X-CSRF-Token,form:_csrf",
+		ContextKey:     ctxCSRF,
+		CookieName:     name,
+		CookiePath:     "/",
+		CookieSecure:   secure,
+		CookieHTTPOnly: true,
+		CookieSameSite: http.SameSiteLaxMode,
+		CookieMaxAge:   12 * 60 * 60,
+		ErrorHandler: func(error, echo.Context) error {
+			return errForbiddenCSRF
+		},
+	})
+}
+
+// csrfToken returns the token to put in forms and hx-headers.
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get(ctxCSRF).(string)
+	return t
+}
+
+// noStore marks a response as not to be kept by any cache.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// randomToken returns n random bytes, base64url-encoded.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-dashboard/tessera/static"
+)
+
+// routes is Tessera's one route table. ours is the middleware of our own
+// pages (headers, cross-site checks, CSRF, session); the emulator's pages
+// in local mode and the probes do without it.
+func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
+	e.GET("/healthz", a.healthz)
+	e.GET("/readyz", a.readyz)
+	e.GET(static.Prefix+"*", staticHandler)
+	if a.emulator != nil {
+		// Only what a browser needs of squarelocal is reachable here: the
+		// consent page, the card-form script, and its test controls. The
+		// API itself is reached in process by the Square client.
+		emu := echo.WrapHandler(http.StripPrefix(emulatorPrefix, a.emulator))
+		e.GET(emulatorPrefix+"/oauth2/authorize", emu)
+		e.POST(emulatorPrefix+"/oauth2/authorize", emu)
+		e.GET(emulatorPrefix+"/v1/square.js", emu)
+		e.Any(emulatorPrefix+"/_squarelocal/*", emu)
+	}
+
+	g := e.Group("", ours...)
+	g.GET("/", a.home)
+	g.GET("/login", a.loginPage)
+	g.POST("/login", a.login)
+	g.GET("/auth/callback", a.callback)
+	g.POST("/logout", a.logout)
+
+	g.GET("/customers", a.customers, a.requireAuth)
+	g.GET("/settings/connection", a.connection, a.requireAuth)
+}

@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-dashboard/tessera/internal/session"
+	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/views"
+)
+
+const ctxSession = "session"
+
+// refreshBefore is how long before expiry a token is refreshed (design §4).
+const refreshBefore = 7 * 24 * time.Hour
+
+// loadSession puts the request's session in the context and saves its
+// changes just before the response is written.
+func (a *app) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s, err := a.sessions.Load(c.Request())
+		if err != nil {
+			return err
+		}
+		c.Set(ctxSession, s)
+		c.Response().Before(func() {
+			cur := sessionOf(c)
+			if cur == nil {
+				return
+			}
+			if err := cur.Save(c.Request().Context(), c.Response()); err != nil {
+				a.logger.ErrorContext(c.Request().Context(), "saving the session failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+			}
+		})
+		return next(c)
+	}
+}
+
+// sessionOf returns the request's session, or nil outside loadSession.
+func sessionOf(c echo.Context) *session.Session {
+	s, _ := c.Get(ctxSession).(*session.Session)
+	return s
+}
+
+// requireAuth lets signed-in requests through, refreshing the token when
+// it is due, and sends everyone else to sign in.
+func (a *app) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s := sessionOf(c)
+		if s == nil || !s.SignedIn() {
+			return a.toLogin(c)
+		}
+		if err := a.refreshIfDue(c, s); err != nil {
+			return err
+		}
+		if !sessionOf(c).SignedIn() {
+			return a.toLogin(c)
+		}
+		return next(c)
+	}
+}
+
+// toLogin sends a signed-out person to the sign-in page. htmx gets a 401
+// with HX-Redirect, so a login page is never swapped into a table; a plain
+// GET remembers where the person was going.
+func (a *app) toLogin(c echo.Context) error {
+	if isHTMX(c) {
+		c.Response().Header().Set(hxRedirect, "/login")
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	target := "/login"
+	if c.Request().Method == http.MethodGet {
+		target += "?" + url.Values{"return_to": {c.Request().URL.RequestURI()}}.Encode()
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}
+
+// endSession signs the request's session out, as when Square no longer
+// accepts its token.
+func (a *app) endSession(c echo.Context) {
+	s := sessionOf(c)
+	if s == nil || !s.SignedIn() {
+		return
+	}
+	if err := a.sessions.Logout(c.Request().Context(), c.Response(), s); err != nil {
+		a.logger.ErrorContext(c.Request().Context(), "ending the session failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+		return
+	}
+	s.AddFlash(session.Flash{Kind: views.FlashInfo, Message: "Your Square connection ended. Please sign in again."})
+}
+
+// refreshIfDue refreshes the access token when less than refreshBefore
+// remains. One refresh runs at a time per session; a request that waited
+// for another's refresh reloads the session and finds it done.
+func (a *app) refreshIfDue(c echo.Context, s *session.Session) error {
+	if !a.due(s) {
+		return nil
+	}
+	unlock := a.lockRefresh(s.ID())
+	defer unlock()
+	fresh, err := a.sessions.Load(c.Request())
+	if err != nil {
+		return err
+	}
+	c.Set(ctxSession, fresh)
+	if !fresh.SignedIn() || !a.due(fresh) {
+		return nil
+	}
+	d := fresh.Data()
+	ctx := c.Request().Context()
+	tok, err := a.square.OAuth.RefreshToken(ctx, d.RefreshToken, a.cfg.OAuthPKCE)
+	if err != nil {
+		if square.IsAuth(err) || a.now().After(d.Expiry) {
+			return err
+		}
+		// The token still works for a while: serve the page, try again
+		// on a later request.
+		a.logger.WarnContext(ctx, "token refresh failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+		return nil
+	}
+	return fresh.UpdateTokens(ctx, session.Tokens{
+		AccessToken:        tok.AccessToken,
+		RefreshToken:       tok.RefreshToken,
+		Expiry:             tok.Expiry,
+		RefreshTokenExpiry: tok.RefreshTokenExpiresAt,
+	})
+}
+
+// due reports whether the session's token should be refreshed.
+func (a *app) due(s *session.Session) bool {
+	exp := s.Data().Expiry
+	return !exp.IsZero() && exp.Sub(a.now()) < refreshBefore
+}
+
+// client returns a Square client acting with the session's token.
+func (a *app) client(c echo.Context) *square.Client {
+	return a.square.WithAccessToken(sessionOf(c).Data().AccessToken)
+}
+
+// layout builds the shared page frame, taking the session's flashes.
+func (a *app) layout(c echo.Context, title, nav string) views.Layout {
+	l := views.Layout{
+		Title:     title,
+		CSRFToken: csrfToken(c),
+		LocalMode: a.cfg.IsLocal(),
+		RequestID: requestIDOf(c),
+		NoStore:   true,
+		ActiveNav: nav,
+	}
+	s := sessionOf(c)
+	if s == nil {
+		return l
+	}
+	if s.SignedIn() {
+		d := s.Data()
+		l.BusinessName = d.BusinessName
+		if l.BusinessName == "" {
+			l.BusinessName = d.MerchantID
+		}
+	}
+	for _, f := range s.TakeFlashes() {
+		l.Flashes = append(l.Flashes, views.Flash{Kind: f.Kind, Message: f.Message})
+	}
+	return l
+}
+
+// flash queues a message for the next page.
+func flash(c echo.Context, kind, message string) {
+	if s := sessionOf(c); s != nil {
+		s.AddFlash(session.Flash{Kind: kind, Message: message})
+	}
+}
+
+// ipExtractor believes X-Forwarded-For only from the trusted proxies;
+// from anyone else the client address is the connection's.
+func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		_, ipNet, err := net.ParseCIDR(p.String())
+		if err != nil {
+			continue
+		}
+		opts = append(opts, echo.TrustIPRange(ipNet))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
