@@ -6,7 +6,7 @@ fuzztime=${FUZZTIME:-5s}
 cd "$(dirname "$0")/.."
 status=0
 while IFS=: read -r file name; do
-  pkg="./$(dirname "$file")"
+  pkg="$(dirname "$file")"
   echo "fuzz: $name in $pkg for $fuzztime"
   if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg" >/tmp/fuzz-$$.log 2>&1; then
     cat /tmp/fuzz-$$.log

@@ -167,14 +167,6 @@ func csrfToken(c echo.Context) string {
 	return t
 }
 
-// noStore marks a response as not to be kept by any cache.
-func noStore(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-store")
-		return next(c)
-	}
-}
-
 // randomToken returns n random bytes, base64url-encoded.
 func randomToken(n int) string {
 	b := make([]byte, n)

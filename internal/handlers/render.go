@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"net/http"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -25,12 +24,4 @@ func render(c echo.Context, status int, component templ.Component) error {
 		h.Add("Vary", hxRequest)
 	}
 	return c.Blob(status, echo.MIMETextHTMLCharsetUTF8, buf.Bytes())
-}
-
-// statusOf returns the response status for an error view: 500 when unset.
-func statusOf(status int) int {
-	if status == 0 {
-		return http.StatusInternalServerError
-	}
-	return status
 }

@@ -170,13 +170,6 @@ func (a *app) layout(c echo.Context, title, nav string) views.Layout {
 	return l
 }
 
-// flash queues a message for the next page.
-func flash(c echo.Context, kind, message string) {
-	if s := sessionOf(c); s != nil {
-		s.AddFlash(session.Flash{Kind: kind, Message: message})
-	}
-}
-
 // ipExtractor believes X-Forwarded-For only from the trusted proxies;
 // from anyone else the client address is the connection's.
 func ipExtractor(trusted []netip.Prefix) echo.IPExtractor {
