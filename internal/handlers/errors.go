@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,6 +73,10 @@ func squareFailure(err error) *pageError {
 	}
 }
 
+// errorHandlingTimeout bounds what the error handler does after the
+// request's own deadline: ending a session and rendering the page.
+const errorHandlingTimeout = 5 * time.Second
+
 // errorHandler is Echo's one error handler: it renders an error page, or
 // for htmx an alert fragment for the page's alert region, with the request
 // id. Error texts never reach the page.
@@ -79,6 +84,16 @@ func (a *app) errorHandler(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// By now the request's context has ended: the deadline middleware
+	// cancels it as the handler returns (Echo calls us afterwards), and a
+	// timeout has expired it anyway. templ refuses to render on an ended
+	// context and the database refuses to write, so without this every
+	// error page came out as an empty 200 and a session Square had ended
+	// could not be deleted. The detached context keeps the request's values
+	// (the CSP nonce) and gets a bound of its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), errorHandlingTimeout)
+	defer cancel()
+	c.SetRequest(c.Request().WithContext(ctx))
 	pe := a.classify(err, c)
 	if pe == nil {
 		return

@@ -119,12 +119,17 @@ func contentSecurityPolicy(nonce string, formActions, extraScripts []string) str
 // Echo's CSRF middleware and then removes Sec-Fetch-Site, because Echo lets
 // a same-origin request through without its token; we want the token
 // checked on every POST as well.
+//
+// The header goes from safe requests too: when Echo sees it on a GET it
+// neither sets the CSRF cookie nor gives the page a real token (it hands
+// out a placeholder), so every form a browser loaded was refused on POST.
 func crossSiteGuard(origin string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			switch req.Method {
 			case http.MethodGet, http.MethodHead, http.MethodOptions:
+				req.Header.Del("Sec-Fetch-Site")
 				return next(c)
 			}
 			if site := req.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {

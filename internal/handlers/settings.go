@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
@@ -23,6 +24,12 @@ func (a *app) connection(c echo.Context) error {
 		LastRefresh:  formatTime(d.LastRefresh),
 	}
 	status, err := a.square.OAuth.TokenStatus(c.Request().Context(), d.AccessToken)
+	if square.IsAuth(err) {
+		// Square no longer accepts the token (revoked, or the seller
+		// disconnected the app): the session is over, as on every other
+		// page, rather than a page claiming a connection that is gone.
+		return err
+	}
 	if err != nil {
 		a.logger.WarnContext(c.Request().Context(), "token status failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
 		v.Error = "Square did not report the token's status just now; what is shown comes from this session."
