@@ -93,13 +93,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(secrets) == 0 && cfg.IsLocal() {
 		secret, err := config.EnsureLocalSecret(cfg.DataDir)
 		if err != nil {
-			return startupError(fmt.Errorf("%s: %w", config.EnvDataDir, err))
+			return startupError(dataDirError(err))
 		}
 		secrets = [][]byte{secret}
 	}
 	db, err := store.Open(ctx, cfg.DataDir)
 	if err != nil {
-		return startupError(fmt.Errorf("%s: %w", config.EnvDataDir, err))
+		return startupError(dataDirError(err))
 	}
 	defer db.Close()
 
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return startupError(fmt.Errorf("%s: cannot listen on %s: %w", config.EnvAddr, cfg.Addr, errors.Unwrap(errors.Unwrap(err))))
+		return startupError(fmt.Errorf("%s: cannot listen on %s: %w", config.EnvAddr, cfg.Addr, listenCause(err)))
 	}
 	e := handlers.New(handlers.Deps{
 		Config: cfg, Sessions: sessions, Square: client, DB: db, Logger: logger, Emulator: emulator,
@@ -150,6 +150,30 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// dataDirError names TESSERA_DATA_DIR in a data directory problem, unless
+// the error already does: config.EnsureLocalSecret returns a *config.Error
+// naming it, which used to come out as "TESSERA_DATA_DIR: TESSERA_DATA_DIR: …".
+func dataDirError(err error) error {
+	if _, ok := errors.AsType[*config.Error](err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", config.EnvDataDir, err)
+}
+
+// listenCause strips net.Listen's "listen tcp <addr>:" and the syscall name
+// from err, which the message already says, leaving e.g. "address already
+// in use". Unwrapping exactly twice, as before, printed "%!w(<nil>)" when
+// the cause was not a syscall error (a host name that does not resolve).
+func listenCause(err error) error {
+	if opErr, ok := errors.AsType[*net.OpError](err); ok && opErr.Err != nil {
+		err = opErr.Err
+	}
+	if sysErr, ok := errors.AsType[*os.SyscallError](err); ok && sysErr.Err != nil {
+		err = sysErr.Err
+	}
+	return err
 }
 
 // squareClient builds the Square client of the configured environment. In
@@ -231,7 +255,9 @@ func healthcheck(ctx context.Context, getenv func(string) string) error {
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return startupError(fmt.Errorf("%s: %w", config.EnvAddr, err))
+		// Not a startupError: a container runtime reads the health check's
+		// exit code, and Docker reserves 2; every failure here is exit 1.
+		return fmt.Errorf("%s: %w", config.EnvAddr, err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"

@@ -303,7 +303,13 @@ func (l *loader) baseURL(env Environment, addr string) *url.URL {
 			l.fail(EnvBaseURL, "required when %s is %s", EnvEnvironment, env)
 			return nil
 		}
-		u, _ := url.Parse(localBaseURL(addr))
+		u, err := url.Parse(localBaseURL(addr))
+		if err != nil {
+			// An address such as [fe80::1%eth0]:8080 has no URL form a
+			// browser could use; say which variable fixes it.
+			l.fail(EnvBaseURL, "cannot be derived from %s %q; set it", EnvAddr, addr)
+			return nil
+		}
 		return u
 	}
 	u, err := url.Parse(raw)

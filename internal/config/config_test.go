@@ -611,3 +611,12 @@ func TestEnsureLocalSecretFailsClearlyWhenTheDirCannotBeWritten(t *testing.T) {
 		})
 	}
 }
+
+func TestLocalBaseURLCannotBeDerivedFromAZonedAddress(t *testing.T) {
+	env := map[string]string{EnvAddr: "[fe80::1%lo]:8080"}
+	_, err := Load(func(k string) string { return env[k] })
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Var != EnvBaseURL {
+		t.Fatalf("Load(TESSERA_ADDR=[fe80::1%%lo]:8080) = %v, want an error naming %s", err, EnvBaseURL)
+	}
+}
