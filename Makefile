@@ -1,16 +1,24 @@
 # Tessera's build and test entry points. `make test` runs everything CI runs.
 GO ?= go
 FUZZTIME ?= 5s
+# Every package but the browser tests, which run on their own after setup.
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: test check vet staticcheck unit fuzz bench build run squarelocal
+.PHONY: test check generated vet staticcheck unit e2e e2e-setup fuzz verify-htmx bench build run squarelocal
 
-## test: every gate and every test (what .ci/run calls)
-test: check unit fuzz
+## test: every gate and every test, browser tests included (what .ci/run calls)
+test: e2e-setup generated check unit e2e fuzz verify-htmx
 
 ## check: formatting, vet and staticcheck
 check: vet staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt: not formatted: $$unformatted"; exit 1; fi
+
+## generated: the committed *_templ.go files are what templ generates
+generated:
+	$(GO) tool templ generate
+	@changed=$$(git status --porcelain -- '*_templ.go'); \
+	if [ -n "$$changed" ]; then echo "templ generate changed files; commit them:"; echo "$$changed"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
@@ -18,21 +26,37 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-## unit: all Go tests with the race detector
+## unit: all Go tests but the browser tests, with the race detector
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+
+## e2e-setup: Debian's chromium and the pinned playwright-core driver, when missing
+e2e-setup:
+	./scripts/e2e-setup.sh
+
+## e2e: the browser tests (playwright-go with Debian's chromium)
+e2e: e2e-setup
+	$(GO) test -count=1 ./e2e/
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
-## bench: the benchmarks (figures quoted in the issues and the README)
+## verify-htmx: the vendored htmx is byte-identical to npm's htmx.org@2.0.11
+verify-htmx:
+	./scripts/check-htmx.sh
+
+## bench: the benchmarks (figures quoted in the README)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 ## build: the static binaries into ./bin
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/ ./cmd/...
+
+## run: Tessera in local mode at http://localhost:8080
+run:
+	$(GO) run ./cmd/web
 
 ## squarelocal: the emulator on its own at 127.0.0.1:8081
 squarelocal:
