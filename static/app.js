@@ -34,11 +34,22 @@
     region.replaceChildren(alert);
   }
 
+  // Controls marked data-js-only (the directory's "Load more") work only
+  // through htmx: they start hidden and are shown once htmx is there.
+  function showScripted() {
+    if (!window.htmx) return;
+    document.querySelectorAll('[data-js-only][hidden]').forEach(function (el) {
+      el.hidden = false;
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     focusFirstError(document);
+    showScripted();
   });
   document.addEventListener('htmx:afterSettle', function (e) {
     focusFirstError(e.target);
+    showScripted();
   });
 
   // The htmx config swaps error answers into #alerts, keeping only their

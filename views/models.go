@@ -77,24 +77,6 @@ type ErrorView struct {
 	RetryURL, RetryLabel string
 }
 
-// CustomersView is the customer directory.
-type CustomersView struct {
-	Rows []CustomerRow
-	// Total is the preformatted count, e.g. "1,234 customers".
-	Total string
-	// NextURL is the next page of the list, empty on the last page.
-	NextURL string
-	// Empty shows the empty state instead of the table.
-	Empty bool
-}
-
-// CustomerRow is one customer in the directory, with every value already
-// formatted for display.
-type CustomerRow struct {
-	ID, Name, Email, Phone, Created string
-	ProfileURL                      string
-}
-
 // ConnectionView is the settings page about the Square connection.
 type ConnectionView struct {
 	BusinessName string

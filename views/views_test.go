@@ -407,8 +407,8 @@ func TestCustomersPage(t *testing.T) {
 	}
 	var headers []string
 	table.Find(`thead th[scope="col"]`).Each(func(_ int, s *goquery.Selection) { headers = append(headers, s.Text()) })
-	if got := strings.Join(headers, ","); got != "Name,Email,Phone,Created" {
-		t.Errorf("column headers = %q, want Name,Email,Phone,Created", got)
+	if got := strings.Join(headers, ","); got != "Name,Company,Email,Phone,Groups,Created" {
+		t.Errorf("column headers = %q, want Name,Company,Email,Phone,Groups,Created", got)
 	}
 	rows := table.Find(`tbody#customer-rows [data-testid="customer-row"]`)
 	if rows.Length() != 2 {
@@ -420,8 +420,8 @@ func TestCustomersPage(t *testing.T) {
 	}
 	var cells []string
 	first.Children().Each(func(_ int, s *goquery.Selection) { cells = append(cells, s.Text()) })
-	if got := strings.Join(cells, "|"); got != "Ada Lovelace|ada@example.com|+44 20 7946 0000|3 Mar 2025" {
-		t.Errorf("first row cells = %q", got)
+	if got := strings.Join(cells, "|"); got != "Ada Lovelace||ada@example.com|+44 20 7946 0000||3 Mar 2025" {
+		t.Errorf("first row cells = %q, want %q", got, "Ada Lovelace||ada@example.com|+44 20 7946 0000||3 Mar 2025")
 	}
 	if got := rows.Eq(1).Find("a").Text(); got != "Unnamed customer" {
 		t.Errorf("a customer without a name links as %q, want %q", got, "Unnamed customer")

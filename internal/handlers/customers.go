@@ -1,45 +1,191 @@
 package handlers
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
-	"net/url"
 
+	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
-// pageSize is the number of customers on one page of the directory.
-const pageSize = 50
+// hxTarget is the id of the element an htmx request will swap. The
+// directory answers its search form, whose target is the results region,
+// with that region, and anything else ("Load more", which appends to the
+// table body) with rows.
+const hxTarget = "HX-Target"
 
-// errBadCursor is a directory link whose page Square no longer knows.
-var errBadCursor = &pageError{
-	Status: http.StatusBadRequest, Title: "This page of customers is no longer available",
-	Message: "The link points to a page of results that has expired. Start again from the first page.",
-	BackURL: "/customers", BackLabel: "First page of customers",
+// resultsTarget is the results region that the search form swaps.
+const resultsTarget = "customer-results"
+
+// customers is the directory: search, filters, sort and cursor paging over
+// the seller's customers, with the total. Its whole state is in the URL.
+//
+// Without a search or filter it lists (ListCustomers); with any it searches
+// (SearchCustomers). The merchant's groups come from the merchant cache, so
+// a page costs one call to Square once the cache is warm.
+//
+// A bad parameter never reaches Square: the page comes back with status
+// 400, the form as typed and a message. Square failing gives the page with
+// the form and a message in place of the results, status 502, 503 or 504.
+//
+// Paging follows Square's cursors. "Next page" is a plain link to the view
+// with the next cursor. "Load more" (htmx) appends the same page to the
+// table and pushes that same URL, so a reload, the back button or a shared
+// link shows that page on its own, with a link to the first page: a URL
+// names one page, never a pile of them.
+func (a *app) customers(c echo.Context) error {
+	q, problems := parseDirectoryQuery(c.Request().URL.RawQuery)
+	info, err := a.merchantInfo(c)
+	if err != nil {
+		return a.directoryFailure(c, q, nil, err)
+	}
+	problems = append(problems, q.checkGroup(info)...)
+	if len(problems) > 0 {
+		return a.renderDirectory(c, http.StatusBadRequest, q, info, nil, queryProblem(q, problems))
+	}
+
+	ctx := c.Request().Context()
+	var page *square.CustomerPage
+	if q.searched() || q.filtered() {
+		page, err = a.client(c).Customers.Search(ctx, q.searchRequest())
+	} else {
+		page, err = a.client(c).Customers.List(ctx, q.listParams())
+	}
+	if err != nil {
+		return a.directoryFailure(c, q, info, err)
+	}
+	return a.renderDirectory(c, http.StatusOK, q, info, page, nil)
 }
 
-// customers is the directory: one page of customers with the total.
-func (a *app) customers(c echo.Context) error {
-	params := &square.ListCustomersParams{Limit: pageSize, Count: true, Cursor: c.QueryParam("cursor")}
-	page, err := a.client(c).Customers.List(c.Request().Context(), params)
-	if err != nil {
-		var se *square.Error
-		if asSquare(err, &se) && se.Code == "INVALID_CURSOR" {
-			return errBadCursor
-		}
+// directoryFailure answers a failed call to Square. An ended authorization
+// goes to the one error handler, which signs the person out; a request
+// Square refused is the person's to correct (400); anything else means
+// Square is unreachable for now, and the page says so while keeping the
+// search and filters.
+func (a *app) directoryFailure(c echo.Context, q directoryQuery, info *merchantInfo, err error) error {
+	ctx := c.Request().Context()
+	if square.IsAuth(err) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	v := views.CustomersView{Empty: len(page.Customers) == 0, Total: customerTotal(page.Count)}
-	for _, cu := range page.Customers {
-		v.Rows = append(v.Rows, customerRow(cu))
+	if square.IsInvalidRequest(err) {
+		// Only the code and field: Square's detail may repeat the search,
+		// an email or phone number, which logs must not hold.
+		var se *square.Error
+		errors.As(err, &se)
+		a.logger.InfoContext(ctx, "directory query refused by Square", slog.String("id", requestIDOf(c)),
+			slog.String("code", se.Code), slog.String("field", se.Field))
+		return a.renderDirectory(c, http.StatusBadRequest, q, info, nil, queryProblem(q, squareQueryProblems(err)))
 	}
-	if page.Cursor != "" {
-		v.NextURL = "/customers?" + url.Values{"cursor": {page.Cursor}}.Encode()
+	// The same words as the error handler's, so one search of the logs
+	// finds every failure.
+	a.logger.ErrorContext(ctx, "request failed", slog.String("id", requestIDOf(c)),
+		slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+	status, p := unavailableProblem(q, err)
+	return a.renderDirectory(c, status, q, info, nil, p)
+}
+
+// squareQueryProblems turns Square's 400 into messages. The codes that a
+// directory query can cause get their own words; Square's detail stays in
+// the log.
+func squareQueryProblems(err error) []views.FieldError {
+	var se *square.Error
+	if !errors.As(err, &se) {
+		return nil
 	}
-	if isHTMX(c) {
-		return render(c, http.StatusOK, views.CustomerRows(v))
+	switch {
+	case se.Code == "INVALID_CURSOR":
+		return []views.FieldError{cursorProblem()}
+	case se.Code == "INVALID_PHONE_NUMBER":
+		return []views.FieldError{{FieldID: views.DirectoryQueryID,
+			Message: "Square did not accept this phone number. For an exact search, enter it with its country code, such as +1 206 555 0100."}}
+	case se.Code == "INVALID_TIME":
+		return []views.FieldError{{FieldID: views.DirectoryFromID, Message: "Square did not accept these dates. Choose other dates."}}
 	}
-	return render(c, http.StatusOK, views.CustomersPage(a.layout(c, "Customers", views.NavCustomers), v))
+	return []views.FieldError{{Message: "Square could not run this search. Check the search text and the filters, or start again."}}
+}
+
+// queryProblem is the message about a query the directory cannot run. When
+// the cursor is at fault the way out is the first page of the same view;
+// otherwise it is the plain directory.
+func queryProblem(q directoryQuery, problems []views.FieldError) *views.DirectoryProblem {
+	p := &views.DirectoryProblem{
+		Kind:     views.ProblemQuery,
+		Title:    "This search could not be run",
+		Messages: problems,
+		LinkURL:  "/customers", LinkLabel: "Start again",
+	}
+	if len(problems) == 1 && problems[0] == cursorProblem() {
+		p.Title = "This page of customers is no longer available"
+		p.LinkURL, p.LinkLabel = q.url(""), "Go to the first page"
+	}
+	return p
+}
+
+// unavailableProblem says that Square failed, with the status to answer:
+// 503 when it asks us to slow down, 504 when it did not answer in time, 502
+// otherwise.
+func unavailableProblem(q directoryQuery, err error) (int, *views.DirectoryProblem) {
+	p := &views.DirectoryProblem{
+		Kind:    views.ProblemUnavailable,
+		LinkURL: q.url(q.Cursor), LinkLabel: "Try again",
+	}
+	status := http.StatusBadGateway
+	var msg string
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		status, p.Title = http.StatusGatewayTimeout, "Square is taking too long"
+		msg = "Square did not answer in time."
+	case square.IsRateLimited(err):
+		status, p.Title = http.StatusServiceUnavailable, "Square is busy"
+		msg = "Square asked us to slow down."
+	default:
+		p.Title = "Square is not answering"
+		msg = "We could not reach Square just now."
+	}
+	p.Messages = []views.FieldError{{Message: msg + " Your search and filters are kept: try again in a moment."}}
+	return status, p
+}
+
+// renderDirectory writes the directory: the whole page, or for htmx the
+// part it asked for. A problem replaces the results; info may be nil when
+// Square could not be reached for the merchant's groups.
+func (a *app) renderDirectory(c echo.Context, status int, q directoryQuery, info *merchantInfo, page *square.CustomerPage, problem *views.DirectoryProblem) error {
+	v := directoryView(q, info, page, problem)
+	if v.Problem != nil {
+		v.Problem.RequestID = requestIDOf(c)
+	}
+	if !isHTMX(c) {
+		if v.Problem != nil {
+			// A page that opens on a problem takes the person to it.
+			v.Problem.Focus = true
+		}
+		return render(c, status, views.CustomersPage(a.layout(c, "Customers", views.NavCustomers), v))
+	}
+
+	h := c.Response().Header()
+	h.Add("Vary", hxTarget)
+	var body templ.Component
+	switch {
+	case problem != nil:
+		// htmx takes the .alert of an error answer into the alert region
+		// and leaves the results and the form as they were. A failed
+		// request must not change the address bar.
+		h.Set(hxPushURL, "false")
+		body = views.CustomersResults(v)
+	case c.Request().Header.Get(hxTarget) == resultsTarget:
+		h.Set(hxPushURL, q.url(q.Cursor))
+		body = views.CustomersResultsFragment(v)
+	default:
+		// The appended rows follow the earlier pages on screen, so the
+		// pager offers no "First page" there.
+		h.Set(hxPushURL, q.url(q.Cursor))
+		v.FirstURL = ""
+		body = views.CustomerRowsAppend(v)
+	}
+	return render(c, status, body)
 }

@@ -1,9 +1,10 @@
 package handlers
 
 import (
-	"errors"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -26,32 +27,83 @@ func displayName(c square.Customer) string {
 	return "Unnamed customer"
 }
 
-// customerRow maps a customer to a directory row.
+// customerRow maps a customer to a directory row. Group names need the
+// merchant's groups; see groupNames.
 func customerRow(c square.Customer) views.CustomerRow {
-	created := ""
-	if !c.CreatedAt.IsZero() {
-		created = c.CreatedAt.Format("2 Jan 2006")
-	}
-	return views.CustomerRow{
+	r := views.CustomerRow{
 		ID:         c.ID,
 		Name:       displayName(c),
+		Company:    c.CompanyName,
 		Email:      c.EmailAddress,
 		Phone:      c.PhoneNumber,
-		Created:    created,
-		ProfileURL: "/customers/" + c.ID,
+		ProfileURL: "/customers/" + url.PathEscape(c.ID),
 	}
+	if !c.CreatedAt.IsZero() {
+		r.Created = formatDay(c.CreatedAt.Time)
+		r.CreatedISO = c.CreatedAt.UTC().Format(dayLayout)
+	}
+	return r
 }
 
-// customerTotal formats Square's count: "1,234 customers".
-func customerTotal(count *int64) string {
-	if count == nil {
-		return ""
+// formatDay writes a day for people, in UTC: "2 Mar 2026".
+func formatDay(t time.Time) string {
+	return t.UTC().Format("2 Jan 2006")
+}
+
+// groupNames are the names of the groups ids, in the order given. An id
+// missing from info, a group made since it was cached, is left out until
+// the cache is refreshed.
+func groupNames(ids []string, info *merchantInfo) []string {
+	var names []string
+	for _, id := range ids {
+		if name := info.GroupName(id); name != "" {
+			names = append(names, name)
+		}
 	}
-	n := *count
+	return names
+}
+
+// customerTotal formats Square's count: "1,234 customers". Square leaves
+// the count out when it is 0, so a missing count asked for is none.
+func customerTotal(count *int64) string {
+	var n int64
+	if count != nil {
+		n = *count
+	}
 	if n == 1 {
 		return "1 customer"
 	}
 	return thousands(n) + " customers"
+}
+
+// directorySources are Square's CustomerCreationSource values with the words
+// people read for them.
+var directorySources = map[string]string{
+	"APPOINTMENTS":       "Appointments",
+	"COUPON":             "Coupon",
+	"DELETION_RECOVERY":  "Deletion recovery",
+	"DIRECTORY":          "Customer directory",
+	"EGIFTING":           "eGift cards",
+	"EMAIL_COLLECTION":   "Email collection",
+	"FEEDBACK":           "Feedback",
+	"IMPORT":             "Import",
+	"INSTANT_PROFILE":    "Instant profile",
+	"INVOICES":           "Invoices",
+	"LOYALTY":            "Loyalty",
+	"MARKETING":          "Marketing",
+	"MERGE":              "Merged profiles",
+	"ONLINE_STORE":       "Online store",
+	"OTHER":              "Other",
+	"TERMINAL":           "Square Terminal",
+	"THIRD_PARTY":        "Third-party app",
+	"THIRD_PARTY_IMPORT": "Third-party import",
+	"UNMERGE_RECOVERY":   "Unmerge recovery",
+}
+
+// creationSourceLabel is the readable name of a creation source, or "" for
+// a value Square does not define.
+func creationSourceLabel(source string) string {
+	return directorySources[source]
 }
 
 // thousands writes n with comma separators.
@@ -68,9 +120,4 @@ func thousands(n int64) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// asSquare is errors.As for Square's error type.
-func asSquare(err error, target **square.Error) bool {
-	return errors.As(err, target)
 }

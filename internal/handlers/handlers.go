@@ -68,6 +68,8 @@ type app struct {
 	// refreshLocks make token refreshes of one session happen one at a
 	// time; striping bounds the memory whatever the number of sessions.
 	refreshLocks [64]sync.Mutex
+	// merchants caches each merchant's country and customer groups.
+	merchants merchantCache
 }
 
 // New builds the Echo instance with every middleware and route.

@@ -1,0 +1,134 @@
+package views
+
+// The view models of the customer directory (GET /customers). The handler
+// fills every URL and every label; the components only choose what to show.
+
+// The values of DirectoryProblem.Kind.
+const (
+	// ProblemQuery is a query the directory cannot run: a bad parameter in
+	// the URL, or a search Square refused. The page answers 400.
+	ProblemQuery = "query"
+	// ProblemUnavailable is Square failing or not answering. The page
+	// answers 502, 503 or 504.
+	ProblemUnavailable = "unavailable"
+)
+
+// CustomersView is the customer directory: the search and filter form, and
+// the results region that htmx swaps as the person types.
+type CustomersView struct {
+	// Form is the search and filter form, holding what the person typed.
+	Form DirectoryForm
+	// Problem, when set, replaces the results with its message.
+	Problem *DirectoryProblem
+	// Rows are the customers of this page.
+	Rows []CustomerRow
+	// Total is the preformatted count, e.g. "1,234 customers".
+	Total string
+	// NextURL is the next page of the list, empty on the last page.
+	NextURL string
+	// FirstURL is the first page of the same view, set on later pages.
+	FirstURL string
+	// Empty shows the empty state instead of the table: the directory has
+	// no customers at all.
+	Empty bool
+	// NoResults shows that the search or filters match nothing.
+	NoResults bool
+	// Filtered says that a search or a filter is active.
+	Filtered bool
+	// ClearSearchURL drops the search text, set when there is one;
+	// ClearAllURL drops the search and every filter, set when a filter
+	// other than the search is active.
+	ClearSearchURL, ClearAllURL string
+	// Chips are the active search and filters, each with a link that
+	// removes it.
+	Chips []Chip
+	// NameSort and CreatedSort are the sortable column headers.
+	NameSort, CreatedSort SortHeader
+	// NewCustomerURL is where "New customer" leads.
+	NewCustomerURL string
+}
+
+// CustomerRow is one customer in the directory, with every value already
+// formatted for display.
+type CustomerRow struct {
+	ID, Name, Company, Email, Phone string
+	// Groups are the names of the customer's groups.
+	Groups []string
+	// Created is the creation date for people; CreatedISO is the same day
+	// as YYYY-MM-DD for <time datetime>.
+	Created, CreatedISO string
+	ProfileURL          string
+}
+
+// DirectoryForm is the search and filter form. Values are as the person
+// typed them, valid or not, so that a mistake can be corrected in place.
+type DirectoryForm struct {
+	// Action is the form's target, the directory itself.
+	Action string
+	// Query is the search text.
+	Query string
+	// From and To are the created date range, YYYY-MM-DD.
+	From, To string
+	// Sort and Order keep the current order across a new search.
+	Sort, Order string
+	// The choices of the selects, with the current one marked.
+	Fields, Matches, Sources, Groups, Sizes []Option
+	// Invalid holds the ids of the controls that have a problem.
+	Invalid map[string]bool
+}
+
+// Option is one <option> of a select.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// Chip is an active search or filter, shown as a removable chip.
+type Chip struct {
+	// Kind names the filter: search, from, to, source or group.
+	Kind  string
+	Label string
+	// RemoveURL is the directory without this filter.
+	RemoveURL string
+}
+
+// SortHeader is a column header that sorts the table.
+type SortHeader struct {
+	Label string
+	// URL sorts by this column: the other way round when it is the current
+	// sort, else in its natural order.
+	URL string
+	// AriaSort is "ascending" or "descending" on the current sort column,
+	// else empty.
+	AriaSort string
+}
+
+// DirectoryProblem is why the directory shows a message instead of results.
+type DirectoryProblem struct {
+	// Kind is ProblemQuery or ProblemUnavailable.
+	Kind  string
+	Title string
+	// Messages say what is wrong, each linking to its control when
+	// FieldID is set.
+	Messages []FieldError
+	// LinkURL and LinkLabel lead out of the problem, e.g. to the first page
+	// or to try again.
+	LinkURL, LinkLabel string
+	// RequestID is shown as the reference of a failure.
+	RequestID string
+	// Focus moves the focus to the message when the page loads; htmx
+	// answers leave it off so typing is not interrupted.
+	Focus bool
+}
+
+// The ids of the directory form's controls, which problem messages link to.
+const (
+	DirectoryQueryID  = "search-q"
+	DirectoryFieldID  = "search-field"
+	DirectoryMatchID  = "search-match"
+	DirectoryFromID   = "filter-from"
+	DirectoryToID     = "filter-to"
+	DirectorySourceID = "filter-source"
+	DirectoryGroupID  = "filter-group"
+	DirectorySizeID   = "page-size"
+)
