@@ -63,6 +63,9 @@ func squareFailure(err error) *pageError {
 	case square.IsRateLimited(err):
 		return &pageError{Status: http.StatusServiceUnavailable, Title: "Square is busy",
 			Message: "Square asked us to slow down. Please wait a moment and try again.", Cause: err}
+	case square.IsServerError(err) && statusIs(err, http.StatusServiceUnavailable):
+		return &pageError{Status: http.StatusServiceUnavailable, Title: "Square is unavailable",
+			Message: "Square is temporarily unavailable. Please try again in a moment.", Cause: err}
 	case square.IsNotFound(err):
 		return &pageError{Status: http.StatusNotFound, Title: "Not found",
 			Message: "Square has no such record. It may have been deleted.",
@@ -91,9 +94,7 @@ func (a *app) errorHandler(err error, c echo.Context) {
 	// error page came out as an empty 200 and a session Square had ended
 	// could not be deleted. The detached context keeps the request's values
 	// (the CSP nonce) and gets a bound of its own.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), errorHandlingTimeout)
-	defer cancel()
-	c.SetRequest(c.Request().WithContext(ctx))
+	defer detachContext(c)()
 	pe := a.classify(err, c)
 	if pe == nil {
 		return
@@ -166,4 +167,21 @@ func (a *app) classify(err error, c echo.Context) *pageError {
 func isNetworkError(err error) bool {
 	var ne interface{ Timeout() bool }
 	return errors.As(err, &ne)
+}
+
+// detachContext lets the request's context outlive its deadline for a
+// while: after a timeout, the error page or the typed form must still be
+// rendered, and templ refuses an ended context. The detached context keeps
+// the request's values (the CSP nonce). It returns the function that
+// releases the new context.
+func detachContext(c echo.Context) context.CancelFunc {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), errorHandlingTimeout)
+	c.SetRequest(c.Request().WithContext(ctx))
+	return cancel
+}
+
+// statusIs reports whether err is Square's answer with the given status.
+func statusIs(err error, status int) bool {
+	var se *square.Error
+	return errors.As(err, &se) && se.StatusCode == status
 }

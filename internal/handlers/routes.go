@@ -34,5 +34,12 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	g.POST("/logout", a.logout)
 
 	g.GET("/customers", a.customers, a.requireAuth)
+	g.GET("/customers/new", a.newCustomer, a.requireAuth)
+	g.POST("/customers", a.createCustomer, a.requireAuth)
+	g.GET("/customers/:id", a.customerProfile, a.requireAuth)
+	g.GET("/customers/:id/edit", a.editCustomer, a.requireAuth)
+	g.POST("/customers/:id", a.updateCustomer, a.requireAuth)
+	g.GET("/customers/:id/delete", a.confirmDeleteCustomer, a.requireAuth)
+	g.POST("/customers/:id/delete", a.deleteCustomer, a.requireAuth)
 	g.GET("/settings/connection", a.connection, a.requireAuth)
 }

@@ -1,0 +1,228 @@
+package views
+
+// View models of the customer profile, the create and edit form, the edit
+// conflict page and the delete confirmation. Handlers fill them with text
+// that is ready to show; the components only choose what to show.
+
+// The names of the customer form's inputs. The handlers read the same
+// names, and each input's id is "field-" + its name.
+const (
+	CustomerGivenName     = "given_name"
+	CustomerFamilyName    = "family_name"
+	CustomerNickname      = "nickname"
+	CustomerCompanyName   = "company_name"
+	CustomerEmailAddress  = "email_address"
+	CustomerPhoneNumber   = "phone_number"
+	CustomerAddressLine1  = "address_line_1"
+	CustomerAddressLine2  = "address_line_2"
+	CustomerLocality      = "locality"
+	CustomerRegion        = "administrative_district_level_1"
+	CustomerPostalCode    = "postal_code"
+	CustomerCountry       = "country"
+	CustomerBirthdayMonth = "birthday_month"
+	CustomerBirthdayDay   = "birthday_day"
+	CustomerBirthdayYear  = "birthday_year"
+	CustomerReferenceID   = "reference_id"
+	CustomerNote          = "note"
+	CustomerEUVat         = "eu_vat"
+)
+
+// OriginalPrefix starts the names of the hidden inputs that carry the
+// values a form showed, so the handler can tell what the user changed.
+const OriginalPrefix = "orig_"
+
+// customerLabels are the visible labels of the form's inputs.
+var customerLabels = map[string]string{
+	CustomerGivenName:     "First name",
+	CustomerFamilyName:    "Last name",
+	CustomerNickname:      "Nickname",
+	CustomerCompanyName:   "Company",
+	CustomerEmailAddress:  "Email address",
+	CustomerPhoneNumber:   "Phone number",
+	CustomerAddressLine1:  "Address line 1",
+	CustomerAddressLine2:  "Address line 2",
+	CustomerLocality:      "Town or city",
+	CustomerRegion:        "State, province or region",
+	CustomerPostalCode:    "Postal code",
+	CustomerCountry:       "Country",
+	CustomerBirthdayMonth: "Month",
+	CustomerBirthdayDay:   "Day",
+	CustomerBirthdayYear:  "Year (optional)",
+	CustomerReferenceID:   "Reference ID",
+	CustomerNote:          "Note",
+	CustomerEUVat:         "EU VAT number",
+}
+
+// CustomerLabel is the label of a customer form input, for messages and
+// the conflict page; it is the name itself for an unknown input.
+func CustomerLabel(name string) string {
+	if l, ok := customerLabels[name]; ok {
+		return l
+	}
+	return name
+}
+
+// CustomerValues are a customer form's values by input name.
+type CustomerValues map[string]string
+
+// CustomerFormView is the create or edit form.
+type CustomerFormView struct {
+	// Heading is "New customer" or "Edit <name>".
+	Heading string
+	// Action is where the form posts: /customers or /customers/{id}.
+	Action string
+	// CancelURL leaves the form: the directory or the profile.
+	CancelURL   string
+	CancelLabel string
+	CSRFToken   string
+	// IdempotencyKey is set on the create form: minted when the form was
+	// first rendered and kept on every re-render, so that a double submit
+	// or a retry creates one customer.
+	IdempotencyKey string
+	// Version and Original are set on the edit form: the customer's version
+	// and the values the form showed, sent back in hidden inputs.
+	Version  string
+	Original CustomerValues
+	// Values are what the inputs hold: the customer's, or what was typed.
+	Values CustomerValues
+	// Errors are the messages beside the inputs, by input name.
+	Errors map[string]string
+	// Summary lists every problem at the top, in form order.
+	Summary []FieldError
+	// ShowVAT shows the EU VAT number, for sellers in the EU or the UK.
+	ShowVAT bool
+	// Failure says that the change was not saved (or may not have been),
+	// when Square failed; the inputs still hold what was typed.
+	Failure *CustomerFormFailure
+}
+
+// CustomerFormFailure is the message of a save that Square did not complete.
+type CustomerFormFailure struct {
+	Title   string
+	Message string
+	// RequestID is shown as the reference for support.
+	RequestID string
+}
+
+// CustomerOption is one choice of a <select>.
+type CustomerOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// CustomerProfileView is a customer's profile page.
+type CustomerProfileView struct {
+	ID string
+	// Name is the display name, the page's heading.
+	Name string
+	// Details are the profile's rows, in order.
+	Details []ProfileDetail
+	// EditURL and DeleteURL lead to the edit form and the confirmation
+	// page (the page Delete opens without JavaScript).
+	EditURL, DeleteURL string
+	// Delete is the confirmation form, shown in a <dialog> with JavaScript.
+	Delete CustomerDeleteForm
+	// Cards are the cards on file; CardsError replaces them when Square did
+	// not list them, and CardsMore says there are more than shown.
+	Cards      []ProfileCard
+	CardsError string
+	CardsMore  bool
+}
+
+// ProfileDetail is one row of the profile: a label and one or more lines
+// of formatted text (an address has several).
+type ProfileDetail struct {
+	// Key names the row for tests: data-testid="detail-<key>".
+	Key   string
+	Label string
+	Lines []string
+	// Link, when set, makes the single line a link (mailto:, tel:).
+	Link string
+	// Multiline keeps the line breaks of the text (the note).
+	Multiline bool
+	// Empty is shown when there are no lines; "Not provided" by default.
+	Empty string
+}
+
+// ProfileCard is one card on file.
+type ProfileCard struct {
+	ID string
+	// Brand is in words, e.g. "Visa".
+	Brand  string
+	Last4  string
+	Expiry string
+	// Expired marks a card past its expiry month.
+	Expired bool
+}
+
+// CustomerDeleteForm is the form that deletes a customer, on the confirmation
+// page, in the profile's dialog and on the delete conflict page.
+type CustomerDeleteForm struct {
+	Name      string
+	Action    string
+	CSRFToken string
+	Version   string
+	// Original is what the user saw, so a conflict can show what changed.
+	Original CustomerValues
+	// CancelURL goes back to the profile.
+	CancelURL string
+}
+
+// CustomerDeleteView is the confirmation page used without JavaScript,
+// and the page a failed delete comes back to.
+type CustomerDeleteView struct {
+	Form CustomerDeleteForm
+	// Failure says the customer was not deleted (or may not have been).
+	Failure *CustomerFormFailure
+}
+
+// CustomerChange is one field that differs between two versions of a customer.
+type CustomerChange struct {
+	// Key names the field: an input name, or "birthday".
+	Key   string
+	Label string
+	// Before and After are formatted for reading; "" shows as empty.
+	Before, After string
+}
+
+// CustomerDeleteConflictView is shown when the customer changed since the user
+// opened it: what changed, and the choice to delete anyway.
+type CustomerDeleteConflictView struct {
+	Changes []CustomerChange
+	// Form deletes with the new version.
+	Form CustomerDeleteForm
+}
+
+// CustomerConflictView is the edit conflict page: for each field where
+// what the user typed differs from what Square now holds, a choice between
+// the two, then Save with Square's new version.
+type CustomerConflictView struct {
+	Name      string
+	Action    string
+	CancelURL string
+	CSRFToken string
+	// Version is Square's current version, which the save sends.
+	Version string
+	// Current is what Square holds now: the new original values.
+	Current CustomerValues
+	// Keep are the inputs where the user and Square agree, sent as they are.
+	Keep CustomerValues
+	Rows []CustomerConflictRow
+}
+
+// CustomerConflictRow is one field in conflict.
+type CustomerConflictRow struct {
+	// Key names the choice: the form posts pick_<key> = "mine" or "square".
+	Key   string
+	Label string
+	// Mine and Square are the two values formatted for reading.
+	Mine, Square string
+	// MineInputs are the inputs of the user's value, sent as mine_<input>.
+	MineInputs CustomerValues
+	// MineChecked preselects the user's value; it is false when the user
+	// had not changed this field, so that Square's newer value is kept
+	// unless the user chooses otherwise.
+	MineChecked bool
+	// YouChanged says the user changed this field on the form.
+	YouChanged bool
+}
