@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -115,16 +116,11 @@ func New(d Deps) *echo.Echo {
 // authorizeOrigins are the origins the sign-in form redirects to, for the
 // CSP's form-action: Square's, or none extra in local mode.
 func (a *app) authorizeOrigins() []string {
-	u := a.square.OAuth.Config("", nil).Endpoint.AuthURL
-	if strings.HasPrefix(u, a.cfg.BaseURL.String()) {
+	u, err := url.Parse(a.square.OAuth.Config("", nil).Endpoint.AuthURL)
+	if err != nil || u.Host == "" || u.Host == a.cfg.BaseURL.Host {
 		return nil
 	}
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.Index(u[i+3:], "/"); j >= 0 {
-			return []string{u[:i+3+j]}
-		}
-	}
-	return []string{u}
+	return []string{u.Scheme + "://" + u.Host}
 }
 
 // deadline gives every request a context deadline, which the Square client
