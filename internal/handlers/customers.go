@@ -126,29 +126,18 @@ func queryProblem(q directoryQuery, problems []views.FieldError) *views.Director
 	return p
 }
 
-// unavailableProblem says that Square failed, with the status to answer:
-// 503 when it asks us to slow down, 504 when it did not answer in time, 502
-// otherwise.
+// unavailableProblem says that Square failed, in the words and with the
+// status squareFailure gives every page, but inside the directory so the
+// search and filters stay in the form.
 func unavailableProblem(q directoryQuery, err error) (int, *views.DirectoryProblem) {
-	p := &views.DirectoryProblem{
-		Kind:    views.ProblemUnavailable,
-		LinkURL: q.url(q.Cursor), LinkLabel: "Try again",
+	pe := squareFailure(err)
+	return pe.Status, &views.DirectoryProblem{
+		Kind:      views.ProblemUnavailable,
+		Title:     pe.Title,
+		LinkURL:   q.url(q.Cursor),
+		LinkLabel: "Try again",
+		Messages:  []views.FieldError{{Message: pe.Message + " Your search and filters are kept."}},
 	}
-	status := http.StatusBadGateway
-	var msg string
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		status, p.Title = http.StatusGatewayTimeout, "Square is taking too long"
-		msg = "Square did not answer in time."
-	case square.IsRateLimited(err):
-		status, p.Title = http.StatusServiceUnavailable, "Square is busy"
-		msg = "Square asked us to slow down."
-	default:
-		p.Title = "Square is not answering"
-		msg = "We could not reach Square just now."
-	}
-	p.Messages = []views.FieldError{{Message: msg + " Your search and filters are kept: try again in a moment."}}
-	return status, p
 }
 
 // renderDirectory writes the directory: the whole page, or for htmx the

@@ -889,7 +889,8 @@ func TestWhenSquareIsUnreachableTheDirectorySaysSoAndKeepsTheSearch(t *testing.T
 		fault  squarelocal.Fault
 		status int
 	}{
-		{"Square failing", squarelocal.Fault{Kind: squarelocal.FaultUnavailable, Endpoint: dirSearchCall}, http.StatusBadGateway},
+		{"Square unavailable", squarelocal.Fault{Kind: squarelocal.FaultUnavailable, Endpoint: dirSearchCall}, http.StatusServiceUnavailable},
+		{"Square failing", squarelocal.Fault{Kind: squarelocal.FaultInternal, Endpoint: dirSearchCall}, http.StatusBadGateway},
 		{"Square busy", squarelocal.Fault{Kind: squarelocal.FaultRateLimit, Endpoint: dirSearchCall}, http.StatusServiceUnavailable},
 	}
 	for _, tt := range tests {
@@ -926,7 +927,7 @@ func TestWhenSquareIsUnreachableTheDirectorySaysSoAndKeepsTheSearch(t *testing.T
 		t.Fatal(err)
 	}
 	p := b.get(target)
-	expect(t, p, http.StatusBadGateway)
+	expect(t, p, http.StatusServiceUnavailable)
 	expectKept(t, p)
 
 	h.emu.ClearFaults()

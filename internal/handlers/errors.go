@@ -65,7 +65,7 @@ func squareFailure(err error) *pageError {
 			Message: "Square asked us to slow down. Please wait a moment and try again.", Cause: err}
 	case square.IsServerError(err) && statusIs(err, http.StatusServiceUnavailable):
 		return &pageError{Status: http.StatusServiceUnavailable, Title: "Square is unavailable",
-			Message: "Square is temporarily unavailable. Please try again in a moment.", Cause: err}
+			Message: "Square cannot take requests right now. Please try again in a moment.", Cause: err}
 	case square.IsNotFound(err):
 		return &pageError{Status: http.StatusNotFound, Title: "Not found",
 			Message: "Square has no such record. It may have been deleted.",

@@ -98,7 +98,10 @@ func New(d Deps) *echo.Echo {
 		requestLogger(a.logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: a.logPanic}),
 		middleware.BodyLimit(maxBody),
-		middleware.GzipWithConfig(middleware.GzipConfig{Level: 5, MinLength: 512}),
+		// Level 1: our pages compress almost as well as at level 5 (a
+		// directory page: 6.9 KB against 6.3 KB) for a fraction of the CPU,
+		// which under load was a quarter of the process's time.
+		middleware.GzipWithConfig(middleware.GzipConfig{Level: 1, MinLength: 512}),
 		deadline(requestTimeout),
 	)
 	// The emulator's pages bring their own policy and forms; everything

@@ -297,6 +297,13 @@ func (r *request) decode(v any) *apiError {
 // Customer.cards (retired at 2024-12-18).
 func (r *request) wantsCards() bool { return r.Version < cardsRetiredVersion }
 
+// readOnlyPOSTs are the POST endpoints that only read. They share the read
+// lock with GETs, so a search does not queue behind, or block, other calls.
+var readOnlyPOSTs = map[string]bool{
+	"POST /v2/customers/search":        true,
+	"POST /v2/customers/bulk-retrieve": true,
+}
+
 // apiHandler answers with a JSON body or an error.
 type apiHandler func(r *request) (any, *apiError)
 
@@ -306,7 +313,7 @@ var versionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 // permission the token needs; write says whether the handler changes data
 // and so must hold the write lock.
 func (s *Server) api(pattern, scope string, handler apiHandler) {
-	write := pattern[:4] != "GET "
+	write := pattern[:4] != "GET " && !readOnlyPOSTs[pattern]
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, hr *http.Request) {
 		r, apiErr := s.newRequest(hr)
 		if apiErr == nil {
