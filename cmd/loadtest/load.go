@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Bounds of the phases around the load itself.
+const (
+	// signInTimeout bounds the whole sign-in of every session.
+	signInTimeout = 2 * time.Minute
+	// drainTimeout is how long requests in flight at the end of the load
+	// may take to finish: one client timeout and a margin.
+	drainTimeout = clientTimeout + 5*time.Second
+	// settleTimeout is how long the goroutines get to return to the
+	// baseline once the clients have closed their connections.
+	settleTimeout = 5 * time.Second
+	// goroutineSlack is the tolerance of that baseline: the database's
+	// connection cleaner and the like may come and go, while a leak of a
+	// goroutine per session, connection or request shows as tens.
+	goroutineSlack = 5
+	// heapAllowance and heapPerCreate are how far the live heap may stay
+	// above the baseline after the load: what the run leaves behind on
+	// purpose, which is bounded, not a leak: squarelocal's call log (at
+	// most 10,000 calls), the sessions' tokens, the merchant cache, the
+	// load's histograms, and each customer the run created, which
+	// squarelocal keeps in memory as Square keeps it.
+	heapAllowance = 8 << 20
+	heapPerCreate = 4 << 10
+	// p99Target is the issue's target for 50 sessions without injected
+	// latency or faults.
+	p99Target = 50 * time.Millisecond
+)
+
+// execute starts Tessera, signs the sessions in, runs the load and
+// measures. progress gets a line per phase.
+func execute(ctx context.Context, o options, progress io.Writer) (*report, error) {
+	faultsOn := o.FaultRate > 0
+	rec := newRecorder(int64(o.MaxRequests), faultsOn)
+
+	t, err := startTessera(ctx, o.Customers, o.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("starting Tessera: %w", err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			_ = t.close()
+		}
+	}()
+	before := measure()
+
+	fmt.Fprintf(progress, "loadtest: Tessera serving %s (local mode, in process); signing in %d sessions\n", t.base, o.Sessions)
+	browsers := make([]*browser, o.Sessions)
+	for i := range browsers {
+		if browsers[i], err = newBrowser(i, t, rec, o.Seed); err != nil {
+			return nil, err
+		}
+	}
+	closeAll := func() {
+		for _, b := range browsers {
+			b.close()
+		}
+	}
+	signCtx, cancelSign := context.WithTimeout(ctx, signInTimeout)
+	signStart := time.Now()
+	errs := make([]error, len(browsers))
+	var wg sync.WaitGroup
+	for i, b := range browsers {
+		wg.Go(func() { errs[i] = b.signIn(signCtx, i) })
+	}
+	wg.Wait()
+	cancelSign()
+	signTime := time.Since(signStart)
+	if failed, first := countErrors(errs); failed > 0 {
+		closeAll()
+		return nil, fmt.Errorf("%d of %d sessions could not sign in; the first: %w", failed, len(errs), first)
+	}
+	signedIn := measure()
+
+	if err := t.injectFaults(o.Latency, o.FaultRate); err != nil {
+		closeAll()
+		return nil, err
+	}
+	fmt.Fprintf(progress, "loadtest: %d sessions signed in in %s; loading for %s (at most %d requests)\n",
+		o.Sessions, signTime.Round(time.Millisecond), o.Duration, o.MaxRequests)
+	stopProfile, err := startCPUProfile(o.CPUProfile)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	loadAvg := loadAverage()
+	cpuStart := cpuTime()
+	stopCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
+	hardCtx, cancelHard := context.WithTimeout(ctx, o.Duration+drainTimeout)
+	loadStart := time.Now()
+	for _, b := range browsers {
+		b.stop, b.think = stopCtx, o.Think
+		wg.Go(func() { b.loop(hardCtx) })
+	}
+	wg.Wait()
+	elapsed := time.Since(loadStart)
+	cpuUsed := cpuTime() - cpuStart
+	stopLoad()
+	cancelHard()
+	t.emu.ClearFaults()
+	if err := stopProfile(); err != nil {
+		closeAll()
+		return nil, err
+	}
+
+	// The people close their browsers: the idle connections go, and with
+	// them the server's goroutines that served them.
+	closeAll()
+	browsers = nil
+	settleStart := time.Now()
+	for runtime.NumGoroutine() > before.Goroutines+goroutineSlack && time.Since(settleStart) < settleTimeout {
+		time.Sleep(20 * time.Millisecond)
+	}
+	settled := time.Since(settleStart)
+	after := measure()
+	if err := writeHeapProfile(o.MemProfile); err != nil {
+		return nil, err
+	}
+
+	rep := newReport(o, rec, t, signTime, elapsed)
+	rep.Interrupted = ctx.Err() != nil
+	rep.CPUSeconds, rep.LoadAverage = cpuUsed.Seconds(), loadAvg
+	rep.Resources = resources{Before: before, SignedIn: signedIn, After: after, SettleMS: ms(settled)}
+	rep.check(o)
+
+	closed = true
+	if err := t.close(); err != nil {
+		return nil, fmt.Errorf("stopping Tessera: %w", err)
+	}
+	return rep, nil
+}
+
+// countErrors counts the errors that are not nil and returns the first.
+func countErrors(errs []error) (int, error) {
+	n := 0
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			n++
+			first = cmp.Or(first, err)
+		}
+	}
+	return n, first
+}
+
+// snapshot is the process's goroutines and memory at one moment, taken
+// after two garbage collections, the second returning freed memory to
+// the system, so that successive snapshots compare. Two, because objects
+// parked in a sync.Pool (Echo's gzip writers, some 800 KB each) survive
+// one collection in the pool's victim cache: an idle server drops them
+// within two cycles, so they are a cache, not growth.
+type snapshot struct {
+	Goroutines int    `json:"goroutines"`
+	HeapInuse  uint64 `json:"heap_inuse_bytes"`
+	HeapAlloc  uint64 `json:"heap_alloc_bytes"`
+	// RSS and PeakRSS are VmRSS and VmHWM of /proc/self/status (0 where
+	// there is none): the whole process, the load's clients included.
+	RSS     uint64 `json:"rss_bytes"`
+	PeakRSS uint64 `json:"peak_rss_bytes"`
+}
+
+func measure() snapshot {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	s := snapshot{Goroutines: runtime.NumGoroutine(), HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc}
+	s.RSS, s.PeakRSS = procMemory()
+	return s
+}
+
+// procMemory reads VmRSS and VmHWM from /proc/self/status, in bytes.
+func procMemory() (rss, peak uint64) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (name != "VmRSS" && name != "VmHWM") {
+			continue
+		}
+		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		if name == "VmRSS" {
+			rss = kb << 10
+		} else {
+			peak = kb << 10
+		}
+	}
+	return rss, peak
+}
+
+// startCPUProfile profiles the CPU into path until the returned function
+// is called; with no path it does nothing.
+func startCPUProfile(path string) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
+}
+
+// writeHeapProfile writes the heap profile to path, if any.
+func writeHeapProfile(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// loadAverage is the 1, 5 and 15-minute load averages of /proc/loadavg,
+// or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
+}

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// report is everything a run measured; -json prints it as it is.
+type report struct {
+	Command     string  `json:"command"`
+	Options     options `json:"options"`
+	DurationArg string  `json:"duration"`
+	LatencyArg  string  `json:"square_latency"`
+	ThinkArg    string  `json:"think"`
+	Go          string  `json:"go"`
+	GOMAXPROCS  int     `json:"gomaxprocs"`
+	Interrupted bool    `json:"interrupted"`
+
+	SignIn signIn `json:"signin"`
+
+	// Requests, Seconds and Throughput are of the load mix alone.
+	Requests   int64            `json:"requests"`
+	Seconds    float64          `json:"seconds"`
+	Throughput float64          `json:"requests_per_second"`
+	Latency    latencyStats     `json:"latency"`
+	Kinds      []kindStats      `json:"kinds"`
+	Errors     map[string]int64 `json:"errors"`
+	Expected   map[string]int64 `json:"expected"`
+	// Created counts the customers the run created.
+	Created int64 `json:"created"`
+	// CPUSeconds is the processor time this process used during the load
+	// (Tessera, squarelocal and the clients); LoadAverage is the machine's
+	// 1-minute load average just before, which tells whether other work
+	// was competing for its cores.
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	LoadAverage string  `json:"load_average_before"`
+	NumCPU      int     `json:"num_cpu"`
+	// ErrorSamples are the first few errors, "kind METHOD path: status".
+	ErrorSamples []string `json:"error_samples"`
+
+	ServerLog serverLog `json:"server_log"`
+	Resources resources `json:"resources"`
+	Checks    []check   `json:"checks"`
+	Pass      bool      `json:"pass"`
+}
+
+type signIn struct {
+	Sessions int          `json:"sessions"`
+	Seconds  float64      `json:"seconds"`
+	Requests int64        `json:"requests"`
+	Latency  latencyStats `json:"latency"`
+}
+
+type latencyStats struct {
+	Mean float64 `json:"mean_ms"`
+	P50  float64 `json:"p50_ms"`
+	P95  float64 `json:"p95_ms"`
+	P99  float64 `json:"p99_ms"`
+	Max  float64 `json:"max_ms"`
+}
+
+type kindStats struct {
+	Kind string `json:"kind"`
+	// Actions counts the actions of the mix that began with this kind.
+	Actions  int64            `json:"actions"`
+	Requests int64            `json:"requests"`
+	Statuses map[string]int64 `json:"statuses"`
+	Latency  latencyStats     `json:"latency"`
+	Errors   map[string]int64 `json:"errors,omitempty"`
+	Expected map[string]int64 `json:"expected,omitempty"`
+}
+
+type serverLog struct {
+	Lines    int64    `json:"lines"`
+	Warnings int64    `json:"warnings"`
+	Errors   int64    `json:"errors"`
+	Samples  []string `json:"error_samples"`
+}
+
+type resources struct {
+	Before   snapshot `json:"before"`
+	SignedIn snapshot `json:"signed_in"`
+	After    snapshot `json:"after"`
+	// SettleMS is how long the goroutines took to come back to the
+	// baseline after the clients closed their connections.
+	SettleMS float64 `json:"settle_ms"`
+}
+
+type check struct {
+	Name     string `json:"name"`
+	Target   string `json:"target"`
+	Observed string `json:"observed"`
+	Pass     bool   `json:"pass"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func statsOf(h *histogram) latencyStats {
+	return latencyStats{
+		Mean: ms(h.mean()), P50: ms(h.quantile(0.50)), P95: ms(h.quantile(0.95)),
+		P99: ms(h.quantile(0.99)), Max: ms(h.max),
+	}
+}
+
+// newReport turns what the recorder and the server's log hold into a
+// report.
+func newReport(o options, rec *recorder, t *tessera, signTime, elapsed time.Duration) *report {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	r := &report{
+		Options: o, DurationArg: o.Duration.String(), LatencyArg: o.Latency.String(), ThinkArg: o.Think.String(),
+		NumCPU: runtime.NumCPU(),
+		Go:     runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH, GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Seconds:  elapsed.Seconds(),
+		Errors:   map[string]int64{},
+		Expected: map[string]int64{},
+	}
+	r.SignIn = signIn{Sessions: o.Sessions, Seconds: signTime.Seconds(), Requests: int64(rec.hist[kindSignIn].n), Latency: statsOf(&rec.hist[kindSignIn])}
+	for outcome, n := range rec.outcomes[kindSignIn] {
+		if !expected(outcome) {
+			r.Errors[outcome] += n
+		}
+	}
+
+	all := newHistogram()
+	for _, k := range mixKinds {
+		h := &rec.hist[k]
+		all.merge(h)
+		ks := kindStats{
+			Kind: k.String(), Actions: rec.actions[k], Requests: int64(h.n),
+			Statuses: map[string]int64{}, Latency: statsOf(h),
+		}
+		for status, n := range rec.statuses[k] {
+			ks.Statuses[strconv.Itoa(status)] = n
+		}
+		for outcome, n := range rec.outcomes[k] {
+			if expected(outcome) {
+				ks.Expected = addTo(ks.Expected, outcome, n)
+				r.Expected[outcome] += n
+			} else {
+				ks.Errors = addTo(ks.Errors, outcome, n)
+				r.Errors[outcome] += n
+				if outcome == errTransport {
+					// A transport error has no status, so it is not among
+					// the requests measured; count it as sent.
+					ks.Requests += n
+				}
+			}
+		}
+		r.Requests += ks.Requests
+		r.Kinds = append(r.Kinds, ks)
+	}
+	r.Latency = statsOf(&all)
+	r.Created = rec.statuses[kindCreate][http.StatusSeeOther]
+	if elapsed > 0 {
+		r.Throughput = float64(r.Requests) / elapsed.Seconds()
+	}
+	r.ErrorSamples = slices.Clone(rec.samples)
+	lines, warns, errs, samples := t.logs.counts()
+	r.ServerLog = serverLog{Lines: lines, Warnings: warns, Errors: errs, Samples: samples}
+	return r
+}
+
+func addTo(m map[string]int64, k string, n int64) map[string]int64 {
+	if m == nil {
+		m = map[string]int64{}
+	}
+	m[k] += n
+	return m
+}
+
+// check evaluates the issue's targets. The latency target is for a run
+// without injected latency or faults; the others hold for every run: with
+// injected outages, the page saying Square is away (502, 503, 504) is
+// expected, a 500 is not.
+func (r *report) check(o options) {
+	if o.Latency == 0 && o.FaultRate == 0 {
+		name := fmt.Sprintf("p99 latency at %d sessions", o.Sessions)
+		if o.Think > 0 {
+			name += fmt.Sprintf(" (think %s)", o.Think)
+		}
+		r.add(name, "under "+p99Target.String(), fmtMS(r.Latency.P99), r.Latency.P99 < ms(p99Target))
+	}
+	server := r.Errors[errServer]
+	r.add("5xx of our own", "none", strconv.FormatInt(server, 10), server == 0)
+	other := r.Errors[errTransport] + r.Errors[errUnexpected4xx] + r.Errors[errUnexpectedOther] + r.Errors[errUnexpectedPage]
+	r.add("transport errors and unexpected statuses or pages", "none", strconv.FormatInt(other, 10), other == 0)
+	b, a := r.Resources.Before, r.Resources.After
+	r.add("goroutines back to baseline", fmt.Sprintf("at most %d + %d", b.Goroutines, goroutineSlack),
+		fmt.Sprintf("%d after %.0f ms", a.Goroutines, r.Resources.SettleMS), a.Goroutines <= b.Goroutines+goroutineSlack)
+	allowance := heapAllowance + uint64(r.Created)*heapPerCreate
+	r.add("live heap back to baseline", fmt.Sprintf("at most %s + %s (%s + %d KiB per customer created)",
+		mib(b.HeapAlloc), mib(allowance), mib(heapAllowance), heapPerCreate>>10),
+		fmt.Sprintf("%s (%s)", mib(a.HeapAlloc), signedMiB(int64(a.HeapAlloc)-int64(b.HeapAlloc))), a.HeapAlloc <= b.HeapAlloc+allowance)
+	if r.Interrupted {
+		r.add("run completed", "not interrupted", "interrupted", false)
+	}
+	r.Pass = true
+	for _, c := range r.Checks {
+		r.Pass = r.Pass && c.Pass
+	}
+}
+
+func (r *report) add(name, target, observed string, pass bool) {
+	r.Checks = append(r.Checks, check{Name: name, Target: target, Observed: observed, Pass: pass})
+}
+
+func fmtMS(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	case v >= 10:
+		return fmt.Sprintf("%.1fms", v)
+	}
+	return fmt.Sprintf("%.2fms", v)
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+func signedMiB(d int64) string { return fmt.Sprintf("%+.1f MiB", float64(d)/(1<<20)) }
+
+func counts(m map[string]int64) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// writeText prints the report as tables.
+func (r *report) writeText(w io.Writer) {
+	o := r.Options
+	fmt.Fprintf(w, "Tessera load test: %s\n", r.Command)
+	fmt.Fprintf(w, "%d sessions, %s (at most %d requests), think %s, Square latency %s, fault rate %g, %d customers, seed %d\n",
+		o.Sessions, r.DurationArg, o.MaxRequests, r.ThinkArg, r.LatencyArg, o.FaultRate, o.Customers, o.Seed)
+	fmt.Fprintf(w, "%s, %d CPUs, GOMAXPROCS %d; load average before the run %s\n", r.Go, r.NumCPU, r.GOMAXPROCS, r.LoadAverage)
+	if r.Interrupted {
+		fmt.Fprintln(w, "INTERRUPTED: the figures cover the run until the interruption")
+	}
+	fmt.Fprintf(w, "\nsign-in: %d sessions through OAuth in %.2fs, %d requests, p50 %s p99 %s max %s\n",
+		r.SignIn.Sessions, r.SignIn.Seconds, r.SignIn.Requests, fmtMS(r.SignIn.Latency.P50), fmtMS(r.SignIn.Latency.P99), fmtMS(r.SignIn.Latency.Max))
+	fmt.Fprintf(w, "load:    %d requests in %.2fs = %.1f requests/s; %d customers created\n", r.Requests, r.Seconds, r.Throughput, r.Created)
+	if r.CPUSeconds > 0 && r.Seconds > 0 {
+		fmt.Fprintf(w, "cpu:     this process used %.1f CPU-seconds, %.2f of %d cores\n", r.CPUSeconds, r.CPUSeconds/r.Seconds, r.NumCPU)
+	}
+	fmt.Fprintln(w)
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "kind\tactions\trequests\tmean\tp50\tp95\tp99\tmax\terrors\texpected\tstatuses\t")
+	row := func(name string, actions, requests int64, l latencyStats, errs, exp, statuses string) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, actions0(actions), requests,
+			fmtMS(l.Mean), fmtMS(l.P50), fmtMS(l.P95), fmtMS(l.P99), fmtMS(l.Max), errs, exp, statuses)
+	}
+	for _, k := range r.Kinds {
+		actions := k.Actions
+		if k.Kind == kindEditSave.String() || k.Kind == kindCreate.String() {
+			actions = -1 // the second request of an action
+		}
+		row(k.Kind, actions, k.Requests, k.Latency, counts(k.Errors), counts(k.Expected), counts(k.Statuses))
+	}
+	row("all", -1, r.Requests, r.Latency, counts(r.Errors), counts(r.Expected), "")
+	tw.Flush()
+
+	if len(r.ErrorSamples) > 0 {
+		fmt.Fprintln(w, "\nfirst errors:")
+		for _, s := range r.ErrorSamples {
+			fmt.Fprintln(w, "  "+s)
+		}
+	}
+	fmt.Fprintf(w, "\nserver log: %d lines, %d warnings, %d errors\n", r.ServerLog.Lines, r.ServerLog.Warnings, r.ServerLog.Errors)
+	for _, s := range r.ServerLog.Samples {
+		fmt.Fprintln(w, "  "+s)
+	}
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "process\tgoroutines\theap in use\theap alloc\tRSS\tpeak RSS\t")
+	for _, s := range []struct {
+		name string
+		s    snapshot
+	}{{"before (server up)", r.Resources.Before}, {"signed in", r.Resources.SignedIn}, {"after (clients closed)", r.Resources.After}} {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", s.name, s.s.Goroutines, mib(s.s.HeapInuse), mib(s.s.HeapAlloc), mib(s.s.RSS), mib(s.s.PeakRSS))
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "(one process: Tessera, squarelocal and the load's clients; heap alloc is the live heap after two GCs, the second returning free memory to the system)")
+
+	fmt.Fprintln(w)
+	for _, c := range r.Checks {
+		verdict := "PASS"
+		if !c.Pass {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "%s  %s: %s (target: %s)\n", verdict, c.Name, c.Observed, c.Target)
+	}
+}
+
+func actions0(n int64) string {
+	if n < 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
+}
