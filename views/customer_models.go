@@ -127,6 +127,12 @@ type CustomerProfileView struct {
 	Cards      []ProfileCard
 	CardsError string
 	CardsMore  bool
+	// AddCardURL leads to the card form.
+	AddCardURL string
+	// ShowRemoved says the removed (disabled) cards are listed too;
+	// RemovedToggleURL shows or hides them.
+	ShowRemoved      bool
+	RemovedToggleURL string
 }
 
 // ProfileDetail is one row of the profile: a label and one or more lines
@@ -153,6 +159,18 @@ type ProfileCard struct {
 	Expiry string
 	// Expired marks a card past its expiry month.
 	Expired bool
+	// Cardholder, PostalCode (of the billing address) and Added (the
+	// date Square added the card) are "" when Square did not give them.
+	Cardholder string
+	PostalCode string
+	Added      string
+	// Removed marks a disabled card; it has no Remove form.
+	Removed bool
+	// Remove asks to confirm and removes the card: RemoveURL is the
+	// confirmation page used without JavaScript, Remove the form of the
+	// dialog used with it.
+	RemoveURL string
+	Remove    CardRemoveForm
 }
 
 // CustomerDeleteForm is the form that deletes a customer, on the confirmation

@@ -20,12 +20,13 @@ import (
 // customerProfile shows one customer with its cards on file. The customer
 // and the cards are fetched at once, with the merchant's group names
 // (cached, so usually no call): a warm profile costs Square two calls
-// running side by side.
+// running side by side. ?removed=1 lists the removed (disabled) cards too.
 func (a *app) customerProfile(c echo.Context) error {
 	id, err := customerID(c)
 	if err != nil {
 		return err
 	}
+	showRemoved := c.QueryParam("removed") == "1"
 	ctx := c.Request().Context()
 	client := a.client(c)
 	merchantID := sessionOf(c).MerchantID()
@@ -38,7 +39,9 @@ func (a *app) customerProfile(c echo.Context) error {
 	)
 	runParallel(
 		func() { cu, errCu = client.Customers.Get(ctx, id) },
-		func() { cards, errCard = client.Cards.List(ctx, &square.ListCardsParams{CustomerID: id}) },
+		func() {
+			cards, errCard = client.Cards.List(ctx, &square.ListCardsParams{CustomerID: id, IncludeDisabled: showRemoved})
+		},
 		func() { info, errInfo = a.merchants.get(ctx, merchantID, client, a.now()) },
 	)
 	if errCu != nil {
@@ -53,11 +56,17 @@ func (a *app) customerProfile(c echo.Context) error {
 	}
 	v := profileView(id, cu, info)
 	v.Delete.CSRFToken = csrfToken(c)
+	v.AddCardURL = cardsPath(id) + "/new"
+	v.ShowRemoved = showRemoved
+	v.RemovedToggleURL = customerPath(id) + "?removed=1#cards"
+	if showRemoved {
+		v.RemovedToggleURL = customerPath(id) + "#cards"
+	}
 	if errCard != nil {
 		a.logger.WarnContext(ctx, "listing cards failed", slog.String("id", requestIDOf(c)), slog.Any("err", errCard))
 		v.CardsError = "Square did not list the cards on file just now. Reload the page to try again."
 	} else {
-		v.Cards, v.CardsMore = profileCards(cards, a.now()), cards.Cursor != ""
+		v.Cards, v.CardsMore = profileCards(id, cards, csrfToken(c), a.now()), cards.Cursor != ""
 	}
 	return render(c, http.StatusOK, views.CustomerProfilePage(a.layout(c, v.Name, views.NavCustomers), v))
 }
@@ -152,17 +161,31 @@ func groupDetail(ids []string, info *merchantInfo) views.ProfileDetail {
 	return d
 }
 
-// profileCards maps the cards on file, with their brand in words.
-func profileCards(page *square.CardPage, now time.Time) []views.ProfileCard {
+// profileCards maps the cards on file, with their brand in words and, for
+// each card still in use, the form that removes it.
+func profileCards(customerID string, page *square.CardPage, csrf string, now time.Time) []views.ProfileCard {
 	var out []views.ProfileCard
 	for _, card := range page.Cards {
-		out = append(out, views.ProfileCard{
-			ID:      card.ID,
-			Brand:   cardBrand(card.CardBrand),
-			Last4:   card.Last4,
-			Expiry:  fmt.Sprintf("%02d/%04d", card.ExpMonth, card.ExpYear),
-			Expired: cardExpired(card.ExpMonth, card.ExpYear, now),
-		})
+		pc := views.ProfileCard{
+			ID:         card.ID,
+			Brand:      cardBrand(card.CardBrand),
+			Last4:      card.Last4,
+			Expiry:     fmt.Sprintf("%02d/%04d", card.ExpMonth, card.ExpYear),
+			Expired:    cardExpired(card.ExpMonth, card.ExpYear, now),
+			Cardholder: card.CardholderName,
+			Removed:    !card.Enabled,
+		}
+		if card.BillingAddress != nil {
+			pc.PostalCode = card.BillingAddress.PostalCode
+		}
+		if !card.CreatedAt.IsZero() {
+			pc.Added = card.CreatedAt.UTC().Format("2 Jan 2006")
+		}
+		if card.Enabled {
+			pc.RemoveURL = cardPath(customerID, card.ID) + "/remove"
+			pc.Remove = cardRemoveForm(customerID, &card, csrf)
+		}
+		out = append(out, pc)
 	}
 	return out
 }

@@ -16,12 +16,15 @@ import (
 const merchantInfoTTL = 5 * time.Minute
 
 // merchantInfo is what pages need to know about the signed-in seller
-// beyond the session: its country (the EU VAT field depends on it) and its
-// customer groups (filter choices and group names in the table).
+// beyond the session: its country (the EU VAT field depends on it), its
+// main location (where the card form works, unless SQUARE_LOCATION_ID
+// says otherwise) and its customer groups (filter choices and group names
+// in the table).
 type merchantInfo struct {
-	Country string
-	Groups  []square.CustomerGroup
-	fetched time.Time
+	Country        string
+	MainLocationID string
+	Groups         []square.CustomerGroup
+	fetched        time.Time
 }
 
 // GroupName returns the name of a group id, or "" when unknown.
@@ -55,7 +58,7 @@ func (mc *merchantCache) get(ctx context.Context, merchantID string, client *squ
 	if err != nil {
 		return nil, err
 	}
-	info := &merchantInfo{Country: m.Country, fetched: now}
+	info := &merchantInfo{Country: m.Country, MainLocationID: m.MainLocationID, fetched: now}
 	for g, err := range client.Customers.AllGroups(ctx) {
 		if err != nil {
 			return nil, err

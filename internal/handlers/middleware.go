@@ -95,23 +95,56 @@ func securityHeaders(secure bool, formActions []string) echo.MiddlewareFunc {
 }
 
 // contentSecurityPolicy builds the CSP: our own files and nonce'd scripts
-// only, no inline code, nothing framed. extraScripts lets one page (the
-// card form) load Square's script.
-func contentSecurityPolicy(nonce string, formActions, extraScripts []string) string {
-	scripts := append([]string{"'self'", "'nonce-" + nonce + "'"}, extraScripts...)
-	actions := append([]string{"'self'"}, formActions...)
-	return strings.Join([]string{
+// only, no inline code, nothing framed. extra, when not nil, names the
+// origins that one page (the card form) adds for Square's card form.
+func contentSecurityPolicy(nonce string, formActions []string, extra *cspSources) string {
+	if extra == nil {
+		extra = &cspSources{}
+	}
+	sources := func(own []string, more []string) string {
+		return strings.Join(append(own, more...), " ")
+	}
+	directives := []string{
 		"default-src 'none'",
-		"script-src " + strings.Join(scripts, " "),
-		"style-src 'self'",
+		"script-src " + sources([]string{"'self'", "'nonce-" + nonce + "'"}, extra.Script),
+		"style-src " + sources([]string{"'self'"}, extra.Style),
 		"img-src 'self' data:",
-		"font-src 'self'",
-		"connect-src 'self'",
-		"form-action " + strings.Join(actions, " "),
+		"font-src " + sources([]string{"'self'"}, extra.Font),
+		"connect-src " + sources([]string{"'self'"}, extra.Connect),
+	}
+	if len(extra.Frame) > 0 {
+		// Without it, frames fall back to default-src 'none'.
+		directives = append(directives, "frame-src "+strings.Join(extra.Frame, " "))
+	}
+	directives = append(directives,
+		"form-action "+sources([]string{"'self'"}, formActions),
 		"frame-ancestors 'none'",
 		"base-uri 'none'",
 		"object-src 'none'",
-	}, "; ")
+	)
+	return strings.Join(directives, "; ")
+}
+
+// cspSources are origins a page adds to the CSP's directives, beyond our
+// own.
+type cspSources struct {
+	Script, Style, Font, Connect, Frame []string
+}
+
+// cardFormPolicy gives the card page, and no other, the CSP that Square's
+// card form of the configured environment needs (see cardSDKFor). It runs
+// after securityHeaders and keeps its nonce. In local mode the stand-in
+// script is our own origin, so the policy stays as it is.
+func (a *app) cardFormPolicy(next echo.HandlerFunc) echo.HandlerFunc {
+	extra := cardSDKFor(a.cfg.Environment).sources
+	formActions := a.authorizeOrigins()
+	return func(c echo.Context) error {
+		if extra != nil {
+			nonce := templ.GetNonce(c.Request().Context())
+			c.Response().Header().Set("Content-Security-Policy", contentSecurityPolicy(nonce, formActions, extra))
+		}
+		return next(c)
+	}
 }
 
 // crossSiteGuard refuses state-changing requests that a browser marks as

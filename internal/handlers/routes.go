@@ -41,5 +41,9 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	g.POST("/customers/:id", a.updateCustomer, a.requireAuth)
 	g.GET("/customers/:id/delete", a.confirmDeleteCustomer, a.requireAuth)
 	g.POST("/customers/:id/delete", a.deleteCustomer, a.requireAuth)
+	g.GET("/customers/:id/cards/new", a.newCard, a.requireAuth, a.cardFormPolicy)
+	g.POST("/customers/:id/cards", a.createCard, a.requireAuth, a.cardFormPolicy)
+	g.GET("/customers/:id/cards/:card_id/remove", a.confirmRemoveCard, a.requireAuth)
+	g.POST("/customers/:id/cards/:card_id/disable", a.removeCard, a.requireAuth)
 	g.GET("/settings/connection", a.connection, a.requireAuth)
 }

@@ -1,0 +1,310 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/session"
+	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/views"
+)
+
+// Adding a card on file: GET /customers/:id/cards/new shows Square's card
+// form (the Web Payments SDK), which turns the card into a one-time token
+// in the browser; POST /customers/:id/cards stores it with CreateCard.
+// Card numbers never reach Tessera, so there is nothing to add without
+// JavaScript: the page says so.
+
+// cardSDK is where the Web Payments SDK of one environment comes from, and
+// what the card page's CSP must allow for it.
+type cardSDK struct {
+	scriptURL string
+	// sources are nil when the script is our own origin (local mode).
+	sources *cspSources
+}
+
+// squareCardSDK is Square's SDK served from sdkOrigin, tokenizing through
+// the API hosts of apiDomain. The card fields are an iframe from
+// sdkOrigin that talks to pci-connect; the script also loads parts of
+// itself from js.<apiDomain>, and Square's fonts and stylesheet for the
+// form from the CDN. These are the origins Square's CSP guide and its
+// forums name; verifyBuyer's 3-D Secure hosts are not needed, since this
+// page does not call it.
+func squareCardSDK(sdkOrigin, apiDomain string) cardSDK {
+	const fonts = "https://square-fonts-production-f.squarecdn.com"
+	return cardSDK{
+		scriptURL: sdkOrigin + "/v1/square.js",
+		sources: &cspSources{
+			Script:  []string{sdkOrigin, "https://js." + apiDomain},
+			Style:   []string{sdkOrigin, fonts},
+			Font:    []string{fonts},
+			Connect: []string{sdkOrigin, "https://pci-connect." + apiDomain, "https://connect." + apiDomain},
+			Frame:   []string{sdkOrigin},
+		},
+	}
+}
+
+// cardSDKFor returns the Web Payments SDK of the environment: Square's
+// sandbox or production script, or in local mode squarelocal's stand-in,
+// which Tessera serves itself.
+func cardSDKFor(env config.Environment) cardSDK {
+	switch env {
+	case config.Sandbox:
+		return squareCardSDK("https://sandbox.web.squarecdn.com", "squareupsandbox.com")
+	case config.Production:
+		return squareCardSDK("https://web.squarecdn.com", "squareup.com")
+	}
+	return cardSDK{scriptURL: emulatorPrefix + "/v1/square.js"}
+}
+
+// Limits of what the card form posts.
+const (
+	// maxCardSource is the longest source_id CreateCard takes.
+	maxCardSource = 16384
+	// maxCardPostalCode bounds the billing postal code, which comes from
+	// Square's card form; postal codes are far shorter.
+	maxCardPostalCode = 32
+)
+
+// cardsPath is where a customer's card form posts.
+func cardsPath(customerID string) string {
+	return customerPath(customerID) + "/cards"
+}
+
+// newCard shows the card form for a customer, with an idempotency key
+// minted now: every submit of this page, however often, is one card. The
+// customer and the card form's location are fetched at once; the location
+// comes from the merchant cache, so usually without a call.
+func (a *app) newCard(c echo.Context) error {
+	id, err := customerID(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	client := a.client(c)
+	merchantID := sessionOf(c).MerchantID()
+	var (
+		cu            *square.Customer
+		location      string
+		errCu, errLoc error
+	)
+	runParallel(
+		func() { cu, errCu = client.Customers.Get(ctx, id) },
+		func() { location, errLoc = a.cardLocation(ctx, merchantID, client) },
+	)
+	if errCu != nil {
+		return customerReadError(errCu)
+	}
+	if errLoc != nil {
+		return errLoc
+	}
+	v := views.CardFormView{CustomerName: displayName(*cu), IdempotencyKey: newIdempotencyKey(), LocationID: location}
+	return a.renderCardForm(c, http.StatusOK, id, v)
+}
+
+// cardLocation is the location the card form works for: SQUARE_LOCATION_ID,
+// or else the merchant's main location.
+func (a *app) cardLocation(ctx context.Context, merchantID string, client *square.Client) (string, error) {
+	if a.cfg.LocationID != "" {
+		return a.cfg.LocationID, nil
+	}
+	info, err := a.merchants.get(ctx, merchantID, client, a.now())
+	if err != nil {
+		return "", err
+	}
+	return info.MainLocationID, nil
+}
+
+// renderCardForm renders the card page. The application id is the one the
+// Square client signs in with (squarelocal's in local mode,
+// SQUARE_APPLICATION_ID otherwise): the card form must belong to the same
+// application as the merchant's token.
+func (a *app) renderCardForm(c echo.Context, status int, id string, v views.CardFormView) error {
+	v.Action, v.CancelURL, v.CSRFToken = cardsPath(id), customerPath(id), csrfToken(c)
+	v.ScriptURL = cardSDKFor(a.cfg.Environment).scriptURL
+	v.ApplicationID = a.square.OAuth.Config("", nil).ClientID
+	return render(c, status, views.CardFormPage(a.layout(c, "Add a card for "+v.CustomerName, views.NavCustomers), v))
+}
+
+// createCard stores the card the browser tokenized. The page stays usable
+// whatever happens: Square's refusals and failures come back as messages,
+// with the name as typed, and the next press of Save card makes a new
+// token.
+func (a *app) createCard(c echo.Context) error {
+	id, err := customerID(c)
+	if err != nil {
+		return err
+	}
+	form, err := customerPostedForm(c)
+	if err != nil {
+		return err
+	}
+	v := views.CardFormView{
+		CustomerName:   form.Get(views.CardCustomerName),
+		Cardholder:     strings.TrimSpace(form.Get(views.CardCardholderName)),
+		PostalCode:     strings.TrimSpace(form.Get(views.CardPostalCode)),
+		IdempotencyKey: form.Get(views.CardIdempotencyKey),
+	}
+	source := form.Get(views.CardSourceID)
+	switch {
+	case !validIdempotencyKey(v.IdempotencyKey):
+		v.IdempotencyKey = newIdempotencyKey()
+		return a.cardRefused(c, id, v, "The card was not saved.",
+			"This page could not be checked for duplicates. Check the card details and press Save card again.")
+	case source == "" || len(source) > maxCardSource:
+		return a.cardRefused(c, id, v, "The card was not saved.",
+			"The card details from Square's card form did not arrive. Press Save card again.")
+	case utf8.RuneCountInString(v.Cardholder) > views.MaxCardholderName:
+		return a.cardRefused(c, id, v, "The card was not saved.",
+			"The cardholder name is longer than Square takes (96 characters). Shorten it and press Save card again.")
+	case len(v.PostalCode) > maxCardPostalCode:
+		return a.cardRefused(c, id, v, "The card was not saved.",
+			"The postal code is longer than a postal code can be. Correct it in the card form and press Save card again.")
+	}
+	req := &square.CreateCardRequest{
+		IdempotencyKey: v.IdempotencyKey,
+		SourceID:       source,
+		Card:           square.NewCard{CustomerID: id, CardholderName: v.Cardholder},
+	}
+	if v.PostalCode != "" {
+		req.Card.BillingAddress = &square.Address{PostalCode: v.PostalCode}
+	}
+	_, err = a.client(c).Cards.Create(c.Request().Context(), req)
+	switch {
+	case err == nil:
+		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card added."})
+		return redirect(c, customerPath(id))
+	case square.IsAuth(err):
+		return err
+	case square.IsIdempotencyKeyReused(err):
+		// This key already stored a card, from another token: an earlier
+		// try went through after all. A new key makes the next press a
+		// deliberate second card.
+		v.IdempotencyKey = newIdempotencyKey()
+		return a.cardRefused(c, id, v, "This page already added a card.",
+			"An earlier try that seemed to fail went through. Check the customer's cards first: pressing Save card again now adds another card.")
+	}
+	if code, refused := cardRefusal(err); refused {
+		// Square stored nothing. A new key keeps the next try, with a new
+		// token, from being taken for a replay of this one.
+		a.logger.InfoContext(c.Request().Context(), "square refused a card",
+			slog.String("id", requestIDOf(c)), slog.String("code", code), slog.String("field", squareField(err)))
+		if code == "CUSTOMER_NOT_FOUND" || square.IsNotFound(err) {
+			return errCardCustomerGone
+		}
+		v.IdempotencyKey = newIdempotencyKey()
+		title, message := cardRefusalWords(code)
+		return a.cardRefused(c, id, v, title, message)
+	}
+	return a.cardSaveFailed(c, id, v, err)
+}
+
+// errCardCustomerGone is a customer deleted while the card page was open.
+var errCardCustomerGone = &pageError{
+	Status: http.StatusNotFound, Title: "This customer no longer exists",
+	Message: "The customer was deleted in Square, so the card was not added.",
+	BackURL: "/customers", BackLabel: "Go to customers",
+}
+
+// cardRefusal reports whether Square refused the card for a reason of the
+// request (a 4xx other than an ended session or a rate limit), with the
+// code it gave: nothing was stored, and a try with other details may work.
+func cardRefusal(err error) (code string, refused bool) {
+	var se *square.Error
+	if !errors.As(err, &se) || se.StatusCode < 400 || se.StatusCode > 499 || square.IsRateLimited(err) {
+		return "", false
+	}
+	return se.Code, true
+}
+
+// squareField is the request field Square blamed, for the log.
+func squareField(err error) string {
+	var se *square.Error
+	if errors.As(err, &se) {
+		return se.Field
+	}
+	return ""
+}
+
+// cardRefusalWords says in plain words why Square did not store a card.
+// Square gives one code for most card problems (INVALID_CARD_DATA), on
+// purpose: it does not say which detail was wrong.
+func cardRefusalWords(code string) (title, message string) {
+	const title0 = "The card was not saved."
+	switch code {
+	case "INVALID_CARD_DATA", "INVALID_CARD", "GENERIC_DECLINE", "CARD_DECLINED", "INVALID_EXPIRATION",
+		"CARD_EXPIRED", "CVV_FAILURE", "VERIFY_CVV_FAILURE", "ADDRESS_VERIFICATION_FAILURE", "VERIFY_AVS_FAILURE":
+		return "Square did not accept this card.",
+			"Check the card number, expiry date, CVV and postal code, or try another card."
+	case "CARD_DECLINED_VERIFICATION_REQUIRED":
+		return "The card's bank asks the cardholder to verify this card.",
+			"Square cannot store it without that verification, which this page does not offer. Try another card."
+	case "SOURCE_USED", "CARD_TOKEN_USED":
+		return title0, "These card details were already used once. Press Save card again to send them afresh."
+	case "SOURCE_EXPIRED", "CARD_TOKEN_EXPIRED":
+		return title0, "The card details expired before they reached Square. Press Save card again."
+	case "CARD_PROCESSING_NOT_ENABLED":
+		return "This Square account cannot store cards yet.",
+			"Card processing is not enabled for its location. Finish setting up card payments in Square, then try again."
+	}
+	return title0, "Square did not accept the card details. Check them and press Save card again, or try another card."
+}
+
+// cardRefused answers a try that stored no card: 422 with the message.
+// htmx swaps only the form's result (the key and the message), so the
+// card form in the page keeps what was typed; without htmx the whole page
+// comes back, with the name and the postal code as typed.
+func (a *app) cardRefused(c echo.Context, id string, v views.CardFormView, title, message string) error {
+	v.Problem = &views.CardProblem{Title: title, Message: message}
+	if isHTMX(c) {
+		return render(c, http.StatusUnprocessableEntity, views.CardFormResult(v))
+	}
+	return a.renderCardPageAgain(c, http.StatusUnprocessableEntity, id, v)
+}
+
+// cardSaveFailed answers a try that Square did not complete: it says
+// whether the card was not stored or may have been. For htmx, whose page
+// still holds everything typed, only the message is sent, into the alert
+// region; the key stays, so that a card stored after all is stored once.
+func (a *app) cardSaveFailed(c echo.Context, id string, v views.CardFormView, err error) error {
+	defer detachContext(c)()
+	pe := squareFailure(err)
+	a.logger.ErrorContext(c.Request().Context(), "adding a card failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+	p := &views.CardProblem{
+		Title:     "The card was not saved.",
+		Message:   "Square could not take it just now. Press Save card again in a moment.",
+		RequestID: requestIDOf(c),
+	}
+	if outcomeUnknown(err) {
+		p.Title = "The card may not have been saved."
+		p.Message = "Square did not confirm it. Press Save card again: if the card was stored after all, this page says so rather than add it twice."
+	}
+	if isHTMX(c) {
+		return render(c, pe.Status, views.Alert(views.ErrorView{Status: pe.Status, Title: p.Title, Message: p.Message, RequestID: p.RequestID}))
+	}
+	v.Problem = p
+	return a.renderCardPageAgain(c, pe.Status, id, v)
+}
+
+// renderCardPageAgain renders the whole card page after a try, without
+// asking Square for the customer again: the form carried the name. The
+// location comes from the merchant cache; when Square cannot give it,
+// the page goes without, and Square's card form says what it lacks.
+func (a *app) renderCardPageAgain(c echo.Context, status int, id string, v views.CardFormView) error {
+	if v.CustomerName == "" {
+		v.CustomerName = "the customer"
+	}
+	loc, err := a.cardLocation(c.Request().Context(), sessionOf(c).MerchantID(), a.client(c))
+	if err != nil {
+		a.logger.WarnContext(c.Request().Context(), "no location for the card form", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+	}
+	v.LocationID = loc
+	return a.renderCardForm(c, status, id, v)
+}
