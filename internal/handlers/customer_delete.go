@@ -61,10 +61,14 @@ func (a *app) deleteCustomer(c echo.Context) error {
 	orig := readCustomerForm(form, true, true).orig
 	err = a.client(c).Customers.Delete(c.Request().Context(), id, &version)
 	switch {
-	case err == nil, square.IsNotFound(err):
-		// A delete retried after its answer was lost finds nothing left
-		// to delete: it was done the first time.
+	case err == nil:
 		return a.customerDeleted(c)
+	case square.IsNotFound(err):
+		// A delete retried after its answer was lost finds nothing left
+		// to delete: it was done the first time. The same answer comes for
+		// an id that was never in this directory, so the words claim only
+		// what is certain: the customer is not there.
+		return a.customerGone(c)
 	case square.IsVersionMismatch(err):
 		return a.deleteConflict(c, id, version, orig)
 	case square.IsAuth(err):
@@ -79,6 +83,12 @@ func (a *app) customerDeleted(c echo.Context) error {
 	return redirect(c, "/customers")
 }
 
+// customerGone answers a delete that found the customer already gone.
+func (a *app) customerGone(c echo.Context) error {
+	sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "The customer is no longer in your directory."})
+	return redirect(c, "/customers")
+}
+
 // deleteConflict answers a delete with a stale version: what changed since
 // the user looked, and the choice to delete anyway with the new version.
 func (a *app) deleteConflict(c echo.Context, id string, version int64, orig views.CustomerValues) error {
@@ -86,7 +96,7 @@ func (a *app) deleteConflict(c echo.Context, id string, version int64, orig view
 	switch {
 	case square.IsNotFound(err):
 		// Deleted by someone else meanwhile: what the user wanted is done.
-		return a.customerDeleted(c)
+		return a.customerGone(c)
 	case square.IsAuth(err):
 		return err
 	case err != nil:

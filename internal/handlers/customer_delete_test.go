@@ -109,7 +109,7 @@ func TestADeleteRetriedAfterItsAnswerWasLostCountsAsDone(t *testing.T) {
 
 	// Pressing the button again finds nothing to delete: done.
 	p = e.submit(p, deleteFormSel, nil)
-	e.expectFlash(p, "/customers", "Customer deleted.")
+	e.expectFlash(p, "/customers", "The customer is no longer in your directory.")
 	if n := e.h.emu.CountCalls(callDelete, http.StatusNotFound); n != 1 {
 		t.Errorf("DeleteCustomer calls answered 404 = %d, want 1", n)
 	}

@@ -163,7 +163,9 @@ func parseDirectoryQuery(raw string) (directoryQuery, []views.FieldError) {
 		if err != nil || !validPageSize(n) {
 			bad(paramSize, "Show 25, 50 or 100 customers per page.")
 		} else {
-			q.size = n
+			// Written back in its plain form, so "0025" cannot bloat every
+			// link the page makes.
+			q.size, q.Size = n, strconv.Itoa(n)
 		}
 	}
 	if len(q.Cursor) > maxCursorLen {

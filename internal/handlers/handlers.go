@@ -109,6 +109,7 @@ func New(d Deps) *echo.Echo {
 	ours := []echo.MiddlewareFunc{
 		securityHeaders(secure, a.authorizeOrigins()),
 		crossSiteGuard(origin),
+		readForm,
 		csrf(secure),
 		a.loadSession,
 	}

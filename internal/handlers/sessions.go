@@ -17,6 +17,9 @@ import (
 
 const ctxSession = "session"
 
+// maxReturnTo bounds the address remembered for after sign-in.
+const maxReturnTo = 2048
+
 // refreshBefore is how long before expiry a token is refreshed (design §4).
 const refreshBefore = 7 * 24 * time.Hour
 
@@ -75,8 +78,10 @@ func (a *app) toLogin(c echo.Context) error {
 		return c.NoContent(http.StatusUnauthorized)
 	}
 	target := "/login"
-	if c.Request().Method == http.MethodGet {
-		target += "?" + url.Values{"return_to": {c.Request().URL.RequestURI()}}.Encode()
+	// A very long address is not remembered: escaped into the redirect it
+	// could pass the server's header limit, and it is kept in the session.
+	if uri := c.Request().URL.RequestURI(); c.Request().Method == http.MethodGet && len(uri) <= maxReturnTo {
+		target += "?" + url.Values{"return_to": {uri}}.Encode()
 	}
 	return c.Redirect(http.StatusSeeOther, target)
 }

@@ -145,6 +145,11 @@ func (s *OAuthService) obtainToken(ctx context.Context, body obtainTokenRequest)
 	if out.AccessToken == "" {
 		return nil, fmt.Errorf("square: %s %s: response has no access token", req.Method, req.URL.Path)
 	}
+	// Square's OAuth tokens always expire. A token without expires_at would
+	// look to oauth2 as one that never does, and would never be refreshed.
+	if out.ExpiresAt.IsZero() {
+		return nil, fmt.Errorf("square: %s %s: response has no expires_at", req.Method, req.URL.Path)
+	}
 	return &Token{
 		Token: &oauth2.Token{
 			AccessToken:  out.AccessToken,
