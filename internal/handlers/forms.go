@@ -36,6 +36,10 @@ func readForm(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return errFormUnreadable
 		}
+		// A POST's form is its body. Go's Form also holds the URL's query,
+		// which would let a CSRF token travel in a URL (and a link carry
+		// field values); handlers read query parameters on purpose only.
+		req.Form = req.PostForm
 		return next(c)
 	}
 }

@@ -53,3 +53,19 @@ func TestAVeryLongAddressIsNotRememberedForAfterSignIn(t *testing.T) {
 		t.Errorf("GET a short address signed out redirects to %q, want a return_to", loc)
 	}
 }
+
+func TestACSRFTokenInTheURLIsNotAccepted(t *testing.T) {
+	h := newHarness(t)
+	b := h.newBrowser()
+	page := b.signIn(0)
+	token := csrfToken(t, page)
+
+	p := b.post("/logout?_csrf="+url.QueryEscape(token), url.Values{})
+
+	if p.StatusCode != http.StatusForbidden {
+		t.Errorf("POST /logout?_csrf=<token> with an empty body = %d, want 403", p.StatusCode)
+	}
+	if !b.signedIn() {
+		t.Error("POST /logout with the token only in the URL signed the browser out")
+	}
+}

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,7 +25,12 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 		e.GET(emulatorPrefix+"/oauth2/authorize", emu)
 		e.POST(emulatorPrefix+"/oauth2/authorize", emu)
 		e.GET(emulatorPrefix+"/v1/square.js", emu)
-		e.Any(emulatorPrefix+"/_squarelocal/*", emu)
+		// The emulator's controls (faults, call log, clock) need no sign-in:
+		// they are for tests on this machine, so only a server listening on
+		// loopback offers them.
+		if listensOnLoopback(a.cfg.Addr) {
+			e.Any(emulatorPrefix+"/_squarelocal/*", emu)
+		}
 	}
 
 	g := e.Group("", ours...)
@@ -46,4 +53,18 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	g.GET("/customers/:id/cards/:card_id/remove", a.confirmRemoveCard, a.requireAuth)
 	g.POST("/customers/:id/cards/:card_id/disable", a.removeCard, a.requireAuth)
 	g.GET("/settings/connection", a.connection, a.requireAuth)
+}
+
+// listensOnLoopback reports whether addr (host:port) is reachable only from
+// this machine: "localhost" or a loopback address, not ":8080".
+func listensOnLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
