@@ -4,7 +4,7 @@ FUZZTIME ?= 5s
 # Every package but the browser tests, which run on their own after setup.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: test check generated vet staticcheck unit e2e e2e-setup fuzz verify-htmx bench load build run squarelocal
+.PHONY: test check generated vet staticcheck unit e2e e2e-setup fuzz verify-htmx bench load reliability build run squarelocal
 
 ## test: every gate and every test, browser tests included (what .ci/run calls)
 test: e2e-setup generated check unit e2e fuzz verify-htmx
@@ -54,6 +54,10 @@ bench:
 ## then again with 20 ms Square latency and 5% faults; prints figures and PASS/FAIL
 load:
 	./scripts/load.sh
+
+## reliability: the fault matrix (every write and read against each Square fault) into docs/reliability.md
+reliability:
+	./scripts/reliability.sh
 
 ## build: the static binaries into ./bin
 build:

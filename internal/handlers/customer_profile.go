@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,12 +38,17 @@ func (a *app) customerProfile(c echo.Context) error {
 		errCu, errCard error
 		errInfo        error
 	)
+	// The cards and the group names are extras: they get part of the
+	// request's time, so a slow answer leaves room to show the customer
+	// with a word about what is missing.
+	extraCtx, cancel := partOfDeadline(ctx, 3, 4)
+	defer cancel()
 	runParallel(
 		func() { cu, errCu = client.Customers.Get(ctx, id) },
 		func() {
-			cards, errCard = client.Cards.List(ctx, &square.ListCardsParams{CustomerID: id, IncludeDisabled: showRemoved})
+			cards, errCard = client.Cards.List(extraCtx, &square.ListCardsParams{CustomerID: id, IncludeDisabled: showRemoved})
 		},
-		func() { info, errInfo = a.merchants.get(ctx, merchantID, client, a.now()) },
+		func() { info, errInfo = a.merchants.get(extraCtx, merchantID, client, a.now()) },
 	)
 	if errCu != nil {
 		return customerReadError(errCu)
@@ -69,6 +75,17 @@ func (a *app) customerProfile(c echo.Context) error {
 		v.Cards, v.CardsMore = profileCards(id, cards, csrfToken(c), a.now()), cards.Cursor != ""
 	}
 	return render(c, http.StatusOK, views.CustomerProfilePage(a.layout(c, v.Name, views.NavCustomers), v))
+}
+
+// partOfDeadline returns a context whose deadline comes after num/den of
+// the time ctx has left; without a deadline it is ctx itself.
+func partOfDeadline(ctx context.Context, num, den int64) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	left := time.Until(deadline)
+	return context.WithTimeout(ctx, left*time.Duration(num)/time.Duration(den))
 }
 
 // runParallel runs the functions at once and returns when all have.

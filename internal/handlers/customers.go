@@ -72,6 +72,9 @@ func (a *app) directoryFailure(c echo.Context, q directoryQuery, info *merchantI
 	if square.IsAuth(err) || errors.Is(err, context.Canceled) {
 		return err
 	}
+	// After a timeout the request's context has ended; the directory, with
+	// the search as typed, must still be rendered.
+	defer detachContext(c)()
 	if square.IsInvalidRequest(err) {
 		// Only the code and field: Square's detail may repeat the search,
 		// an email or phone number, which logs must not hold.
