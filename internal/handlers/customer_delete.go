@@ -54,9 +54,9 @@ func (a *app) deleteCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	version, err := strconv.ParseInt(form.Get("version"), 10, 64)
-	if err != nil || version < 0 {
-		return errBadCustomerForm
+	version, err := postedVersion(form)
+	if err != nil {
+		return err
 	}
 	orig := readCustomerForm(form, true, true).orig
 	err = a.client(c).Customers.Delete(c.Request().Context(), id, &version)

@@ -107,6 +107,16 @@ func createRequest(f customerForm, key string) *square.CreateCustomerRequest {
 	return req
 }
 
+// postedVersion reads the customer version a form carries back: the one
+// the person saw, which Square checks on update and delete.
+func postedVersion(form url.Values) (int64, error) {
+	version, err := strconv.ParseInt(form.Get("version"), 10, 64)
+	if err != nil || version < 0 {
+		return 0, errBadCustomerForm
+	}
+	return version, nil
+}
+
 // updateCustomer saves the edit form, or the conflict page's choices,
 // sending Square only what changed and the version the form showed.
 func (a *app) updateCustomer(c echo.Context) error {
@@ -118,9 +128,9 @@ func (a *app) updateCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	version, err := strconv.ParseInt(form.Get("version"), 10, 64)
-	if err != nil || version < 0 {
-		return errBadCustomerForm
+	version, err := postedVersion(form)
+	if err != nil {
+		return err
 	}
 	showVAT := form.Has(views.OriginalPrefix + views.CustomerEUVat)
 	f := readCustomerForm(form, showVAT, true)
