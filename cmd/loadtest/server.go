@@ -13,38 +13,23 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
-	"github.com/tessera-dashboard/tessera/internal/handlers"
-	"github.com/tessera-dashboard/tessera/internal/session"
-	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
-	"github.com/tessera-dashboard/tessera/internal/store"
-)
-
-// The server's settings, as cmd/web sets them (its package main cannot be
-// imported, so they are repeated here; keep them in step).
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 30 * time.Second
-	idleTimeout       = 2 * time.Minute
-	shutdownTimeout   = 20 * time.Second
-	sweepInterval     = 10 * time.Minute
-	maxHeaderBytes    = 64 << 10
 )
 
 // tessera is one Tessera in local mode, served in this process on a
 // loopback listener of its own, wired from the same packages and in the
-// same way as cmd/web's run and squareClient.
+// same way as cmd/web: through internal/app.
 type tessera struct {
 	// addr is the listener's host:port on 127.0.0.1, the only address the
 	// load's clients may dial; base is http://addr.
 	addr string
 	base *url.URL
 
+	app      *app.App
 	emu      *squarelocal.Server
 	srv      *http.Server
-	db       *store.DB
 	dataDir  string
 	logs     *logSink
 	served   chan error
@@ -95,48 +80,15 @@ func startTessera(ctx context.Context, customers int, seed int64) (_ *tessera, e
 	// not printed.
 	logger := slog.New(slog.NewTextHandler(t.logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
-	secret, err := config.EnsureLocalSecret(cfg.DataDir)
+	t.app, err = app.New(ctx, cfg, logger, app.Options{EmulatorCustomers: customers, EmulatorSeed: seed})
 	if err != nil {
 		return nil, err
 	}
-	t.db, err = store.Open(ctx, cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	sessions, err := session.NewManager(t.db, session.Options{Secrets: [][]byte{secret}, Secure: cfg.Secure(), Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-
-	t.emu = squarelocal.New(squarelocal.Options{Logger: logger, CustomersPerMerchant: customers, Seed: seed})
-	client, err := square.NewClient(square.Options{
-		SquareVersion: cfg.SquareVersion,
-		Logger:        logger,
-		BaseURL:       "http://squarelocal.invalid",
-		Transport:     t.emu.Transport(),
-		AuthorizeURL:  cfg.BaseURL.JoinPath("/squarelocal/oauth2/authorize").String(),
-		ClientID:      squarelocal.LocalClientID,
-		ClientSecret:  squarelocal.LocalClientSecret,
-	})
-	if err != nil {
-		return nil, err
-	}
-
-	e := handlers.New(handlers.Deps{
-		Config: cfg, Sessions: sessions, Square: client, DB: t.db, Logger: logger, Emulator: t.emu,
-	})
-	t.srv = &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	t.emu = t.app.Emulator
+	t.srv = t.app.Server()
 	sweepCtx, stop := context.WithCancel(context.Background())
 	t.stopSwep = stop
-	go sessions.RunSweeper(sweepCtx, sweepInterval)
+	go t.app.RunSweeper(sweepCtx)
 	go func() { t.served <- t.srv.Serve(ln) }()
 	return t, nil
 }
@@ -169,7 +121,7 @@ func (t *tessera) injectFaults(latency time.Duration, rate float64) error {
 func (t *tessera) close() error {
 	var errs []error
 	if t.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), app.ShutdownTimeout)
 		errs = append(errs, t.srv.Shutdown(ctx))
 		cancel()
 		if err := <-t.served; !errors.Is(err, http.ErrServerClosed) {
@@ -179,11 +131,8 @@ func (t *tessera) close() error {
 	if t.stopSwep != nil {
 		t.stopSwep()
 	}
-	if t.emu != nil {
-		t.emu.Close()
-	}
-	if t.db != nil {
-		errs = append(errs, t.db.Close())
+	if t.app != nil {
+		errs = append(errs, t.app.Close())
 	}
 	if t.dataDir != "" {
 		errs = append(errs, os.RemoveAll(t.dataDir))

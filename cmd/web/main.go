@@ -20,12 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
-	"github.com/tessera-dashboard/tessera/internal/handlers"
-	"github.com/tessera-dashboard/tessera/internal/session"
-	"github.com/tessera-dashboard/tessera/internal/square"
-	"github.com/tessera-dashboard/tessera/internal/squarelocal"
-	"github.com/tessera-dashboard/tessera/internal/store"
 )
 
 func main() {
@@ -56,17 +52,6 @@ func (e *exitError) Unwrap() error { return e.err }
 // startupError marks a problem with how Tessera was started.
 func startupError(err error) error { return &exitError{code: 2, err: err} }
 
-// Server timeouts: a slow client cannot hold a connection, and the write
-// timeout leaves room for the handlers' own 25 s deadline.
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 30 * time.Second
-	idleTimeout       = 2 * time.Minute
-	shutdownTimeout   = 20 * time.Second
-	sweepInterval     = 10 * time.Minute
-)
-
 // run is the whole program, with its surroundings passed in so tests can
 // drive it: it serves until ctx ends, then lets requests in flight finish.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -89,49 +74,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger := newLogger(cfg, stderr)
 
-	secrets := cfg.SessionSecrets
-	if len(secrets) == 0 && cfg.IsLocal() {
-		secret, err := config.EnsureLocalSecret(cfg.DataDir)
-		if err != nil {
-			return startupError(dataDirError(err))
-		}
-		secrets = [][]byte{secret}
-	}
-	db, err := store.Open(ctx, cfg.DataDir)
-	if err != nil {
-		return startupError(dataDirError(err))
-	}
-	defer db.Close()
-
-	sessions, err := session.NewManager(db, session.Options{Secrets: secrets, Secure: cfg.Secure(), Logger: logger})
-	if err != nil {
-		return startupError(fmt.Errorf("%s: %w", config.EnvSessionSecret, err))
-	}
-	client, emulator, err := squareClient(cfg, logger)
+	tessera, err := app.New(ctx, cfg, logger, app.Options{})
 	if err != nil {
 		return startupError(err)
 	}
+	defer tessera.Close()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return startupError(fmt.Errorf("%s: cannot listen on %s: %w", config.EnvAddr, cfg.Addr, listenCause(err)))
 	}
-	e := handlers.New(handlers.Deps{
-		Config: cfg, Sessions: sessions, Square: client, DB: db, Logger: logger, Emulator: emulator,
-	})
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := tessera.Server()
 
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	defer stopSweeper()
-	go sessions.RunSweeper(sweepCtx, sweepInterval)
+	go tessera.RunSweeper(sweepCtx)
 
 	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment))
 	fmt.Fprintf(stdout, "Tessera is serving %s (%s mode) on %s\n", cfg.BaseURL, cfg.Environment, ln.Addr())
@@ -144,22 +101,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), app.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-// dataDirError names TESSERA_DATA_DIR in a data directory problem, unless
-// the error already does: config.EnsureLocalSecret returns a *config.Error
-// naming it, which used to come out as "TESSERA_DATA_DIR: TESSERA_DATA_DIR: …".
-func dataDirError(err error) error {
-	if _, ok := errors.AsType[*config.Error](err); ok {
-		return err
-	}
-	return fmt.Errorf("%s: %w", config.EnvDataDir, err)
 }
 
 // listenCause strips net.Listen's "listen tcp <addr>:" and the syscall name
@@ -174,53 +121,6 @@ func listenCause(err error) error {
 		err = sysErr.Err
 	}
 	return err
-}
-
-// squareClient builds the Square client of the configured environment. In
-// local mode it also returns the emulator, which the client reaches in
-// process and the browser under /squarelocal/.
-func squareClient(cfg *config.Config, logger *slog.Logger) (*square.Client, http.Handler, error) {
-	opts := square.Options{
-		SquareVersion: cfg.SquareVersion,
-		ClientID:      cfg.ApplicationID,
-		ClientSecret:  cfg.ApplicationSecret,
-		Logger:        logger,
-	}
-	var emulator *squarelocal.Server
-	switch cfg.Environment {
-	case config.Local:
-		emulator = squarelocal.New(squarelocal.Options{Logger: logger})
-		opts.BaseURL = "http://squarelocal.invalid"
-		opts.Transport = emulator.Transport()
-		opts.AuthorizeURL = cfg.BaseURL.JoinPath("/squarelocal/oauth2/authorize").String()
-		opts.ClientID, opts.ClientSecret = squarelocal.LocalClientID, squarelocal.LocalClientSecret
-	case config.Sandbox:
-		opts.BaseURL = square.SandboxBaseURL
-	default:
-		opts.BaseURL = square.ProductionBaseURL
-	}
-	if emulator == nil {
-		opts.HTTPClient = &http.Client{
-			Timeout: 20 * time.Second,
-			Transport: &http.Transport{
-				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-				TLSHandshakeTimeout:   5 * time.Second,
-				ResponseHeaderTimeout: 15 * time.Second,
-				MaxIdleConnsPerHost:   16,
-				IdleConnTimeout:       90 * time.Second,
-				ForceAttemptHTTP2:     true,
-			},
-		}
-	}
-	client, err := square.NewClient(opts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", config.EnvEnvironment, err)
-	}
-	if emulator == nil {
-		return client, nil, nil
-	}
-	return client, emulator, nil
 }
 
 // newLogger builds the slog logger the configuration asks for.

@@ -1,0 +1,171 @@
+// Package app assembles Tessera from its parts: the data directory, the
+// sessions, the Square client of the configured environment (with
+// squarelocal in process in local mode), the handlers and the HTTP server
+// settings. cmd/web serves it; cmd/loadtest measures the very same thing.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/handlers"
+	"github.com/tessera-dashboard/tessera/internal/session"
+	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/store"
+)
+
+// Server timeouts: a slow client cannot hold a connection, and the write
+// timeout leaves room for the handlers' own 25 s deadline.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	// ShutdownTimeout is how long requests in flight get to finish.
+	ShutdownTimeout = 20 * time.Second
+	sweepInterval   = 10 * time.Minute
+)
+
+// Options tune the local emulator; the zero value is the demo.
+type Options struct {
+	// EmulatorCustomers and EmulatorSeed are passed to squarelocal in local
+	// mode: customers per merchant (0 for the default) and the data seed.
+	EmulatorCustomers int
+	EmulatorSeed      int64
+}
+
+// App is an assembled Tessera, ready to serve.
+type App struct {
+	Config   *config.Config
+	DB       *store.DB
+	Sessions *session.Manager
+	// Emulator is squarelocal in local mode, nil otherwise.
+	Emulator *squarelocal.Server
+	// Handler serves every route.
+	Handler http.Handler
+	logger  *slog.Logger
+}
+
+// New builds Tessera from cfg. Every error names the variable that would
+// fix it, for a one-line start-up message.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
+	secrets := cfg.SessionSecrets
+	if len(secrets) == 0 && cfg.IsLocal() {
+		secret, err := config.EnsureLocalSecret(cfg.DataDir)
+		if err != nil {
+			return nil, dataDirError(err)
+		}
+		secrets = [][]byte{secret}
+	}
+	db, err := store.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, dataDirError(err)
+	}
+	a := &App{Config: cfg, DB: db, logger: logger}
+	a.Sessions, err = session.NewManager(db, session.Options{Secrets: secrets, Secure: cfg.Secure(), Logger: logger})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", config.EnvSessionSecret, err)
+	}
+	client, err := a.squareClient(opts)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: client, DB: db, Logger: logger}
+	if a.Emulator != nil {
+		deps.Emulator = a.Emulator
+	}
+	a.Handler = handlers.New(deps)
+	return a, nil
+}
+
+// Server is an http.Server for the app with explicit timeouts.
+func (a *App) Server() *http.Server {
+	return &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// RunSweeper deletes expired sessions now and then, until ctx ends.
+func (a *App) RunSweeper(ctx context.Context) {
+	a.Sessions.RunSweeper(ctx, sweepInterval)
+}
+
+// Close releases the emulator and the database.
+func (a *App) Close() error {
+	if a.Emulator != nil {
+		a.Emulator.Close()
+	}
+	return a.DB.Close()
+}
+
+// squareClient builds the Square client of the configured environment. In
+// local mode it also starts the emulator, which the client reaches in
+// process and the browser under /squarelocal/.
+func (a *App) squareClient(opts Options) (*square.Client, error) {
+	cfg := a.Config
+	o := square.Options{
+		SquareVersion: cfg.SquareVersion,
+		ClientID:      cfg.ApplicationID,
+		ClientSecret:  cfg.ApplicationSecret,
+		Logger:        a.logger,
+	}
+	switch cfg.Environment {
+	case config.Local:
+		a.Emulator = squarelocal.New(squarelocal.Options{
+			Logger: a.logger, CustomersPerMerchant: opts.EmulatorCustomers, Seed: opts.EmulatorSeed,
+		})
+		o.BaseURL = "http://squarelocal.invalid"
+		o.Transport = a.Emulator.Transport()
+		o.AuthorizeURL = cfg.BaseURL.JoinPath("/squarelocal/oauth2/authorize").String()
+		o.ClientID, o.ClientSecret = squarelocal.LocalClientID, squarelocal.LocalClientSecret
+	case config.Sandbox:
+		o.BaseURL = square.SandboxBaseURL
+	default:
+		o.BaseURL = square.ProductionBaseURL
+	}
+	if a.Emulator == nil {
+		o.HTTPClient = &http.Client{
+			Timeout: 20 * time.Second,
+			Transport: &http.Transport{
+				Proxy:                 http.ProxyFromEnvironment,
+				DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				TLSHandshakeTimeout:   5 * time.Second,
+				ResponseHeaderTimeout: 15 * time.Second,
+				MaxIdleConnsPerHost:   16,
+				IdleConnTimeout:       90 * time.Second,
+				ForceAttemptHTTP2:     true,
+			},
+		}
+	}
+	client, err := square.NewClient(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvEnvironment, err)
+	}
+	return client, nil
+}
+
+// dataDirError names TESSERA_DATA_DIR in a data directory problem, unless
+// the error already does: config.EnsureLocalSecret returns a *config.Error
+// naming it, which would otherwise read "TESSERA_DATA_DIR: TESSERA_DATA_DIR: …".
+func dataDirError(err error) error {
+	if _, ok := errors.AsType[*config.Error](err); ok {
+		return err
+	}
+	return fmt.Errorf("%s: %w", config.EnvDataDir, err)
+}
