@@ -169,38 +169,34 @@ func (a *app) updateCustomer(c echo.Context) error {
 func updateRequest(f customerForm, version int64) (*square.UpdateCustomerRequest, bool) {
 	req := &square.UpdateCustomerRequest{Version: &version}
 	changed := false
-	str := func(in string, dst *square.Nullable[string]) {
+	// diff sets dst from the input when the person changed it, and notes
+	// that something changed.
+	diff := func(in string, dst *square.Nullable[string], noted *bool) {
 		if f.values[in] != f.orig[in] {
 			*dst = square.SetOrClear(f.values[in])
-			changed = true
+			*noted = true
 		}
 	}
-	str(views.CustomerGivenName, &req.GivenName)
-	str(views.CustomerFamilyName, &req.FamilyName)
-	str(views.CustomerNickname, &req.Nickname)
-	str(views.CustomerCompanyName, &req.CompanyName)
-	str(views.CustomerEmailAddress, &req.EmailAddress)
-	str(views.CustomerPhoneNumber, &req.PhoneNumber)
-	str(views.CustomerReferenceID, &req.ReferenceID)
-	str(views.CustomerNote, &req.Note)
+	diff(views.CustomerGivenName, &req.GivenName, &changed)
+	diff(views.CustomerFamilyName, &req.FamilyName, &changed)
+	diff(views.CustomerNickname, &req.Nickname, &changed)
+	diff(views.CustomerCompanyName, &req.CompanyName, &changed)
+	diff(views.CustomerEmailAddress, &req.EmailAddress, &changed)
+	diff(views.CustomerPhoneNumber, &req.PhoneNumber, &changed)
+	diff(views.CustomerReferenceID, &req.ReferenceID, &changed)
+	diff(views.CustomerNote, &req.Note, &changed)
 
 	// Square merges an address update field by field, so sending only the
 	// changed lines leaves the ones this form does not show (line 3,
 	// sublocality) as they are.
 	var addr square.AddressUpdate
 	addrChanged := false
-	sub := func(in string, dst *square.Nullable[string]) {
-		if f.values[in] != f.orig[in] {
-			*dst = square.SetOrClear(f.values[in])
-			addrChanged = true
-		}
-	}
-	sub(views.CustomerAddressLine1, &addr.AddressLine1)
-	sub(views.CustomerAddressLine2, &addr.AddressLine2)
-	sub(views.CustomerLocality, &addr.Locality)
-	sub(views.CustomerRegion, &addr.AdministrativeDistrictLevel1)
-	sub(views.CustomerPostalCode, &addr.PostalCode)
-	sub(views.CustomerCountry, &addr.Country)
+	diff(views.CustomerAddressLine1, &addr.AddressLine1, &addrChanged)
+	diff(views.CustomerAddressLine2, &addr.AddressLine2, &addrChanged)
+	diff(views.CustomerLocality, &addr.Locality, &addrChanged)
+	diff(views.CustomerRegion, &addr.AdministrativeDistrictLevel1, &addrChanged)
+	diff(views.CustomerPostalCode, &addr.PostalCode, &addrChanged)
+	diff(views.CustomerCountry, &addr.Country, &addrChanged)
 	if addrChanged {
 		req.Address = square.Set(addr)
 		changed = true
