@@ -18,13 +18,13 @@ type SessionRow struct {
 	LastSeen   time.Time
 }
 
+const getSessionSQL = "SELECT merchant_id, data, created_at, last_seen FROM sessions WHERE id = ?"
+
 // GetSession returns the session with the id, or ErrNotFound.
 func (d *DB) GetSession(ctx context.Context, id string) (SessionRow, error) {
 	row := SessionRow{ID: id}
 	var created, lastSeen int64
-	err := d.reader.QueryRowContext(ctx,
-		"SELECT merchant_id, data, created_at, last_seen FROM sessions WHERE id = ?", id,
-	).Scan(&row.MerchantID, &row.Data, &created, &lastSeen)
+	err := d.getSession.QueryRowContext(ctx, id).Scan(&row.MerchantID, &row.Data, &created, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SessionRow{}, ErrNotFound
 	}

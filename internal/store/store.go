@@ -37,6 +37,9 @@ type DB struct {
 	path   string
 	writer *sql.DB
 	reader *sql.DB
+	// getSession is prepared once: every request reads its session, and
+	// preparing the statement each time was most of that read's cost.
+	getSession *sql.Stmt
 }
 
 // Open opens the database in dataDir, creating the directory (mode 0700) and
@@ -59,6 +62,11 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 	if err := d.migrate(ctx, migrationFiles); err != nil {
 		d.Close()
 		return nil, err
+	}
+	// Prepared after the migrations, which create the table it reads.
+	if d.getSession, err = d.reader.PrepareContext(ctx, getSessionSQL); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("store: prepare: %w", err)
 	}
 	return d, nil
 }
@@ -131,5 +139,9 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Close closes the database. Calls in flight may fail.
 func (d *DB) Close() error {
-	return errors.Join(d.reader.Close(), d.writer.Close())
+	var stmtErr error
+	if d.getSession != nil {
+		stmtErr = d.getSession.Close()
+	}
+	return errors.Join(stmtErr, d.reader.Close(), d.writer.Close())
 }
