@@ -353,17 +353,11 @@ func (b *browser) directory(ctx context.Context) error {
 
 // readDirectory remembers the rows and the next-page link of a page.
 func (b *browser) readDirectory(a *answer) {
-	doc, err := a.doc()
-	if err != nil {
-		return
+	rows, next := scanRows(a.body)
+	for _, r := range rows {
+		b.remember(r)
 	}
-	doc.Find(`tr[data-testid="customer-row"]`).Each(func(_ int, s *goquery.Selection) {
-		id, _ := s.Attr("data-customer-id")
-		if id != "" {
-			b.remember(customerRef{ID: id, Email: strings.TrimSpace(s.Find(`[data-testid="cell-email"]`).Text())})
-		}
-	})
-	b.next, _ = doc.Find(`a[data-testid="next-page"]`).Attr("href")
+	b.next = next
 }
 
 func (b *browser) remember(c customerRef) {
@@ -488,45 +482,10 @@ func (b *browser) create(ctx context.Context) error {
 // customerForm reads the customer form as a browser submits it: its
 // action, and every input, select and textarea with its current value.
 func customerForm(a *answer) (string, url.Values, error) {
-	doc, err := a.doc()
+	action, values, err := scanForm(a.body, "customer-form")
 	if err != nil {
 		return "", nil, err
 	}
-	form := doc.Find(`form[data-testid="customer-form"]`)
-	if form.Length() != 1 {
-		return "", nil, errors.New("the page has no customer form")
-	}
-	action, _ := form.Attr("action")
-	values := url.Values{}
-	form.Find("input").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		typ, _ := s.Attr("type")
-		_, checked := s.Attr("checked")
-		if name == "" || typ == "submit" || typ == "button" || (typ == "checkbox" || typ == "radio") && !checked {
-			return
-		}
-		value, _ := s.Attr("value")
-		values.Add(name, value)
-	})
-	form.Find("select").Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		opt := s.Find("option[selected]").First()
-		if opt.Length() == 0 {
-			opt = s.Find("option").First()
-		}
-		value, ok := opt.Attr("value")
-		if !ok {
-			value = opt.Text()
-		}
-		if name != "" {
-			values.Add(name, value)
-		}
-	})
-	form.Find("textarea").Each(func(_ int, s *goquery.Selection) {
-		if name, _ := s.Attr("name"); name != "" {
-			values.Add(name, s.Text())
-		}
-	})
 	if values.Get("_csrf") == "" || action == "" {
 		return "", nil, errors.New("the customer form has no CSRF token or no action")
 	}
