@@ -19,7 +19,7 @@ import (
 
 // custEnv is a harness with a browser signed in as one merchant.
 type custEnv struct {
-	t *testing.T
+	t testing.TB
 	h *harness
 	b *browser
 	// sq acts as the same merchant, straight at squarelocal: the "someone
@@ -28,9 +28,9 @@ type custEnv struct {
 }
 
 // newCustEnv starts a harness and signs in as the merchant at index.
-func newCustEnv(t *testing.T, merchant int) *custEnv {
+func newCustEnv(t testing.TB, merchant int, opts ...harnessOption) *custEnv {
 	t.Helper()
-	h := newHarness(t)
+	h := newHarness(t, opts...)
 	b := h.newBrowser()
 	b.signIn(merchant)
 	d, ok := h.sessionData(b.sessionCookie())
@@ -98,7 +98,7 @@ const (
 // custFormValues collects what a browser submits for the form matched by
 // selector: named inputs (checked ones only for radios and checkboxes),
 // selects and textareas. Buttons are left out: ours carry no value.
-func custFormValues(t *testing.T, p *page, selector string) (action string, values url.Values) {
+func custFormValues(t testing.TB, p *page, selector string) (action string, values url.Values) {
 	t.Helper()
 	form := p.Doc.Find(selector)
 	if form.Length() != 1 {

@@ -115,7 +115,7 @@ func TestTheProfileNamesTheCustomersGroups(t *testing.T) {
 }
 
 // customerWithCards finds a seeded customer with an enabled card on file.
-func customerWithCards(t *testing.T, e *custEnv) (string, []square.Card) {
+func customerWithCards(t testing.TB, e *custEnv) (string, []square.Card) {
 	t.Helper()
 	byCustomer := map[string][]square.Card{}
 	first := ""

@@ -154,7 +154,7 @@ func (w *wireRecorder) issuedTokens() []string {
 
 // harness is one Tessera under test.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	base     *url.URL
 	cfg      *config.Config
@@ -176,6 +176,10 @@ type harnessOptions struct {
 	allowed func([]squarelocal.Merchant) []string
 	// idle and absolute override the session timeouts when not zero.
 	idle, absolute time.Duration
+	// squareTransport, when not nil, puts its wrapper of the emulator's
+	// transport between the Square client and squarelocal in place of the
+	// wire recorder, which then records nothing.
+	squareTransport func(http.RoundTripper) http.RoundTripper
 }
 
 type harnessOption func(*harnessOptions)
@@ -202,8 +206,16 @@ func withSessionTimeouts(idle, absolute time.Duration) harnessOption {
 	return func(o *harnessOptions) { o.idle, o.absolute = idle, absolute }
 }
 
-// newHarness starts a Tessera in local mode and stops it when the test ends.
-func newHarness(t *testing.T, opts ...harnessOption) *harness {
+// withSquareTransport wraps the transport the Square client reaches
+// squarelocal through, so that benchmarks can time the calls without the
+// wire recorder's decoding of every body in the way.
+func withSquareTransport(wrap func(http.RoundTripper) http.RoundTripper) harnessOption {
+	return func(o *harnessOptions) { o.squareTransport = wrap }
+}
+
+// newHarness starts a Tessera in local mode and stops it when the test (or
+// benchmark) ends.
+func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
 	var o harnessOptions
 	for _, opt := range opts {
@@ -258,9 +270,13 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatalf("session.NewManager: %v", err)
 	}
 	h.wire = &wireRecorder{next: h.emu.Transport()}
+	var transport http.RoundTripper = h.wire
+	if o.squareTransport != nil {
+		transport = o.squareTransport(h.emu.Transport())
+	}
 	h.square, err = square.NewClient(square.Options{
 		BaseURL:       "http://squarelocal.invalid",
-		Transport:     h.wire,
+		Transport:     transport,
 		AuthorizeURL:  h.base.JoinPath("/squarelocal/oauth2/authorize").String(),
 		SquareVersion: h.cfg.SquareVersion,
 		ClientID:      squarelocal.LocalClientID,
@@ -392,9 +408,26 @@ func (h *harness) url(target string) string {
 	return u.String()
 }
 
-// do sends a request; form, when not nil, is the urlencoded body. extra
-// headers come after the browser's own.
+// do sends a request and reads and parses the answer; form, when not nil,
+// is the urlencoded body. extra headers come after the browser's own.
 func (b *browser) do(method, target string, form url.Values, extra http.Header) *page {
+	b.h.t.Helper()
+	resp := b.send(method, target, form, extra)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.h.t.Fatalf("%s %s: reading the body: %v", method, target, err)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(raw))
+	if err != nil {
+		b.h.t.Fatalf("%s %s: parsing the body: %v", method, target, err)
+	}
+	return &page{Response: resp, Body: string(raw), Doc: doc}
+}
+
+// send sends a request as do does and returns the answer unread, for the
+// benchmarks, which must not time parsing the page.
+func (b *browser) send(method, target string, form url.Values, extra http.Header) *http.Response {
 	b.h.t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -417,16 +450,7 @@ func (b *browser) do(method, target string, form url.Values, extra http.Header) 
 	if err != nil {
 		b.h.t.Fatalf("%s %s: %v", method, target, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.h.t.Fatalf("%s %s: reading the body: %v", method, target, err)
-	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(raw))
-	if err != nil {
-		b.h.t.Fatalf("%s %s: parsing the body: %v", method, target, err)
-	}
-	return &page{Response: resp, Body: string(raw), Doc: doc}
+	return resp
 }
 
 func (b *browser) get(target string, extra ...string) *page {
@@ -449,7 +473,7 @@ func headers(kv ...string) http.Header {
 }
 
 // expect fails the test unless the response has the status.
-func expect(t *testing.T, p *page, status int) {
+func expect(t testing.TB, p *page, status int) {
 	t.Helper()
 	if p.StatusCode != status {
 		t.Fatalf("%s %s = %d, want %d\n%s", p.Request.Method, p.Request.URL.RequestURI(), p.StatusCode, status, truncate(p.Body))
@@ -457,7 +481,7 @@ func expect(t *testing.T, p *page, status int) {
 }
 
 // expectRedirect fails the test unless the response is a 303 to target.
-func expectRedirect(t *testing.T, p *page, target string) {
+func expectRedirect(t testing.TB, p *page, target string) {
 	t.Helper()
 	expect(t, p, http.StatusSeeOther)
 	if got := p.location(); got != target {
@@ -473,7 +497,7 @@ func truncate(s string) string {
 }
 
 // csrfToken scrapes the CSRF token from a page's form.
-func csrfToken(t *testing.T, p *page) string {
+func csrfToken(t testing.TB, p *page) string {
 	t.Helper()
 	token, ok := p.Doc.Find(`input[name="_csrf"]`).First().Attr("value")
 	if !ok || token == "" {
