@@ -3,6 +3,7 @@ package static
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -95,12 +96,18 @@ func TestHandlerServesHashedFiles(t *testing.T) {
 			if rec.Code != http.StatusOK {
 				t.Fatalf("GET %s: status = %d, want 200", Path(tt.name), rec.Code)
 			}
-			want, err := FS.ReadFile(tt.name)
+			source, err := FS.ReadFile(tt.name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(rec.Body.Bytes(), want) {
-				t.Errorf("GET %s: body differs from the embedded file", Path(tt.name))
+			if strings.HasPrefix(tt.name, "vendor/") {
+				// Vendored files go out exactly as published.
+				if !bytes.Equal(rec.Body.Bytes(), source) {
+					t.Errorf("GET %s: body differs from the embedded file", Path(tt.name))
+				}
+			} else if rec.Body.Len() == 0 || rec.Body.Len() >= len(source) {
+				// Ours go out minified.
+				t.Errorf("GET %s: %d bytes from a %d-byte source, want it minified", Path(tt.name), rec.Body.Len(), len(source))
 			}
 			for header, want := range map[string]string{
 				"Content-Type":           tt.contentType,
@@ -185,5 +192,70 @@ func TestOwnFilesFitTheByteBudget(t *testing.T) {
 	}
 	if total >= budget {
 		t.Errorf("app.css + app.js gzipped = %d bytes, want under %d", total, budget)
+	}
+}
+
+// gunzipBody undoes the gzip of a recorded answer.
+func gunzipBody(t *testing.T, rec *httptest.ResponseRecorder) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Fatalf("the body says gzip but is not: %v", err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("the gzip body is broken: %v", err)
+	}
+	return plain
+}
+
+func TestHandlerSendsGzipToClientsThatTakeIt(t *testing.T) {
+	for _, name := range []string{"app.css", "app.js", "vendor/htmx-2.0.11.min.js"} {
+		plain := serve(http.MethodGet, Path(name), nil)
+		zipped := serve(http.MethodGet, Path(name), http.Header{"Accept-Encoding": {"gzip, deflate, br"}})
+		if zipped.Code != http.StatusOK || zipped.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("GET %s with gzip: status %d, Content-Encoding %q; want 200 gzip", name, zipped.Code, zipped.Header().Get("Content-Encoding"))
+		}
+		if got := gunzipBody(t, zipped); !bytes.Equal(got, plain.Body.Bytes()) {
+			t.Errorf("GET %s: the gzipped body is not the plain one", name)
+		}
+		if zipped.Body.Len()*2 > plain.Body.Len() {
+			t.Errorf("GET %s: %d gzipped bytes for %d, want under half", name, zipped.Body.Len(), plain.Body.Len())
+		}
+		for _, rec := range []*httptest.ResponseRecorder{plain, zipped} {
+			if !strings.Contains(rec.Header().Get("Vary"), "Accept-Encoding") {
+				t.Errorf("GET %s: Vary %q, want Accept-Encoding", name, rec.Header().Get("Vary"))
+			}
+		}
+		etag := zipped.Header().Get("ETag")
+		if etag == "" || etag == plain.Header().Get("ETag") {
+			t.Errorf("GET %s: ETag %q for gzip and %q plain, want two different ones", name, etag, plain.Header().Get("ETag"))
+		}
+		again := serve(http.MethodGet, Path(name), http.Header{"Accept-Encoding": {"gzip"}, "If-None-Match": {etag}})
+		if again.Code != http.StatusNotModified {
+			t.Errorf("GET %s with the gzip ETag: status %d, want 304", name, again.Code)
+		}
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"":                               false,
+		"identity":                       false,
+		"gzip":                           true,
+		"GZIP":                           true,
+		"deflate, gzip;q=0.5":            true,
+		"gzip;q=0":                       false,
+		"gzip; q=0.000":                  false,
+		"x-gzip":                         true,
+		"*":                              true,
+		"br, zstd":                       false,
+		"gzip;q=banana":                  true,
+		"gzipped":                        false,
+		"deflate,br;q=1, gzip ; q = 0.1": true,
+	} {
+		if got := acceptsGzip([]string{header}); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
+		}
 	}
 }
