@@ -48,7 +48,10 @@ func (v CustomerFormView) field(name string) Field {
 // originalNames are the inputs whose original values the form carries, in
 // form order.
 func originalNames(orig CustomerValues) []string {
-	var names []string
+	if len(orig) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(orig))
 	for _, n := range customerInputNames {
 		if _, ok := orig[n]; ok {
 			names = append(names, n)

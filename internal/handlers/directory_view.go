@@ -45,6 +45,9 @@ func directoryView(q directoryQuery, info *merchantInfo, page *square.CustomerPa
 	if page.Count != nil || len(page.Customers) == 0 {
 		v.Total = customerTotal(page.Count)
 	}
+	if n := len(page.Customers); n > 0 {
+		v.Rows = make([]views.CustomerRow, 0, n)
+	}
 	for _, cu := range page.Customers {
 		r := customerRow(cu)
 		if info != nil {
@@ -85,7 +88,7 @@ func directoryForm(q directoryQuery, info *merchantInfo, problem *views.Director
 		Sources: markSelected(q.Source, "", sourceChoices()...),
 		Groups:  markSelected(q.Group, "", groupChoices(q, info)...),
 	}
-	var sizes []views.Option
+	sizes := make([]views.Option, 0, len(pageSizes))
 	for _, n := range pageSizes {
 		sizes = append(sizes, views.Option{Value: strconv.Itoa(n), Label: strconv.Itoa(n) + " per page"})
 	}
@@ -123,14 +126,20 @@ func markSelected(current, def string, opts ...views.Option) []views.Option {
 	return opts
 }
 
-// sourceChoices are "Any source" and Square's creation sources, by name.
-func sourceChoices() []views.Option {
-	opts := make([]views.Option, 0, len(directorySources)+1)
+// sourceOptions are "Any source" and Square's creation sources, by name,
+// sorted once; sourceChoices hands out copies, which markSelected marks.
+var sourceOptions = func() []views.Option {
+	opts := make([]views.Option, 0, len(directorySources))
 	for value, label := range directorySources {
 		opts = append(opts, views.Option{Value: value, Label: label})
 	}
 	slices.SortFunc(opts, func(a, b views.Option) int { return cmp.Compare(a.Label, b.Label) })
 	return append([]views.Option{{Value: "", Label: "Any source"}}, opts...)
+}()
+
+// sourceChoices are "Any source" and Square's creation sources, by name.
+func sourceChoices() []views.Option {
+	return slices.Clone(sourceOptions)
 }
 
 // groupChoices are "Any group" and the merchant's groups, by name. When the
