@@ -41,6 +41,10 @@ const (
 	// p99Target is the target for 50 sessions without injected
 	// latency or faults.
 	p99Target = 50 * time.Millisecond
+	// rssTarget is the bound on resident memory after the load.
+	// It is checked on the whole process, the emulator and the clients
+	// included, so Tessera on its own is further below it.
+	rssTarget = 60 << 20
 )
 
 // execute starts Tessera, signs the sessions in, runs the load and

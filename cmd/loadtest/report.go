@@ -200,6 +200,9 @@ func (r *report) check(o options) {
 	r.add("live heap back to baseline", fmt.Sprintf("at most %s + %s (%s + %d KiB per customer created)",
 		mib(b.HeapAlloc), mib(allowance), mib(heapAllowance), heapPerCreate>>10),
 		fmt.Sprintf("%s (%s)", mib(a.HeapAlloc), signedMiB(int64(a.HeapAlloc)-int64(b.HeapAlloc))), a.HeapAlloc <= b.HeapAlloc+allowance)
+	if a.RSS > 0 {
+		r.add("resident memory after the load", "under "+mib(rssTarget)+" (the whole process)", mib(a.RSS), a.RSS < rssTarget)
+	}
 	if r.Interrupted {
 		r.add("run completed", "not interrupted", "interrupted", false)
 	}
