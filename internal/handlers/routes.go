@@ -14,9 +14,9 @@ import (
 // pages (headers, cross-site checks, CSRF, session); the emulator's pages
 // in local mode and the probes do without it.
 func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
-	e.GET("/healthz", a.healthz)
-	e.GET("/readyz", a.readyz)
-	e.GET(static.Prefix+"*", staticHandler)
+	get(e, "/healthz", a.healthz)
+	get(e, "/readyz", a.readyz)
+	get(e, static.Prefix+"*", staticHandler)
 	if a.emulator != nil {
 		// Only what a browser needs of squarelocal is reachable here: the
 		// consent page, the card-form script, and its test controls. The
@@ -34,25 +34,38 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	}
 
 	g := e.Group("", ours...)
-	g.GET("/", a.home)
-	g.GET("/login", a.loginPage)
+	get(g, "/", a.home)
+	get(g, "/login", a.loginPage)
 	g.POST("/login", a.login)
-	g.GET("/auth/callback", a.callback)
+	get(g, "/auth/callback", a.callback)
 	g.POST("/logout", a.logout)
 
-	g.GET("/customers", a.customers, a.requireAuth)
-	g.GET("/customers/new", a.newCustomer, a.requireAuth)
+	get(g, "/customers", a.customers, a.requireAuth)
+	get(g, "/customers/new", a.newCustomer, a.requireAuth)
 	g.POST("/customers", a.createCustomer, a.requireAuth)
-	g.GET("/customers/:id", a.customerProfile, a.requireAuth)
-	g.GET("/customers/:id/edit", a.editCustomer, a.requireAuth)
+	get(g, "/customers/:id", a.customerProfile, a.requireAuth)
+	get(g, "/customers/:id/edit", a.editCustomer, a.requireAuth)
 	g.POST("/customers/:id", a.updateCustomer, a.requireAuth)
-	g.GET("/customers/:id/delete", a.confirmDeleteCustomer, a.requireAuth)
+	get(g, "/customers/:id/delete", a.confirmDeleteCustomer, a.requireAuth)
 	g.POST("/customers/:id/delete", a.deleteCustomer, a.requireAuth)
-	g.GET("/customers/:id/cards/new", a.newCard, a.requireAuth, a.cardFormPolicy)
+	get(g, "/customers/:id/cards/new", a.newCard, a.requireAuth, a.cardFormPolicy)
 	g.POST("/customers/:id/cards", a.createCard, a.requireAuth, a.cardFormPolicy)
-	g.GET("/customers/:id/cards/:card_id/remove", a.confirmRemoveCard, a.requireAuth)
+	get(g, "/customers/:id/cards/:card_id/remove", a.confirmRemoveCard, a.requireAuth)
 	g.POST("/customers/:id/cards/:card_id/disable", a.removeCard, a.requireAuth)
-	g.GET("/settings/connection", a.connection, a.requireAuth)
+	get(g, "/settings/connection", a.connection, a.requireAuth)
+}
+
+// getAndHead are the methods of a page: HTTP asks every server to answer
+// HEAD wherever it answers GET (RFC 9110, section 9.3.2), and uptime
+// checkers and link previewers rely on it; net/http sends the headers and
+// drops the body.
+var getAndHead = []string{http.MethodGet, http.MethodHead}
+
+// get registers a page for GET and HEAD on the Echo instance or a group.
+func get(r interface {
+	Match([]string, string, echo.HandlerFunc, ...echo.MiddlewareFunc) []*echo.Route
+}, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.Match(getAndHead, path, h, m...)
 }
 
 // listensOnLoopback reports whether addr (host:port) is reachable only from
