@@ -77,7 +77,10 @@ func scanForm(body []byte, testID string) (action string, values url.Values, err
 				optionText.Write(z.Text())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
-			t := z.Token()
+			t, ok := formTag(z)
+			if !ok {
+				continue
+			}
 			if !inForm {
 				if t.Data == "form" {
 					if id, _ := attr(t, "data-testid"); id == testID {
@@ -140,6 +143,27 @@ func scanForm(body []byte, testID string) (action string, values url.Values, err
 	}
 }
 
+// formTag reads the start tag the tokenizer is at when it matters to a
+// form (form, input, select, option or textarea), without building tokens
+// for every other tag of the page.
+func formTag(z *html.Tokenizer) (html.Token, bool) {
+	name, hasAttr := z.TagName()
+	var tag string
+	switch string(name) {
+	case "form", "input", "select", "option", "textarea":
+		tag = string(name)
+	default:
+		return html.Token{}, false
+	}
+	t := html.Token{Type: html.StartTagToken, Data: tag}
+	for hasAttr {
+		var k, v []byte
+		k, v, hasAttr = z.TagAttr()
+		t.Attr = append(t.Attr, html.Attribute{Key: string(k), Val: string(v)})
+	}
+	return t, true
+}
+
 // scanRows reads a directory page's rows (id and email) and its next-page
 // link.
 func scanRows(body []byte) (rows []customerRef, next string) {
@@ -155,7 +179,20 @@ func scanRows(body []byte) (rows []customerRef, next string) {
 				email.Write(z.Text())
 			}
 		case html.StartTagToken:
-			t := z.Token()
+			// Rows, cells and links carry what is read; other tags are
+			// passed over without reading their attributes.
+			name, hasAttr := z.TagName()
+			switch string(name) {
+			case "tr", "td", "a":
+			default:
+				continue
+			}
+			var t html.Token
+			for hasAttr {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				t.Attr = append(t.Attr, html.Attribute{Key: string(k), Val: string(v)})
+			}
 			testID, _ := attr(t, "data-testid")
 			switch testID {
 			case "customer-row":
