@@ -155,13 +155,18 @@ func formTag(z *html.Tokenizer) (html.Token, bool) {
 	default:
 		return html.Token{}, false
 	}
-	t := html.Token{Type: html.StartTagToken, Data: tag}
+	return html.Token{Type: html.StartTagToken, Data: tag, Attr: readAttrs(z, hasAttr)}, true
+}
+
+// readAttrs reads the attributes of the tag the tokenizer is at.
+func readAttrs(z *html.Tokenizer, hasAttr bool) []html.Attribute {
+	var attrs []html.Attribute
 	for hasAttr {
 		var k, v []byte
 		k, v, hasAttr = z.TagAttr()
-		t.Attr = append(t.Attr, html.Attribute{Key: string(k), Val: string(v)})
+		attrs = append(attrs, html.Attribute{Key: string(k), Val: string(v)})
 	}
-	return t, true
+	return attrs
 }
 
 // scanRows reads a directory page's rows (id and email) and its next-page
@@ -187,12 +192,7 @@ func scanRows(body []byte) (rows []customerRef, next string) {
 			default:
 				continue
 			}
-			var t html.Token
-			for hasAttr {
-				var k, v []byte
-				k, v, hasAttr = z.TagAttr()
-				t.Attr = append(t.Attr, html.Attribute{Key: string(k), Val: string(v)})
-			}
+			t := html.Token{Attr: readAttrs(z, hasAttr)}
 			testID, _ := attr(t, "data-testid")
 			switch testID {
 			case "customer-row":
