@@ -1,7 +1,8 @@
 // Tessera's own script. Every page works without it; it only adds focus
-// management, <dialog> confirmations and a message when an htmx request
-// fails without an answer we can show. No eval, no inline handlers: the CSP
-// allows neither.
+// management, <dialog> confirmations, a message when an htmx request fails
+// without an answer we can show, a progress bar for slow pages and the
+// prefetch of the profile a person is about to open. No eval, no inline
+// handlers: the CSP allows neither.
 (function () {
   'use strict';
 
@@ -98,4 +99,80 @@
     var dialog = e.target instanceof Element && e.target.closest('dialog[open]');
     if (dialog && e.detail.successful) dialog.close();
   });
+
+  // Progress: a page that a link or a plain form loads shows the bar at
+  // the top once it has taken 150 ms (htmx requests show theirs already).
+  var slow, leaving;
+  function loading(on, restored) {
+    clearTimeout(slow);
+    leaving = on;
+    if (on) disarm();
+    var bar = document.getElementById('global-indicator');
+    if (!bar) return;
+    bar.classList.remove('loading');
+    if (restored) bar.classList.remove('htmx-request');
+    if (on) slow = setTimeout(function () { bar.classList.add('loading'); }, 150);
+  }
+  document.addEventListener('click', function (e) {
+    var a = !e.defaultPrevented && !e.button && !(e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) &&
+      e.target instanceof Element && e.target.closest('a[href]');
+    if (a && a.origin === location.origin && !a.hasAttribute('download') && (!a.target || a.target === '_self') &&
+      !(a.hash && a.pathname === location.pathname && a.search === location.search)) loading(true);
+  });
+  document.addEventListener('submit', function (e) {
+    var t = (e.submitter && e.submitter.getAttribute('formtarget')) || e.target.target;
+    if (!e.defaultPrevented && e.target.method !== 'dialog' && (!t || t === '_self')) loading(true);
+  });
+  // A page the back button brings back from the cache is not loading.
+  window.addEventListener('pageshow', function (e) { loading(false, e.persisted); });
+
+  // Prefetch: a directory row's link that the pointer moves onto and rests
+  // on, or the focus stays on, for 100 ms, or that the mouse presses, gets
+  // data-prefetch; the speculation rules added with the first one have the
+  // browser fetch it, and the click shows that answer. Passing over rows
+  // fetches nothing; a link is fetched once; a prefetch waits a second
+  // after the last unless its link is being pressed.
+  var nonce = document.currentScript && document.currentScript.nonce;
+  var rules, armed, dwell, lastPrefetch = 0;
+  function rowLink(t) {
+    return t instanceof Element && t.closest('#customer-rows a[href]');
+  }
+  function prefetch(a) {
+    if (a.hasAttribute('data-prefetch')) return;
+    if (!rules) {
+      rules = document.createElement('script');
+      rules.type = 'speculationrules';
+      rules.nonce = nonce;
+      rules.textContent = '{"prefetch":[{"where":{"selector_matches":"a[data-prefetch]"},"eagerness":"immediate"}]}';
+      document.head.appendChild(rules);
+    }
+    a.setAttribute('data-prefetch', '');
+    lastPrefetch = Date.now();
+  }
+  function arm(e) {
+    var a = !leaving && rowLink(e.target);
+    if (a === armed) return;
+    disarm();
+    armed = a;
+    if (a) (function wait(ms) {
+      dwell = setTimeout(function () {
+        var left = lastPrefetch + 1000 - Date.now();
+        if (left > 0) wait(left); else prefetch(a);
+      }, ms);
+    })(100);
+  }
+  function disarm() {
+    clearTimeout(dwell);
+    armed = null;
+  }
+  if (HTMLScriptElement.supports && HTMLScriptElement.supports('speculationrules')) {
+    document.addEventListener('mousemove', arm);
+    document.addEventListener('focusin', arm);
+    document.addEventListener('mouseout', disarm);
+    document.addEventListener('focusout', disarm);
+    document.addEventListener('pointerdown', function (e) {
+      var a = e.pointerType === 'mouse' && !e.button && rowLink(e.target);
+      if (a) prefetch(a);
+    });
+  }
 })();
