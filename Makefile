@@ -4,7 +4,7 @@ FUZZTIME ?= 5s
 # Every package but the browser tests, which run on their own after setup.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: test check generated vet staticcheck unit e2e e2e-setup fuzz verify-htmx bench load reliability build run squarelocal
+.PHONY: test check generated vet staticcheck unit e2e e2e-setup fuzz verify-htmx bench perf load reliability build run squarelocal
 
 ## test: every gate and every test, browser tests included (what .ci/run calls)
 test: e2e-setup generated check unit e2e fuzz verify-htmx
@@ -49,6 +49,11 @@ verify-htmx:
 ## bench: the benchmarks (figures quoted in the README)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## perf: server-overhead and emulator benchmarks and the browser's navigation
+## metrics, into docs/performance.md (run it on a quiet machine)
+perf:
+	./scripts/perf.sh
 
 ## load: 50 signed-in sessions for 20 s against an in-process Tessera on loopback,
 ## then again with 20 ms Square latency and 5% faults; prints figures and PASS/FAIL
