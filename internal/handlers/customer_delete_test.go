@@ -162,3 +162,23 @@ func TestAnotherMerchantsCustomerCannotBeSeenChangedOrDeleted(t *testing.T) {
 		t.Errorf("the other merchant's customer = %v, %v; want it unchanged", got, err)
 	}
 }
+
+// A profile prefetched while the directory is open (the pointer resting on
+// a row) leaves the message of the delete for the page the person sees.
+func TestAPrefetchedPageLeavesTheMessagesForThePageShown(t *testing.T) {
+	e := newCustEnv(t, 0)
+	gone := e.create(square.CreateCustomerRequest{GivenName: "Gone"})
+	other := e.create(square.CreateCustomerRequest{GivenName: "Other"})
+	p := e.b.get("/customers/" + gone.ID + "/delete")
+	p = e.submit(p, deleteFormSel, nil)
+	expectRedirect(t, p, "/customers")
+
+	for _, purpose := range [][]string{{"Sec-Purpose", "prefetch"}, {"Sec-Purpose", "prefetch;anonymous-client-ip"}, {"Purpose", "prefetch"}} {
+		ahead := e.b.get("/customers/"+other.ID, purpose...)
+		expect(t, ahead, http.StatusOK)
+		if got := custText(ahead, "flash"); got != "" {
+			t.Errorf("a prefetch (%s) showed the flash %q", purpose, got)
+		}
+	}
+	e.expectFlash(p, "/customers", "Customer deleted.")
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -169,10 +170,24 @@ func (a *app) layout(c echo.Context, title, nav string) views.Layout {
 			l.BusinessName = d.MerchantID
 		}
 	}
+	if isPrefetch(c) {
+		// A page fetched ahead of a click the person may never make must
+		// not take the messages meant for the page they do see next.
+		return l
+	}
 	for _, f := range s.TakeFlashes() {
 		l.Flashes = append(l.Flashes, views.Flash{Kind: f.Kind, Message: f.Message})
 	}
 	return l
+}
+
+// isPrefetch reports whether the browser asked for the page ahead of
+// time (speculation rules send Sec-Purpose: prefetch; older prefetches
+// send Purpose: prefetch).
+func isPrefetch(c echo.Context) bool {
+	h := c.Request().Header
+	purpose, _, _ := strings.Cut(h.Get("Sec-Purpose"), ";")
+	return strings.TrimSpace(purpose) == "prefetch" || h.Get("Purpose") == "prefetch"
 }
 
 // ipExtractor believes X-Forwarded-For only from the trusted proxies;
