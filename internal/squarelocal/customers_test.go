@@ -871,3 +871,50 @@ func TestConcurrentCustomerCallsAreSafe(t *testing.T) {
 		t.Errorf("RetrieveCustomer() after 32 concurrent updates = version %d, want 32", got)
 	}
 }
+
+// Answers are encoded after the lock is released, which is safe only while
+// nothing an answer shares is changed in place. Run with -race, this drives
+// every kind of write (customer, address, groups, cards, delete) against
+// every read that shares what they change.
+func TestAnswersShareNothingThatWritesChangeInPlace(t *testing.T) {
+	e := newEnv(t, 20)
+	c := e.create(t, e.tokA, map[string]any{"given_name": "Shared", "address": map[string]any{"address_line_1": "1 Main St", "country": "US"}})
+	g := createGroup(t, e, e.tokA, "Regulars")
+	cards := make([]Card, 4)
+	for i := range cards {
+		cards[i] = mustCreateCard(t, e, e.tokA, createCardBody(visaToken(t, e.s), c.ID))
+	}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			for j := range 12 {
+				switch (i + j) % 8 {
+				case 0:
+					e.do(t, "PUT", "/v2/customers/"+c.ID, e.tokA, fmt.Sprintf(`{"address":{"locality":"City %d-%d"},"note":"n"}`, i, j))
+				case 1:
+					method := "PUT"
+					if j%2 == 1 {
+						method = "DELETE"
+					}
+					e.do(t, method, "/v2/customers/"+c.ID+"/groups/"+g.ID, e.tokA, nil)
+				case 2:
+					e.do(t, "POST", "/v2/cards/"+cards[(i+j)%len(cards)].ID+"/disable", e.tokA, nil)
+				case 3:
+					e.do(t, "POST", "/v2/cards", e.tokA, createCardBody(visaToken(t, e.s), c.ID))
+				case 4:
+					e.do(t, "GET", "/v2/cards?customer_id="+c.ID+"&include_disabled=true", e.tokA, nil)
+				case 5:
+					e.do(t, "GET", "/v2/customers/"+c.ID, e.tokA, nil, "Square-Version", "2024-11-20")
+				case 6:
+					e.do(t, "GET", "/v2/customers?limit=50", e.tokA, nil, "Square-Version", "2024-11-20")
+				default:
+					e.do(t, "POST", "/v2/customers/search", e.tokA, `{"query":{"filter":{"group_ids":{"any":["`+g.ID+`"]}}}}`)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if status, _ := e.do(t, "DELETE", "/v2/customers/"+c.ID, e.tokA, nil); status != 200 {
+		t.Errorf("DeleteCustomer after the concurrent calls = %d, want 200", status)
+	}
+}

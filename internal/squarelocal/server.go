@@ -315,28 +315,37 @@ var versionPattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 func (s *Server) api(pattern, scope string, handler apiHandler) {
 	write := pattern[:4] != "GET " && !readOnlyPOSTs[pattern]
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, hr *http.Request) {
-		r, apiErr := s.newRequest(hr)
-		if apiErr == nil {
-			if write {
-				s.mu.Lock()
-				defer s.mu.Unlock()
-			} else {
-				s.mu.RLock()
-				defer s.mu.RUnlock()
-			}
-			apiErr = s.authenticate(r, scope)
-		}
-		if apiErr != nil {
-			writeError(w, apiErr)
-			return
-		}
-		out, apiErr := handler(r)
+		out, apiErr := s.locked(hr, write, scope, handler)
 		if apiErr != nil {
 			writeError(w, apiErr)
 			return
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// locked authenticates the request and runs the handler under the lock.
+// The answer is encoded after the lock is released: handlers answer with
+// copies, whose shared parts are never changed in place (a customer is
+// replaced, never modified), so encoding needs no lock. Under load, a
+// write holding the lock while its answer was encoded kept every other
+// call waiting.
+func (s *Server) locked(hr *http.Request, write bool, scope string, handler apiHandler) (any, *apiError) {
+	r, apiErr := s.newRequest(hr)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	if write {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	} else {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+	}
+	if apiErr := s.authenticate(r, scope); apiErr != nil {
+		return nil, apiErr
+	}
+	return handler(r)
 }
 
 // public registers a JSON endpoint without bearer authentication (the
