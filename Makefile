@@ -4,10 +4,10 @@ FUZZTIME ?= 5s
 # Every package but the browser tests, which run on their own after setup.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: test check generated vet staticcheck unit e2e e2e-setup fuzz verify-htmx bench perf load reliability build run squarelocal
+.PHONY: test check generated vet staticcheck vulncheck unit e2e e2e-setup fuzz verify-htmx bench perf load reliability build run squarelocal
 
 ## test: every gate and every test, browser tests included (what .ci/run calls)
-test: e2e-setup generated check unit e2e fuzz verify-htmx
+test: e2e-setup generated check vulncheck unit e2e fuzz verify-htmx
 
 ## check: formatting, vet and staticcheck
 check: vet staticcheck
@@ -22,6 +22,10 @@ generated:
 
 vet:
 	$(GO) vet ./...
+
+## vulncheck: govulncheck with Go's vulnerability database built offline from the module proxy
+vulncheck:
+	GO=$(GO) ./scripts/vulncheck.sh
 
 staticcheck:
 	$(GO) tool staticcheck ./...
