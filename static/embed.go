@@ -58,16 +58,13 @@ var contentTypes = map[string]string{
 }
 
 type asset struct {
-	name        string
-	hashed      string // the name with the hash, e.g. "app.3f2a9c1b0d4e.css"
-	source      []byte // the file as embedded
+	hashed      string // the name with the hash of body, e.g. "app.3f2a9c1b0d4e.css"
+	body        []byte // what is sent: the file, minified where that is ours to do
 	contentType string
 	etag        string
 
-	// What is sent, made on the first request for the file: the body
-	// (minified where that is ours to do) and its gzip.
+	// The gzip of body, made on the first request for the file.
 	once     sync.Once
-	body     []byte
 	gzipped  []byte
 	gzipETag string
 }
@@ -96,15 +93,17 @@ func newCatalog(fsys fs.FS) (*catalog, error) {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := fs.ReadFile(fsys, name)
+		source, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
+		// The hash is of what is sent, so that a new minifier changing
+		// the bytes also changes the URL browsers cache them under.
+		body := minified(name, contentType(name), source)
 		sum := sha256.Sum256(body)
 		a := &asset{
-			name:        name,
 			hashed:      hashedName(name, hex.EncodeToString(sum[:])[:hashLen]),
-			source:      body,
+			body:        body,
 			contentType: contentType(name),
 			etag:        `"` + hex.EncodeToString(sum[:]) + `"`,
 		}
@@ -206,17 +205,25 @@ var minifiers = func() *minify.M {
 	return m
 }()
 
-// prepare makes what is sent of the file, once.
+// minified is the file as sent: our own CSS and JS minified, anything
+// else (the vendored files among them) as it is.
+func minified(name, contentType string, source []byte) []byte {
+	if strings.HasPrefix(name, "vendor/") {
+		return source
+	}
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	small, err := minifiers.Bytes(mediaType, source)
+	if err != nil || len(small) >= len(source) {
+		// A file the minifier cannot read, or of a type it does not
+		// know, is sent as it is.
+		return source
+	}
+	return small
+}
+
+// prepare gzips the file, once.
 func (a *asset) prepare() {
 	a.once.Do(func() {
-		a.body = a.source
-		if !strings.HasPrefix(a.name, "vendor/") {
-			mediaType, _, _ := strings.Cut(a.contentType, ";")
-			// A file the minifier cannot read is sent as it is.
-			if small, err := minifiers.Bytes(mediaType, a.source); err == nil && len(small) < len(a.source) {
-				a.body = small
-			}
-		}
 		var buf bytes.Buffer
 		zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 		if err != nil {
