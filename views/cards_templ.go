@@ -89,20 +89,20 @@ func cardFormContent(v CardFormView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</a></p><section class=\"panel card-page\" aria-labelledby=\"card-heading\" data-testid=\"card-page\"><h1 id=\"card-heading\">Add a card for ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</a></p><section class=\"panel card-page\" aria-labelledby=\"card-heading\" data-testid=\"card-page\"><h1 id=\"card-heading\">Add a card for <bdi>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(v.CustomerName)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/cards.templ`, Line: 22, Col: 55}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/cards.templ`, Line: 22, Col: 60}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</h1><noscript><div class=\"alert alert-info\" data-testid=\"card-needs-js\"><p><strong>Adding a card needs JavaScript.</strong> Square's card form runs in your browser, so that the card number goes straight to Square and never through Tessera. Turn JavaScript on and reload this page, or go <a href=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</bdi></h1><noscript><div class=\"alert alert-info\" data-testid=\"card-needs-js\"><p><strong>Adding a card needs JavaScript.</strong> Square's card form runs in your browser, so that the card number goes straight to Square and never through Tessera. Turn JavaScript on and reload this page, or go <a href=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

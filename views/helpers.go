@@ -1,6 +1,10 @@
 package views
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"golang.org/x/text/unicode/bidi"
+)
 
 // htmxConfig is the content of <meta name="htmx-config">, which htmx reads
 // at start-up. It is here rather than in JavaScript so the policy is in one
@@ -37,11 +41,31 @@ func csrfHeaders(token string) string {
 	return string(b)
 }
 
+// pageTitle is the document's title. When the page's part holds
+// right-to-left text or a direction control (a customer's name may), it is
+// isolated (U+2068 … U+2069), so that it cannot reorder the rest of the
+// title; other titles are left as they are.
 func pageTitle(title string) string {
 	if title == "" {
 		return "Tessera"
 	}
+	if needsIsolation(title) {
+		title = "\u2068" + title + "\u2069"
+	}
 	return title + " · Tessera"
+}
+
+// needsIsolation reports whether s holds right-to-left letters or
+// direction controls.
+func needsIsolation(s string) bool {
+	for _, r := range s {
+		p, _ := bidi.LookupRune(r)
+		switch p.Class() {
+		case bidi.R, bidi.AL, bidi.LRE, bidi.RLE, bidi.LRO, bidi.RLO, bidi.PDF, bidi.LRI, bidi.RLI, bidi.FSI, bidi.PDI:
+			return true
+		}
+	}
+	return false
 }
 
 func signedIn(l Layout) bool {

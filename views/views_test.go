@@ -560,3 +560,31 @@ func TestFormComponents(t *testing.T) {
 		t.Errorf("ErrorSummary(nil) = %q, want nothing", html)
 	}
 }
+
+// A customer's name written right to left, or with a direction override in
+// it, reorders only itself: every place where text follows the name
+// isolates it, and so does the page's title.
+func TestNamesAreIsolatedFromTheTextAroundThem(t *testing.T) {
+	const name = "Eve \u202Eevil\u202C"
+	if got := pageTitle("Delete " + name + "?"); got != "\u2068Delete "+name+"?\u2069 · Tessera" {
+		t.Errorf("pageTitle = %q, want the page's part isolated", got)
+	}
+	if got := pageTitle("שלום"); !strings.HasPrefix(got, "\u2068") {
+		t.Errorf("pageTitle of a Hebrew title = %q, want it isolated", got)
+	}
+	if got := pageTitle("Customers"); got != "Customers · Tessera" {
+		t.Errorf("pageTitle(Customers) = %q, want it unchanged", got)
+	}
+	for label, c := range map[string]templ.Component{
+		"delete confirmation": customerDeleteConfirm(CustomerDeleteView{Form: CustomerDeleteForm{Name: name}}),
+		"conflict":            CustomerConflict(CustomerConflictView{Name: name}),
+	} {
+		var b strings.Builder
+		if err := c.Render(context.Background(), &b); err != nil {
+			t.Fatalf("%s: %v", label, err)
+		}
+		if !strings.Contains(b.String(), "<bdi>"+name+"</bdi>") {
+			t.Errorf("%s: the name is not in a <bdi>:\n%s", label, b.String())
+		}
+	}
+}
