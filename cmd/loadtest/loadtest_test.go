@@ -99,6 +99,39 @@ func TestShortRun(t *testing.T) {
 	}
 }
 
+// TestShortRunWithSquareFaults runs the load with Square slow and failing,
+// as `make load`'s second run does but briefly: the outage pages are
+// expected, a 5xx of our own is not, every answer comes within the request
+// deadline, and nothing leaks.
+func TestShortRunWithSquareFaults(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"-sessions", "5", "-duration", "2s", "-customers", "200", "-latency", "5ms", "-fault-rate", "0.2", "-json"}, &stdout, &stderr)
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("exit %d; the report is not JSON: %v\nstderr:\n%s", code, err, stderr.String())
+	}
+	if (code == 0) != rep.Pass {
+		t.Errorf("exit %d with checks passing %v", code, rep.Pass)
+	}
+	checks := map[string]check{}
+	for _, c := range rep.Checks {
+		checks[c.Name] = c
+	}
+	// Memory is left out: under the race detector the process is several
+	// times its size.
+	for _, name := range []string{"p99 latency with Square's latency and faults", "5xx of our own", "transport errors and unexpected statuses or pages", "goroutines back to baseline"} {
+		if c, ok := checks[name]; !ok || !c.Pass {
+			t.Errorf("check %q: %+v, want it there and passing", name, c)
+		}
+	}
+	if _, ok := checks["resident memory after the load"]; !ok {
+		t.Errorf("no memory check among %+v", rep.Checks)
+	}
+	if rep.Requests == 0 {
+		t.Error("no request was made")
+	}
+}
+
 // TestFlags: a bad flag, an address or a bound exceeded is refused with
 // exit status 2 and a message that names it.
 func TestFlags(t *testing.T) {

@@ -43,7 +43,7 @@ type Deps struct {
 	Emulator http.Handler
 	// Now is the clock; tests move it.
 	Now func() time.Time
-	// RequestTimeout bounds each request; zero means requestTimeout. Only
+	// RequestTimeout bounds each request; zero means DefaultRequestTimeout. Only
 	// tests set it, so that a hung Square call ends in well under a second.
 	RequestTimeout time.Duration
 }
@@ -51,9 +51,10 @@ type Deps struct {
 // Scopes are the permissions Tessera asks Square for.
 var Scopes = []string{"CUSTOMERS_READ", "CUSTOMERS_WRITE", "PAYMENTS_READ", "PAYMENTS_WRITE", "MERCHANT_PROFILE_READ"}
 
-// requestTimeout bounds the work of one request, Square calls included; it
-// is below the server's write timeout so the person gets our error page.
-const requestTimeout = 25 * time.Second
+// DefaultRequestTimeout bounds the work of one request, Square calls
+// included; it is below the server's write timeout so the person gets our
+// error page.
+const DefaultRequestTimeout = 25 * time.Second
 
 // maxBody bounds request bodies: our forms are small.
 const maxBody = "256K"
@@ -105,7 +106,7 @@ func New(d Deps) *echo.Echo {
 		// Level 1: our pages compress almost as well as at level 5 (a
 		// directory page: 6.9 KB against 6.3 KB) for a fraction of the CPU.
 		compress(),
-		deadline(cmp.Or(d.RequestTimeout, requestTimeout)),
+		deadline(cmp.Or(d.RequestTimeout, DefaultRequestTimeout)),
 	)
 	// The emulator's pages bring their own policy and forms; everything
 	// else is ours and gets our headers, cross-site checks and sessions.
