@@ -21,6 +21,10 @@ import (
 //     card.customer_id (it is in CreateCard's x-endpoint-errors).
 //   - A verification_token, when sent, must look like one ("verf:…"),
 //     else 400 INVALID_VALUE.
+//   - A card whose bank requires the buyer verified (the SCA test cards)
+//     is refused with 400 CARD_DECLINED_VERIFICATION_REQUIRED
+//     (PAYMENT_METHOD_ERROR) unless verified: see cardtokens.go. The
+//     refusal leaves the card token unused.
 //   - A billing postal code of 99999, typed into the card form or sent in
 //     the body, fails as the sandbox's AVS trigger does: INVALID_CARD_DATA.
 //   - DeleteCustomerCard of a card already deleted (disabled) is 404: the
@@ -142,6 +146,9 @@ func (s *Server) createCard(r *request) (any, *apiError) {
 		}
 		if src.UseKey != "" && s.nonces[src.UseKey] != nil {
 			return nil, sourceUsed("source_id")
+		}
+		if e := checkVerification(src, in.VerificationToken); e != nil {
+			return nil, e
 		}
 		card := src.newCard()
 		card.BillingAddress = billingAddress(in.Card.BillingAddress, src.Postal)
@@ -318,6 +325,9 @@ func (s *Server) createCustomerCard(r *request) (any, *apiError) {
 			return map[string]any{"card": *c}, nil
 		}
 		return nil, sourceUsed("card_nonce")
+	}
+	if e := checkVerification(src, in.VerificationToken); e != nil {
+		return nil, e
 	}
 	// A billing postal code, when sent, must match the one typed into the
 	// card form (§2.6).

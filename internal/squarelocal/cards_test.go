@@ -1,6 +1,8 @@
 package squarelocal
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -514,4 +516,114 @@ func TestDeprecatedDeleteCustomerCardDisablesTheCard(t *testing.T) {
 	}
 	status, out = e.do(t, "DELETE", path, e.tokA, nil)
 	wantError(t, "DeleteCustomerCard again", status, out, 404, "NOT_FOUND", "")
+}
+
+// verfToken builds a verification token as the deprecated verifyBuyer() of
+// square.js does.
+func verfToken(t testing.TB, v verificationToken) string {
+	t.Helper()
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "verf:" + base64.RawURLEncoding.EncodeToString(body)
+}
+
+// nonceOf is the single-use part of a card form token.
+func nonceOf(t testing.TB, token string) string {
+	t.Helper()
+	ct, ok := decodeCardToken(token)
+	if !ok {
+		t.Fatalf("decodeCardToken(%q) failed", token)
+	}
+	return ct.Nonce
+}
+
+func TestCardsWhoseBankRequiresItAreStoredOnlyOnceTheBuyerIsVerified(t *testing.T) {
+	e := newEnv(t, -1)
+	cust := e.create(t, e.tokA, map[string]any{"given_name": "Ada"})
+	exp := futureExpiry(e.s)
+	store := VerificationDetails{Intent: "STORE"}
+	keyedIn := VerificationDetails{Intent: "STORE", SellerKeyedIn: true}
+	tests := []struct {
+		name   string
+		number string
+		verify []VerificationDetails
+		// verification is the body's verification_token, from the token
+		// the case made ("" for none).
+		verification func(token string) string
+		wantOK       bool
+	}{
+		{"a card of a region without SCA needs no verification", "4111111111111111", nil, nil, true},
+		{"a card of a region without SCA, verified anyway", "4111111111111111", []VerificationDetails{store}, nil, true},
+		{"a frictionless SCA card, not verified", "4800000000000004", nil, nil, false},
+		{"a frictionless SCA card verified while tokenizing", "4800000000000004", []VerificationDetails{store}, nil, true},
+		{"a frictionless Mastercard verified", "5222220000000005", []VerificationDetails{store}, nil, true},
+		{"a frictionless Discover verified", "6011000000201016", []VerificationDetails{store}, nil, true},
+		{"a challenge card, the buyer typed the code", "5248480000210034", []VerificationDetails{store}, nil, true},
+		{"a challenge card keyed in by the seller", "5248480000210034", []VerificationDetails{keyedIn}, nil, true},
+		{"a challenge card, not verified", "5248480000210034", nil, nil, false},
+		{"a card whose verification fails", "4811110000000008", []VerificationDetails{keyedIn}, nil, false},
+		{"a frictionless card with verifyBuyer's token", "4800000000000004", nil, func(tok string) string {
+			return verfToken(t, verificationToken{V: 1, Nonce: nonceOf(t, tok), Intent: "STORE", Result: verifiedOK})
+		}, true},
+		{"verifyBuyer's token to charge and store", "4800000000000004", nil, func(tok string) string {
+			return verfToken(t, verificationToken{V: 1, Nonce: nonceOf(t, tok), Intent: "CHARGE_AND_STORE", Result: verifiedOK})
+		}, true},
+		{"verifyBuyer's token to charge only", "4800000000000004", nil, func(tok string) string {
+			return verfToken(t, verificationToken{V: 1, Nonce: nonceOf(t, tok), Intent: "CHARGE", Result: verifiedOK})
+		}, false},
+		{"verifyBuyer's token for another card token", "4800000000000004", nil, func(string) string {
+			return verfToken(t, verificationToken{V: 1, Nonce: newNonce(), Intent: "STORE", Result: verifiedOK})
+		}, false},
+		{"verifyBuyer's token of a failed verification", "4811110000000008", nil, func(tok string) string {
+			return verfToken(t, verificationToken{V: 1, Nonce: nonceOf(t, tok), Intent: "STORE", Result: verifiedFailed})
+		}, false},
+		{"a verification token that says nothing", "4800000000000004", nil, func(string) string { return "verf:x" }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := e.s.TestCardToken(tt.number, exp, "111", "SW1A 1AA", tt.verify...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := createCardBody(tok, cust.ID)
+			if tt.verification != nil {
+				body["verification_token"] = tt.verification(tok)
+			}
+			status, out := e.do(t, "POST", "/v2/cards", e.tokA, body)
+			if tt.wantOK {
+				if status != 200 {
+					t.Fatalf("CreateCard = %d %s, want 200", status, out)
+				}
+				if c := decodeAs[cardResp](t, out).Card; c.Last4 != tt.number[len(tt.number)-4:] || !c.Enabled {
+					t.Errorf("CreateCard = %+v, want the enabled card ending in %s", c, tt.number[len(tt.number)-4:])
+				}
+				return
+			}
+			wantError(t, "CreateCard", status, out, 400, "CARD_DECLINED_VERIFICATION_REQUIRED", "")
+			if er := decodeAs[errResp](t, out); len(er.Errors) == 0 || er.Errors[0].Category != "PAYMENT_METHOD_ERROR" {
+				t.Errorf("CreateCard = %s, want category PAYMENT_METHOD_ERROR", out)
+			}
+			// The refusal leaves the token unused: verified, it stores the card.
+			body["idempotency_key"] = "key-" + newNonce()[:16]
+			body["verification_token"] = verfToken(t, verificationToken{V: 1, Nonce: nonceOf(t, tok), Intent: "STORE", Result: verifiedOK})
+			if status, out := e.do(t, "POST", "/v2/cards", e.tokA, body); status != 200 {
+				t.Errorf("CreateCard of the refused token with a verification = %d %s, want 200", status, out)
+			}
+		})
+	}
+
+	// The deprecated CreateCustomerCard asks the same.
+	tok, err := e.s.TestCardToken("4800000000000004", exp, "111", "SW1A 1AA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/v2/customers/" + cust.ID + "/cards"
+	status, out := e.do(t, "POST", path, e.tokA, map[string]any{"card_nonce": tok})
+	wantError(t, "CreateCustomerCard(unverified)", status, out, 400, "CARD_DECLINED_VERIFICATION_REQUIRED", "")
+	verified := verfToken(t, verificationToken{V: 1, Nonce: nonceOf(t, tok), Intent: "STORE", Result: verifiedOK})
+	if status, out := e.do(t, "POST", path, e.tokA, map[string]any{"card_nonce": tok, "verification_token": verified}); status != 200 {
+		t.Errorf("CreateCustomerCard(verified) = %d %s, want 200", status, out)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,6 +25,15 @@ import (
 //     token holds the BIN and last four digits only. Each is single-use.
 //
 // TestCardToken builds the second kind in Go exactly as square.js does.
+//
+// Strong Customer Authentication (SCA): some test cards stand for cards
+// whose bank requires the buyer to be verified before the card is stored
+// (the sandbox's SCA test values). CreateCard refuses them with
+// CARD_DECLINED_VERIFICATION_REQUIRED unless the token was made with
+// verification details (card.tokenize(verificationDetails), the SDK's way
+// since verifyBuyer was deprecated) and the verification passed, or a
+// verification_token from the deprecated payments.verifyBuyer() for that
+// very token comes with it. Cards of other regions need no verification.
 
 // Outcomes a stand-in token carries: what CreateCard does with the card.
 // The card form cannot know them for certain, as Square's cannot, so it
@@ -43,6 +53,31 @@ const (
 	outcomeExpiration = "expiration"
 )
 
+// How a card's bank verifies the buyer (SCA), for the sandbox's SCA test
+// cards; "" is a card that needs no verification.
+const (
+	// scaFrictionless passes verification without asking the buyer.
+	scaFrictionless = "frictionless"
+	// scaChallenge asks the buyer for a code (123456) in a modal, unless
+	// the seller keyed the card in (a mail or telephone order, which SCA
+	// exempts).
+	scaChallenge = "challenge"
+	// scaFailed fails verification without asking the buyer.
+	scaFailed = "failed"
+)
+
+// What a token says of its verification.
+const (
+	// verifiedNone: tokenized without verification details.
+	verifiedNone = ""
+	verifiedOK   = "ok"
+	// verifiedFailed: the bank did not verify the buyer.
+	verifiedFailed = "failed"
+)
+
+// scaChallengeCode is the code the sandbox's challenge cards accept.
+const scaChallengeCode = "123456"
+
 // testCard is one of Square's sandbox test card numbers (§8.2).
 type testCard struct {
 	Number string
@@ -50,6 +85,8 @@ type testCard struct {
 	CVVLen int
 	// Outcome is forced by the number itself ("" for outcomeOK).
 	Outcome string
+	// SCA is how the card's bank verifies the buyer; "" for none needed.
+	SCA string
 }
 
 // testCards must list the same numbers as TEST_CARDS in square.js; a test
@@ -64,6 +101,12 @@ var testCards = []testCard{
 	{Number: "6222988812340000", Brand: "CHINA_UNIONPAY", CVVLen: 3},
 	{Number: "4000000000000002", Brand: "VISA", CVVLen: 3, Outcome: outcomeDeclined},
 	{Number: "4000000000000010", Brand: "VISA", CVVLen: 3, Outcome: outcomeVerificationRequired},
+	// The sandbox's SCA test cards.
+	{Number: "4800000000000004", Brand: "VISA", CVVLen: 3, SCA: scaFrictionless},
+	{Number: "5222220000000005", Brand: "MASTERCARD", CVVLen: 3, SCA: scaFrictionless},
+	{Number: "6011000000201016", Brand: "DISCOVER", CVVLen: 3, SCA: scaFrictionless},
+	{Number: "5248480000210034", Brand: "MASTERCARD", CVVLen: 3, SCA: scaChallenge},
+	{Number: "4811110000000008", Brand: "VISA", CVVLen: 3, SCA: scaFailed},
 }
 
 // findTestCard returns the test card with the given BIN, last four digits
@@ -90,6 +133,9 @@ type cardToken struct {
 	Postal   string `json:"postal"`
 	Outcome  string `json:"outcome"`
 	Nonce    string `json:"nonce"`
+	// Verified is the outcome of verifying the buyer while tokenizing:
+	// verifiedNone when no verification details were given.
+	Verified string `json:"verified,omitempty"`
 }
 
 const cardTokenVersion = 1
@@ -120,12 +166,50 @@ func (e *CardFieldError) Error() string { return e.Field + ": " + e.Message }
 // and then fail CreateCard with INVALID_CARD_DATA, as in Square's sandbox.
 // Entries the form refuses give a *CardFieldError. Each token can make one
 // card.
-func (s *Server) TestCardToken(number, exp, cvv, postal string) (string, error) {
+//
+// With verification details, the token carries the outcome of verifying
+// the buyer, as card.tokenize(verificationDetails) does; a challenge card
+// passes, as if the buyer typed the right code.
+func (s *Server) TestCardToken(number, exp, cvv, postal string, verify ...VerificationDetails) (string, error) {
 	tok, err := tokenizeCard(number, exp, cvv, postal, s.Now())
 	if err != nil {
 		return "", err
 	}
+	if len(verify) > 0 {
+		tok.Verified = verifyBuyer(cardOf(tok), verify[0], scaChallengeCode)
+	}
 	return encodeCardToken(tok), nil
+}
+
+// VerificationDetails is what the SDK's card.tokenize(verificationDetails)
+// and the deprecated payments.verifyBuyer() take, as far as the emulator
+// reads it.
+type VerificationDetails struct {
+	// Intent is "STORE", "CHARGE" or "CHARGE_AND_STORE".
+	Intent string
+	// SellerKeyedIn says the seller typed the card in for the buyer: a
+	// mail or telephone order, which SCA exempts from a challenge.
+	SellerKeyedIn bool
+}
+
+// verifyBuyer is the outcome of verifying the buyer of card: verifiedOK
+// or verifiedFailed. code is what the buyer typed into a challenge.
+// square.js decides the same way.
+func verifyBuyer(card *testCard, d VerificationDetails, code string) string {
+	switch {
+	case card == nil:
+		return verifiedFailed
+	case card.SCA == scaFailed:
+		return verifiedFailed
+	case card.SCA == scaChallenge && !d.SellerKeyedIn && code != scaChallengeCode:
+		return verifiedFailed
+	}
+	return verifiedOK
+}
+
+// cardOf is the test card a token stands for, nil if none.
+func cardOf(t *cardToken) *testCard {
+	return findTestCard(t.Bin, t.Last4, t.Brand)
 }
 
 // tokenizeCard mirrors validateCard in square.js: same checks, same order,
@@ -266,6 +350,11 @@ func decodeCardToken(source string) (*cardToken, bool) {
 	default:
 		return nil, false
 	}
+	switch t.Verified {
+	case verifiedNone, verifiedOK, verifiedFailed:
+	default:
+		return nil, false
+	}
 	// The number decides its own outcome, whatever the token claims.
 	if card.Outcome != "" {
 		t.Outcome = card.Outcome
@@ -297,6 +386,9 @@ type cardSource struct {
 	// UseKey is the token's key in s.nonces; "" for the reusable fixed
 	// test values.
 	UseKey string
+	// SCA is how the card's bank verifies the buyer ("" for no need), and
+	// Verified what the token says of a verification made with it.
+	SCA, Verified string
 }
 
 // fingerprint identifies the same card across tokens, as Square's
@@ -347,8 +439,44 @@ func resolveCardSource(source, field string, now time.Time) (*cardSource, *apiEr
 	}
 	return &cardSource{
 		Brand: t.Brand, Bin: t.Bin, Last4: t.Last4, ExpMonth: int64(t.ExpMonth), ExpYear: int64(t.ExpYear),
-		Postal: t.Postal, UseKey: "cnon:" + t.Nonce,
+		Postal: t.Postal, UseKey: "cnon:" + t.Nonce, SCA: cardOf(t).SCA, Verified: t.Verified,
 	}, nil
+}
+
+// verificationToken is the JSON inside a verification token of the
+// deprecated payments.verifyBuyer() of square.js: "verf:" and the
+// unpadded base64url of it. It is good for the card token it was made
+// for.
+type verificationToken struct {
+	V      int    `json:"v"`
+	Nonce  string `json:"nonce"`
+	Intent string `json:"intent"`
+	Result string `json:"result"`
+}
+
+// verificationRequired is Square's refusal of a card whose bank requires
+// the buyer to be verified first.
+func verificationRequired() *apiError {
+	return newError(http.StatusBadRequest, "PAYMENT_METHOD_ERROR", "CARD_DECLINED_VERIFICATION_REQUIRED", "",
+		"Card declined. A verification is required to process this payment. See https://developer.squareup.com/docs/sca-overview for more information.")
+}
+
+// checkVerification refuses a card that needs the buyer verified (SCA)
+// unless its token was verified while tokenizing, or verification is a
+// passed verifyBuyer() token for this card token with an intent to store.
+func checkVerification(src *cardSource, verification string) *apiError {
+	if src.SCA == "" || src.Verified == verifiedOK {
+		return nil
+	}
+	raw, found := strings.CutPrefix(verification, "verf:")
+	body, err := base64.RawURLEncoding.DecodeString(raw)
+	var v verificationToken
+	if !found || err != nil || json.Unmarshal(body, &v) != nil || v.V != cardTokenVersion ||
+		"cnon:"+v.Nonce != src.UseKey || v.Result != verifiedOK ||
+		(v.Intent != "STORE" && v.Intent != "CHARGE_AND_STORE") {
+		return verificationRequired()
+	}
+	return nil
 }
 
 // checkAVS fails a card whose billing postal code is the sandbox's AVS

@@ -8,7 +8,17 @@
  *   await card.attach('#card-container');
  *   const result = await card.tokenize();
  *   // result.status === 'OK': result.token is 'cnon:…' for CreateCard
+ *
+ * and Strong Customer Authentication, the SDK's current way and the
+ * deprecated one:
+ *
+ *   const result = await card.tokenize({intent: 'STORE', billingContact: {…}, sellerKeyedIn: true});
  *   const {token} = await payments.verifyBuyer(result.token, {intent: 'STORE', billingContact: {}});
+ *
+ * Cards whose bank requires it (the sandbox's SCA test cards) are verified
+ * without asking the buyer, or with a challenge: a dialog that asks for
+ * the code 123456, unless the seller keyed the card in. CreateCard refuses
+ * such a card unless it was verified.
  *
  * Square's SDK draws its fields in an iframe from Square's origin. This one
  * puts plain labelled inputs into the page instead, styled by the page's
@@ -40,7 +50,16 @@
     '6222988812340000': { brand: 'CHINA_UNIONPAY', cvv: 3 },
     '4000000000000002': { brand: 'VISA', cvv: 3, outcome: 'declined' },
     '4000000000000010': { brand: 'VISA', cvv: 3, outcome: 'verification_required' },
+    // The sandbox's SCA test cards: how each card's bank verifies the buyer.
+    '4800000000000004': { brand: 'VISA', cvv: 3, sca: 'frictionless' },
+    '5222220000000005': { brand: 'MASTERCARD', cvv: 3, sca: 'frictionless' },
+    '6011000000201016': { brand: 'DISCOVER', cvv: 3, sca: 'frictionless' },
+    '5248480000210034': { brand: 'MASTERCARD', cvv: 3, sca: 'challenge' },
+    '4811110000000008': { brand: 'VISA', cvv: 3, sca: 'failed' },
   };
+  // The code a challenge card's bank accepts, as in Square's sandbox.
+  const CHALLENGE_CODE = '123456';
+  const INTENTS = ['CHARGE', 'STORE', 'CHARGE_AND_STORE'];
 
   const FIELDS = [
     { key: 'cardNumber', label: 'Card number', autocomplete: 'cc-number', inputmode: 'numeric', maxlength: 23 },
@@ -188,6 +207,121 @@
     return 'cnon:' + base64url(new TextEncoder().encode(JSON.stringify(token)));
   }
 
+  // decodeToken reads back a token of this file; null for anything else.
+  function decodeToken(source) {
+    if (typeof source !== 'string' || source.slice(0, 5) !== 'cnon:') {
+      return null;
+    }
+    try {
+      const b64 = source.slice(5).replace(/-/g, '+').replace(/_/g, '/');
+      const binary = atob(b64 + '==='.slice((b64.length + 3) % 4));
+      const bytes = new Uint8Array(binary.length);
+      for (let i = 0; i < binary.length; i++) {
+        bytes[i] = binary.charCodeAt(i);
+      }
+      const t = JSON.parse(new TextDecoder().decode(bytes));
+      return t && typeof t === 'object' ? t : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // cardOf is the test card a token stands for, or null.
+  function cardOf(t) {
+    for (const number of Object.keys(TEST_CARDS)) {
+      const c = TEST_CARDS[number];
+      if (t && number.slice(0, 6) === t.bin && number.slice(-4) === t.last4 && c.brand === t.brand) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  // checkVerificationDetails throws on details the SDK would refuse.
+  function checkVerificationDetails(details) {
+    const fail = function (message) {
+      throw squareError('InvalidVerificationDetailsError', message);
+    };
+    if (!details || typeof details !== 'object') {
+      fail('The verification details must be an object.');
+    }
+    if (INTENTS.indexOf(details.intent) < 0) {
+      fail("The verification details need an intent: 'CHARGE', 'STORE' or 'CHARGE_AND_STORE'.");
+    }
+    if (!details.billingContact || typeof details.billingContact !== 'object') {
+      fail('The verification details need a billingContact object (it may be empty).');
+    }
+    if (details.intent !== 'STORE' && (typeof details.amount !== 'string' || typeof details.currencyCode !== 'string')) {
+      fail('A verification to charge needs an amount and a currencyCode.');
+    }
+    for (const flag of ['customerInitiated', 'sellerKeyedIn']) {
+      if (details[flag] !== undefined && typeof details[flag] !== 'boolean') {
+        fail('The verification detail ' + flag + ' must be true or false.');
+      }
+    }
+  }
+
+  // verify verifies the buyer of the card a token stands for, as the
+  // card's bank would: 'ok' or 'failed', or null when the buyer cancelled
+  // the challenge. userChallenged tells whether a challenge was shown.
+  async function verify(t, details) {
+    const card = cardOf(t);
+    if (!card) {
+      return { result: 'failed', userChallenged: false };
+    }
+    if (card.sca === 'failed') {
+      return { result: 'failed', userChallenged: false };
+    }
+    if (card.sca !== 'challenge' || details.sellerKeyedIn === true) {
+      return { result: 'ok', userChallenged: false };
+    }
+    const passed = await challenge();
+    return passed === null ? null : { result: passed ? 'ok' : 'failed', userChallenged: true };
+  }
+
+  // challenge stands for the bank's challenge: a modal dialog that asks
+  // for the code. It resolves to true for the right code, false after three
+  // wrong ones, null when cancelled.
+  function challenge() {
+    return new Promise(function (resolve) {
+      const dialog = el('dialog', { class: 'sq-challenge', 'aria-labelledby': 'sq-challenge-title', 'data-testid': 'sq-challenge' });
+      const form = el('form', { method: 'dialog' });
+      form.appendChild(el('h2', { id: 'sq-challenge-title' }, 'Verify it is you'));
+      form.appendChild(el('p', {}, "Your bank sent you a code. (Square's sandbox: " + CHALLENGE_CODE + '.)'));
+      form.appendChild(el('label', { for: 'sq-challenge-code' }, 'Code'));
+      const input = el('input', { id: 'sq-challenge-code', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', 'aria-describedby': 'sq-challenge-error' });
+      form.appendChild(input);
+      const error = el('p', { id: 'sq-challenge-error', class: 'sq-error', 'aria-live': 'polite' });
+      form.appendChild(error);
+      const verifyButton = el('button', { type: 'submit', value: 'verify' }, 'Verify');
+      const cancelButton = el('button', { type: 'submit', value: 'cancel' }, 'Cancel');
+      form.appendChild(verifyButton);
+      form.appendChild(cancelButton);
+      dialog.appendChild(form);
+      let tries = 0;
+      let outcome = null;
+      form.addEventListener('submit', function (event) {
+        const verifying = event.submitter === verifyButton;
+        if (verifying && input.value.trim() !== CHALLENGE_CODE && ++tries < 3) {
+          event.preventDefault();
+          error.textContent = 'That code is not right. Try again.';
+          input.focus();
+          return;
+        }
+        if (verifying) {
+          outcome = input.value.trim() === CHALLENGE_CODE;
+        }
+      });
+      dialog.addEventListener('close', function () {
+        dialog.remove();
+        resolve(outcome);
+      });
+      document.body.appendChild(dialog);
+      dialog.showModal();
+      input.focus();
+    });
+  }
+
   class Card {
     constructor(options) {
       this._options = options || {};
@@ -265,8 +399,13 @@
       this._root = root;
     }
 
-    // tokenize checks the fields and makes a single-use card token.
-    async tokenize() {
+    // tokenize checks the fields and makes a single-use card token. With
+    // verification details it verifies the buyer too, and the token says
+    // how that went.
+    async tokenize(verificationDetails) {
+      if (verificationDetails !== undefined) {
+        checkVerificationDetails(verificationDetails);
+      }
       if (!this._inputs) {
         return { status: 'Error', errors: [{ type: 'UNKNOWN', message: 'The card is not attached.' }] };
       }
@@ -281,6 +420,13 @@
         return { status: 'Invalid', errors: result.errors };
       }
       const t = result.token;
+      if (verificationDetails !== undefined) {
+        const v = await verify(t, verificationDetails);
+        if (v === null) {
+          return { status: 'Cancel', errors: [{ type: 'VERIFICATION_CANCELLED', message: 'The verification was cancelled.' }] };
+        }
+        t.verified = v.result;
+      }
       return {
         status: 'OK',
         token: encodeToken(t),
@@ -377,16 +523,21 @@
       return new Card(options);
     }
 
-    // verifyBuyer stands for Strong Customer Authentication, which the
-    // emulator always passes without a challenge.
+    // verifyBuyer is the deprecated way to verify the buyer: the
+    // verification token it gives goes with the card token to CreateCard.
+    // A card on file (ccof:) is not verified again here.
     async verifyBuyer(source, details) {
       if (typeof source !== 'string' || !/^(cnon|ccof):/.test(source)) {
         throw squareError('InvalidSourceError', 'verifyBuyer needs a card token or a card on file id.');
       }
-      if (!details || ['CHARGE', 'STORE', 'CHARGE_AND_STORE'].indexOf(details.intent) < 0) {
-        throw squareError('InvalidVerificationDetailsError', "verifyBuyer details need an intent: 'CHARGE', 'STORE' or 'CHARGE_AND_STORE'.");
+      checkVerificationDetails(details);
+      const t = decodeToken(source);
+      const v = t ? await verify(t, details) : { result: 'ok', userChallenged: false };
+      if (v === null) {
+        throw squareError('VerificationCancelledError', 'The buyer cancelled the verification.');
       }
-      return { token: 'verf:' + randomNonce(), userChallenged: false };
+      const body = { v: TOKEN_VERSION, nonce: t ? String(t.nonce) : randomNonce(), intent: details.intent, result: v.result };
+      return { token: 'verf:' + base64url(new TextEncoder().encode(JSON.stringify(body))), userChallenged: v.userChallenged };
     }
   }
 

@@ -45,14 +45,14 @@ func TestSquareJSIsServedAsCacheableJavaScript(t *testing.T) {
 }
 
 func TestSquareJSListsTheTestCardsOfTheGoSide(t *testing.T) {
-	re := regexp.MustCompile(`'(\d+)': \{ brand: '([A-Z_]+)', cvv: (\d)(?:, outcome: '([a-z_]+)')? \}`)
+	re := regexp.MustCompile(`'(\d+)': \{ brand: '([A-Z_]+)', cvv: (\d)(?:, outcome: '([a-z_]+)')?(?:, sca: '([a-z]+)')? \}`)
 	var js []string
 	for _, m := range re.FindAllStringSubmatch(string(squareJSSource), -1) {
-		js = append(js, fmt.Sprintf("%s %s %s %s", m[1], m[2], m[3], m[4]))
+		js = append(js, fmt.Sprintf("%s %s %s %s %s", m[1], m[2], m[3], m[4], m[5]))
 	}
 	var golang []string
 	for _, c := range testCards {
-		golang = append(golang, fmt.Sprintf("%s %s %d %s", c.Number, c.Brand, c.CVVLen, c.Outcome))
+		golang = append(golang, fmt.Sprintf("%s %s %d %s %s", c.Number, c.Brand, c.CVVLen, c.Outcome, c.SCA))
 	}
 	if !slices.Equal(js, golang) {
 		t.Errorf("TEST_CARDS in square.js = %q, want testCards of cardtokens.go %q", js, golang)
@@ -96,7 +96,10 @@ const cases = JSON.parse(casesJSON);
     for (const input of container.all().filter((e) => e.tagName === 'INPUT')) {
       input.value = c[input.attrs['data-field']];
     }
-    const r = await card.tokenize();
+    const r = await card.tokenize(c.verify);
+    if (c.verifyBuyer) {
+      r.verification = (await payments.verifyBuyer(r.token, { intent: 'STORE', billingContact: {} })).token;
+    }
     r.focused = document.activeElement ? document.activeElement.attrs['data-field'] : '';
     out.results.push(r);
     await card.destroy();
@@ -122,6 +125,11 @@ const cases = JSON.parse(casesJSON);
   out.verify = await payments.verifyBuyer(out.results[0].token, { intent: 'STORE', billingContact: {} });
   try { await payments.verifyBuyer('nope', { intent: 'STORE' }); out.verifyGarbage = 'no error'; } catch (e) { out.verifyGarbage = e.name; }
   try { await card.attach('#missing'); } catch (e) { out.attachTwice = e.name; }
+  out.badDetails = [];
+  for (const d of [null, 'STORE', { intent: 'KEEP', billingContact: {} }, { intent: 'STORE' },
+    { intent: 'CHARGE', billingContact: {} }, { intent: 'STORE', billingContact: {}, sellerKeyedIn: 'yes' }]) {
+    try { await card.tokenize(d); out.badDetails.push('no error'); } catch (e) { out.badDetails.push(e.name); }
+  }
   console.log(JSON.stringify(out));
 })().catch((e) => { console.error(e); process.exit(1); });
 `
@@ -131,13 +139,24 @@ type jsCase struct {
 	ExpirationDate string `json:"expirationDate"`
 	CVV            string `json:"cvv"`
 	PostalCode     string `json:"postalCode"`
+	// Verify is passed to tokenize() as its verification details.
+	Verify *jsVerify `json:"verify,omitempty"`
+	// VerifyBuyer also calls the deprecated verifyBuyer() with the token.
+	VerifyBuyer bool `json:"verifyBuyer,omitempty"`
+}
+
+type jsVerify struct {
+	Intent         string         `json:"intent"`
+	BillingContact map[string]any `json:"billingContact"`
+	SellerKeyedIn  bool           `json:"sellerKeyedIn"`
 }
 
 type jsTokenResult struct {
-	Status  string `json:"status"`
-	Token   string `json:"token"`
-	Focused string `json:"focused"`
-	Errors  []struct {
+	Status       string `json:"status"`
+	Token        string `json:"token"`
+	Verification string `json:"verification"`
+	Focused      string `json:"focused"`
+	Errors       []struct {
 		Type, Field, Message string
 	} `json:"errors"`
 	Details struct {
@@ -156,23 +175,34 @@ func TestSquareJSTokenizesLikeTheGoHelper(t *testing.T) {
 	}
 	s := New(Options{CustomersPerMerchant: -1})
 	exp := futureExpiry(s)
+	// typed is a card as typed into the card form, tokenized without
+	// verification.
+	typed := func(number, exp, cvv, postal string) jsCase {
+		return jsCase{CardNumber: number, ExpirationDate: exp, CVV: cvv, PostalCode: postal}
+	}
 	cases := []jsCase{
-		{"4111 1111 1111 1111", exp, "111", "98101"},
-		{"340000000000009", exp, "1111", "98101"},
-		{"340000000000009", exp, "111", "98101"},
-		{"6222988812340000", strings.ReplaceAll(exp, "/", ""), "123", "10435"},
-		{"4242424242424242", exp, "123", "98101"},
-		{"4111111111111112", exp, "123", "98101"},
-		{"4111111111111111", "13/30", "123", "98101"},
-		{"4111111111111111", fmt.Sprintf("01/%d", s.Now().Year()-1), "123", "98101"},
-		{"4111111111111111", exp, "12", "98101"},
-		{"4111111111111111", exp, "123", " "},
-		{"4111111111111111", exp, "123", "<b>"},
-		{"4111111111111111", exp, "911", "98101"},
-		{"4111111111111111", exp, "123", "99999"},
-		{"4111111111111111", "01/40", "123", "98101"},
-		{"4000000000000002", exp, "123", "98101"},
-		{"4000000000000010", exp, "123", "98101"},
+		typed("4111 1111 1111 1111", exp, "111", "98101"),
+		typed("340000000000009", exp, "1111", "98101"),
+		typed("340000000000009", exp, "111", "98101"),
+		typed("6222988812340000", strings.ReplaceAll(exp, "/", ""), "123", "10435"),
+		typed("4242424242424242", exp, "123", "98101"),
+		typed("4111111111111112", exp, "123", "98101"),
+		typed("4111111111111111", "13/30", "123", "98101"),
+		typed("4111111111111111", fmt.Sprintf("01/%d", s.Now().Year()-1), "123", "98101"),
+		typed("4111111111111111", exp, "12", "98101"),
+		typed("4111111111111111", exp, "123", " "),
+		typed("4111111111111111", exp, "123", "<b>"),
+		typed("4111111111111111", exp, "911", "98101"),
+		typed("4111111111111111", exp, "123", "99999"),
+		typed("4111111111111111", "01/40", "123", "98101"),
+		typed("4000000000000002", exp, "123", "98101"),
+		typed("4000000000000010", exp, "123", "98101"),
+		{CardNumber: "4800000000000004", ExpirationDate: exp, CVV: "123", PostalCode: "SW1A 1AA", Verify: &jsVerify{Intent: "STORE", BillingContact: map[string]any{}}},
+		{CardNumber: "5248480000210034", ExpirationDate: exp, CVV: "123", PostalCode: "SW1A 1AA", Verify: &jsVerify{Intent: "STORE", BillingContact: map[string]any{"givenName": "Ada"}, SellerKeyedIn: true}},
+		{CardNumber: "4811110000000008", ExpirationDate: exp, CVV: "123", PostalCode: "SW1A 1AA", Verify: &jsVerify{Intent: "STORE", BillingContact: map[string]any{}, SellerKeyedIn: true}},
+		{CardNumber: "4800000000000004", ExpirationDate: exp, CVV: "123", PostalCode: "SW1A 1AA"},
+		{CardNumber: "4800000000000004", ExpirationDate: exp, CVV: "123", PostalCode: "SW1A 1AA", VerifyBuyer: true},
+		{CardNumber: "4811110000000008", ExpirationDate: exp, CVV: "123", PostalCode: "SW1A 1AA", VerifyBuyer: true},
 	}
 	in, _ := json.Marshal(cases)
 	script, _ := filepath.Abs("square.js")
@@ -198,6 +228,7 @@ func TestSquareJSTokenizesLikeTheGoHelper(t *testing.T) {
 		Verify        map[string]any `json:"verify"`
 		VerifyGarbage string         `json:"verifyGarbage"`
 		AttachTwice   string         `json:"attachTwice"`
+		BadDetails    []string       `json:"badDetails"`
 	}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("node printed %s: %v", raw, err)
@@ -206,6 +237,9 @@ func TestSquareJSTokenizesLikeTheGoHelper(t *testing.T) {
 	for i, c := range cases {
 		got := out.Results[i]
 		goTok, goErr := tokenizeCard(c.CardNumber, c.ExpirationDate, c.CVV, c.PostalCode, s.Now())
+		if goErr == nil && c.Verify != nil {
+			goTok.Verified = verifyBuyer(cardOf(goTok), VerificationDetails{Intent: c.Verify.Intent, SellerKeyedIn: c.Verify.SellerKeyedIn}, "")
+		}
 		var fe *CardFieldError
 		if errors.As(goErr, &fe) {
 			if got.Status != "Invalid" || len(got.Errors) == 0 || got.Errors[0].Field != fe.Field || got.Errors[0].Message != fe.Message ||
@@ -263,6 +297,11 @@ func TestSquareJSTokenizesLikeTheGoHelper(t *testing.T) {
 	if tok, _ := out.Verify["token"].(string); !strings.HasPrefix(tok, "verf:") {
 		t.Errorf("verifyBuyer = %v, want a verf: token", out.Verify)
 	}
+	for i, name := range out.BadDetails {
+		if name != "InvalidVerificationDetailsError" {
+			t.Errorf("tokenize(bad verification details #%d) threw %q, want InvalidVerificationDetailsError", i, name)
+		}
+	}
 	if out.VerifyGarbage != "InvalidSourceError" || out.AttachTwice != "PaymentMethodAlreadyAttachedError" {
 		t.Errorf("verifyBuyer(garbage) threw %q and attach twice threw %q, want InvalidSourceError and PaymentMethodAlreadyAttachedError", out.VerifyGarbage, out.AttachTwice)
 	}
@@ -273,5 +312,25 @@ func TestSquareJSTokenizesLikeTheGoHelper(t *testing.T) {
 	c := mustCreateCard(t, e, e.tokA, createCardBody(out.Results[0].Token, cust.ID))
 	if c.CardBrand != "VISA" || c.Last4 != "1111" {
 		t.Errorf("CreateCard(square.js token) = %+v, want a Visa 1111", c)
+	}
+
+	// The emulator reads the verification the script made, either way.
+	for i, c := range cases {
+		if !strings.HasPrefix(c.CardNumber, "48") && !strings.HasPrefix(c.CardNumber, "52484") {
+			continue
+		}
+		r := out.Results[i]
+		body := createCardBody(r.Token, cust.ID)
+		if r.Verification != "" {
+			body["verification_token"] = r.Verification
+		}
+		verified := (c.Verify != nil || c.VerifyBuyer) && c.CardNumber != "4811110000000008"
+		status, answer := e.do(t, "POST", "/v2/cards", e.tokA, body)
+		if verified && status != 200 {
+			t.Errorf("CreateCard(%+v made by square.js) = %d %s, want 200", c, status, answer)
+		}
+		if !verified {
+			wantError(t, fmt.Sprintf("CreateCard(%+v made by square.js)", c), status, answer, 400, "CARD_DECLINED_VERIFICATION_REQUIRED", "")
+		}
 	}
 }
