@@ -113,6 +113,92 @@ func expectCardAdded(t *testing.T, page playwright.Page, customerID, cardholder 
 	return item
 }
 
+// The sandbox's Strong Customer Authentication test cards.
+var (
+	// cardSCAChallenge's bank challenges the buyer, unless the seller
+	// keyed the card in, as Tessera's staff do.
+	cardSCAChallenge = cardTrigger{"SCA challenge Mastercard", "5248 4800 0021 0034", "12/30", "111", "SW1A 1AA"}
+	// cardSCAFailed's bank fails every verification.
+	cardSCAFailed = cardTrigger{"SCA failing Visa", "4811 1100 0000 0008", "12/30", "111", "SW1A 1AA"}
+)
+
+func TestCardsWhoseBankRequiresVerificationAreVerifiedAsKeyedInByStaff(t *testing.T) {
+	t.Parallel()
+	app := startApp(t)
+	page := newPage(t, app, contextOptions{axe: true})
+	id := openCardProfile(t, page)
+	openCardForm(t, page, id)
+
+	// A bank that does not verify the cardholder: Square stores nothing,
+	// and the page says why and stays usable.
+	fillCard(t, page, cardSCAFailed, "Verified Holder")
+	check(t, cardSaveButton(page).Click(), `clicking "Save card" with the `+cardSCAFailed.name)
+	check(t, expect.Locator(page.GetByTestId("card-error")).ToContainText("The card's bank did not verify the cardholder."), "the message for the "+cardSCAFailed.name)
+	check(t, expect.Locator(cardSaveButton(page)).ToBeEnabled(), "Save card, ready again")
+	checkAxe(t, page, "the card page after a failed verification")
+	if n := cardCalls(t, app, "POST /v2/cards", http.StatusBadRequest); n != 1 {
+		t.Errorf("refused CreateCard calls = %d, want 1", n)
+	}
+
+	// A card whose bank would challenge a buyer: staff keyed it in, so the
+	// card form verifies it without a challenge, and Square stores it.
+	fillCard(t, page, cardSCAChallenge, "Verified Holder")
+	check(t, cardSaveButton(page).Click(), `clicking "Save card" with the `+cardSCAChallenge.name)
+	check(t, expect.Page(page).ToHaveURL(urlPath("/customers/"+id)), "back on the profile")
+	check(t, expect.Locator(page.GetByTestId("flash")).ToHaveText("Card added."), "the message Card added.")
+	item := page.Locator("li[data-card-id]").Filter(playwright.LocatorFilterOptions{HasText: "Verified Holder"})
+	check(t, expect.Locator(item.GetByTestId("card-last4")).ToHaveText("0034"), "the Mastercard ending in 0034")
+	if n := cardCalls(t, app, "POST /v2/cards", http.StatusOK); n != 1 {
+		t.Errorf("stored cards = %d, want 1", n)
+	}
+}
+
+// TestTheCardFormStandInChallengesABuyer drives squarelocal's stand-in for
+// the bank's challenge, which a card form verifying a buyer (not keyed in
+// by a seller) shows: a dialog that takes the sandbox's code.
+func TestTheCardFormStandInChallengesABuyer(t *testing.T) {
+	t.Parallel()
+	app := startApp(t)
+	page := newPage(t, app, contextOptions{axe: true})
+	id := openCardProfile(t, page)
+	openCardForm(t, page, id)
+	fillCard(t, page, cardSCAChallenge, "")
+
+	// A second card form in the page, verifying as a buyer-facing page
+	// would; its result lands in window.challengeResult.
+	_, err := page.Evaluate(`async () => {
+		const payments = Square.payments(document.querySelector('[data-card-form]').dataset.applicationId);
+		const card = await payments.card();
+		const box = document.createElement('div');
+		document.body.appendChild(box);
+		await card.attach(box);
+		const typed = [...document.querySelectorAll('#card-container input')].map(i => i.value);
+		box.querySelectorAll('input').forEach((input, i) => { input.value = typed[i]; });
+		card.tokenize({intent: 'STORE', billingContact: {givenName: 'Ada'}}).then(r => {
+			const b64 = (r.token || '').slice(5).replace(/-/g, '+').replace(/_/g, '/');
+			window.challengeResult = {status: r.status, verified: r.token ? JSON.parse(atob(b64 + '==='.slice((b64.length + 3) % 4))).verified : ''};
+		});
+	}`)
+	check(t, err, "tokenizing with verification details")
+	dialog := page.GetByTestId("sq-challenge")
+	check(t, expect.Locator(dialog).ToBeVisible(), "the bank's challenge")
+	checkAxe(t, page, "the challenge dialog")
+	code := dialog.GetByLabel("Code")
+	check(t, code.Fill("000000"), "typing a wrong code")
+	check(t, dialog.GetByRole(*playwright.AriaRoleButton, playwright.LocatorGetByRoleOptions{Name: "Verify"}).Click(), `clicking "Verify"`)
+	check(t, expect.Locator(dialog).ToContainText("That code is not right."), "the wrong code is refused")
+	check(t, code.Fill("123456"), "typing the sandbox's code")
+	check(t, dialog.GetByRole(*playwright.AriaRoleButton, playwright.LocatorGetByRoleOptions{Name: "Verify"}).Click(), `clicking "Verify"`)
+	check(t, expect.Locator(dialog).ToHaveCount(0), "the challenge closes")
+	result, err := page.WaitForFunction(`() => window.challengeResult`, nil)
+	check(t, err, "the tokenize result")
+	got, err := result.JSONValue()
+	check(t, err, "reading the tokenize result")
+	if m, _ := got.(map[string]any); m["status"] != "OK" || m["verified"] != "ok" {
+		t.Errorf("tokenize after the right code = %v, want status OK and a verified token", got)
+	}
+}
+
 func TestCardsAttachTheSandboxVisa(t *testing.T) {
 	t.Parallel()
 	app := startApp(t)

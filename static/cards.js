@@ -4,6 +4,12 @@
 // Save card is pressed, and posts that token with the cardholder name and
 // the billing postal code. Card numbers never reach Tessera.
 //
+// Square's card form also verifies the buyer while it tokenizes, where the
+// card's bank requires it (Strong Customer Authentication): with the
+// customer's contact as the billing contact, and as keyed in by the seller,
+// since staff type the card in for the customer. The token it gives is
+// then already verified.
+//
 // Every press makes a fresh token: a token is good for one try, and a try
 // that Square refused leaves the page as it was, ready for another. The
 // button is disabled from the press until the answer, so a double click
@@ -95,7 +101,12 @@
   // the server sends the browser elsewhere (the card was stored).
   async function save(form, card, fieldErrors) {
     clearProblems(form, fieldErrors);
-    var result = await card.tokenize();
+    var result = await card.tokenize(verificationDetails(form));
+    if (result.status === 'Cancel' || result.status === 'Abort') {
+      showFieldErrors(fieldErrors, [],
+        "The card's bank did not finish verifying the cardholder, so the card was not saved. Press Save card again to start afresh.");
+      return false;
+    }
     if (result.status !== 'OK') {
       showFieldErrors(fieldErrors, result.errors || [],
         result.status === 'Invalid' ? '' : "Square's card form could not read the card. Check the details and press Save card again.");
@@ -129,6 +140,20 @@
       form.elements.namedItem('source_id').value = '';
     }
     return leaving;
+  }
+
+  // verificationDetails are what Square's card form verifies the buyer
+  // with: storing a card, keyed in by staff for the customer, whose contact
+  // the page carries.
+  function verificationDetails(form) {
+    var contact = {};
+    try {
+      var parsed = JSON.parse(form.elements.namedItem('billing_contact').value);
+      if (parsed && typeof parsed === 'object') contact = parsed;
+    } catch (e) {
+      // No contact: the bank gets less to go on, and may still verify.
+    }
+    return { intent: 'STORE', billingContact: contact, customerInitiated: true, sellerKeyedIn: true };
   }
 
   // clearProblems removes the messages of the previous try.

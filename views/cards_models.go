@@ -14,6 +14,10 @@ const (
 	// CardCustomerName carries the customer's name as the page showed it,
 	// so that a failed try can show the page again without asking Square.
 	CardCustomerName = "customer_name"
+	// CardBillingContact carries the customer's contact (JSON), which the
+	// card form gives Square's card form to verify the buyer, so that a
+	// failed try can show the page again with it.
+	CardBillingContact = "billing_contact"
 )
 
 // MaxCardholderName is the longest cardholder name Square stores.
@@ -39,6 +43,9 @@ type CardFormView struct {
 	ScriptURL     string
 	ApplicationID string
 	LocationID    string
+	// BillingContact is the customer's contact as the Web Payments SDK's
+	// billingContact (JSON), for verifying the buyer.
+	BillingContact string
 	// Cardholder and PostalCode are what was typed, kept when a try
 	// failed; the postal code is put back into Square's card form.
 	Cardholder string

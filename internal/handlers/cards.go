@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,13 @@ import (
 // in the browser; POST /customers/:id/cards stores it with CreateCard.
 // Card numbers never reach Tessera, so there is nothing to add without
 // JavaScript: the page says so.
+//
+// Where the card's bank requires Strong Customer Authentication (the EEA
+// and the UK), Square stores a card only once the buyer is verified. The
+// card form verifies while it tokenizes (card.tokenize with verification
+// details: the customer's contact as the billing contact, and
+// sellerKeyedIn, since staff type the card in for the customer), so the
+// token it posts is already verified and CreateCard needs nothing more.
 
 // cardSDK is where the Web Payments SDK of one environment comes from, and
 // what the card page's CSP must allow for it.
@@ -35,18 +43,23 @@ type cardSDK struct {
 // sdkOrigin that talks to pci-connect; the script also loads parts of
 // itself from js.<apiDomain>, and Square's fonts and stylesheet for the
 // form from the CDN. These are the origins Square's CSP guide and its
-// forums name; verifyBuyer's 3-D Secure hosts are not needed, since this
-// page does not call it.
+// forums name. Verifying the buyer (3-D Secure) talks to Cardinal
+// Commerce, Square's 3-D Secure provider, and may frame the card issuer's
+// own challenge page, which can be on any https origin: the card page
+// alone may frame https pages (3-D Secure providers advise the same).
 func squareCardSDK(sdkOrigin, apiDomain string) cardSDK {
-	const fonts = "https://square-fonts-production-f.squarecdn.com"
+	const (
+		fonts    = "https://square-fonts-production-f.squarecdn.com"
+		cardinal = "https://*.cardinalcommerce.com"
+	)
 	return cardSDK{
 		scriptURL: sdkOrigin + "/v1/square.js",
 		sources: &cspSources{
 			Script:  []string{sdkOrigin, "https://js." + apiDomain},
 			Style:   []string{sdkOrigin, fonts},
 			Font:    []string{fonts},
-			Connect: []string{sdkOrigin, "https://pci-connect." + apiDomain, "https://connect." + apiDomain},
-			Frame:   []string{sdkOrigin},
+			Connect: []string{sdkOrigin, "https://pci-connect." + apiDomain, "https://connect." + apiDomain, cardinal},
+			Frame:   []string{sdkOrigin, cardinal, "https:"},
 		},
 	}
 }
@@ -105,8 +118,62 @@ func (a *app) newCard(c echo.Context) error {
 	if errLoc != nil {
 		return errLoc
 	}
-	v := views.CardFormView{CustomerName: displayName(*cu), IdempotencyKey: newIdempotencyKey(), LocationID: location}
+	v := views.CardFormView{
+		CustomerName: displayName(*cu), IdempotencyKey: newIdempotencyKey(), LocationID: location,
+		BillingContact: billingContact(cu),
+	}
 	return a.renderCardForm(c, http.StatusOK, id, v)
+}
+
+// contact is the billing contact of the Web Payments SDK's verification
+// details. The more of it the card's bank gets, the likelier it verifies
+// the buyer without a challenge.
+type contact struct {
+	GivenName    string   `json:"givenName,omitempty"`
+	FamilyName   string   `json:"familyName,omitempty"`
+	Email        string   `json:"email,omitempty"`
+	Phone        string   `json:"phone,omitempty"`
+	AddressLines []string `json:"addressLines,omitempty"`
+	City         string   `json:"city,omitempty"`
+	State        string   `json:"state,omitempty"`
+	CountryCode  string   `json:"countryCode,omitempty"`
+	PostalCode   string   `json:"postalCode,omitempty"`
+}
+
+// maxBillingContact bounds the billing contact the card form posts back;
+// one made from a customer is far shorter.
+const maxBillingContact = 4096
+
+// billingContact is the customer's contact, as JSON for the card form.
+func billingContact(cu *square.Customer) string {
+	k := contact{GivenName: cu.GivenName, FamilyName: cu.FamilyName, Email: cu.EmailAddress, Phone: cu.PhoneNumber}
+	if a := cu.Address; a != nil {
+		for _, l := range []string{a.AddressLine1, a.AddressLine2, a.AddressLine3} {
+			if l != "" {
+				k.AddressLines = append(k.AddressLines, l)
+			}
+		}
+		k.City, k.State, k.CountryCode, k.PostalCode = a.Locality, a.AdministrativeDistrictLevel1, a.Country, a.PostalCode
+	}
+	return k.json()
+}
+
+// postedBillingContact is the billing contact the card form carried, to
+// show the page again with it: only what a contact holds, else "{}".
+func postedBillingContact(posted string) string {
+	var k contact
+	if len(posted) > maxBillingContact || json.Unmarshal([]byte(posted), &k) != nil {
+		return "{}"
+	}
+	return k.json()
+}
+
+func (k contact) json() string {
+	b, err := json.Marshal(k)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
 }
 
 // cardLocation is the location the card form works for: SQUARE_LOCATION_ID,
@@ -148,6 +215,7 @@ func (a *app) createCard(c echo.Context) error {
 	}
 	v := views.CardFormView{
 		CustomerName:   form.Get(views.CardCustomerName),
+		BillingContact: postedBillingContact(form.Get(views.CardBillingContact)),
 		Cardholder:     strings.TrimSpace(form.Get(views.CardCardholderName)),
 		PostalCode:     strings.TrimSpace(form.Get(views.CardPostalCode)),
 		IdempotencyKey: form.Get(views.CardIdempotencyKey),
@@ -244,8 +312,8 @@ func cardRefusalWords(code string) (title, message string) {
 		return "Square did not accept this card.",
 			"Check the card number, expiry date, CVV and postal code, or try another card."
 	case "CARD_DECLINED_VERIFICATION_REQUIRED":
-		return "The card's bank asks the cardholder to verify this card.",
-			"Square cannot store it without that verification, which this page does not offer. Try another card."
+		return "The card's bank did not verify the cardholder.",
+			"Square stores this card only once its bank has verified the cardholder. Press Save card again to verify afresh, or try another card."
 	case "SOURCE_USED", "CARD_TOKEN_USED":
 		return title0, "These card details were already used once. Press Save card again to send them afresh."
 	case "SOURCE_EXPIRED", "CARD_TOKEN_EXPIRED":

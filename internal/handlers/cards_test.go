@@ -263,8 +263,8 @@ func TestTheCardPageOfSquaresEnvironmentsAllowsSquaresOriginsThereOnly(t *testin
 				"style-src 'self' https://sandbox.web.squarecdn.com https://square-fonts-production-f.squarecdn.com; " +
 				"img-src 'self' data:; " +
 				"font-src 'self' https://square-fonts-production-f.squarecdn.com; " +
-				"connect-src 'self' https://sandbox.web.squarecdn.com https://pci-connect.squareupsandbox.com https://connect.squareupsandbox.com; " +
-				"frame-src https://sandbox.web.squarecdn.com; " +
+				"connect-src 'self' https://sandbox.web.squarecdn.com https://pci-connect.squareupsandbox.com https://connect.squareupsandbox.com https://*.cardinalcommerce.com; " +
+				"frame-src https://sandbox.web.squarecdn.com https://*.cardinalcommerce.com https:; " +
 				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
 		},
 		{
@@ -275,8 +275,8 @@ func TestTheCardPageOfSquaresEnvironmentsAllowsSquaresOriginsThereOnly(t *testin
 				"style-src 'self' https://web.squarecdn.com https://square-fonts-production-f.squarecdn.com; " +
 				"img-src 'self' data:; " +
 				"font-src 'self' https://square-fonts-production-f.squarecdn.com; " +
-				"connect-src 'self' https://web.squarecdn.com https://pci-connect.squareup.com https://connect.squareup.com; " +
-				"frame-src https://web.squarecdn.com; " +
+				"connect-src 'self' https://web.squarecdn.com https://pci-connect.squareup.com https://connect.squareup.com https://*.cardinalcommerce.com; " +
+				"frame-src https://web.squarecdn.com https://*.cardinalcommerce.com https:; " +
 				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
 		},
 	}
@@ -413,7 +413,7 @@ func TestTheCodesSquaresCardsAPIAnswersEachHaveTheirMessage(t *testing.T) {
 		want           string
 	}{
 		{"INVALID_CARD_DATA", "INVALID_REQUEST_ERROR", "Square did not accept this card."},
-		{"CARD_DECLINED_VERIFICATION_REQUIRED", "PAYMENT_METHOD_ERROR", "The card's bank asks the cardholder to verify this card."},
+		{"CARD_DECLINED_VERIFICATION_REQUIRED", "PAYMENT_METHOD_ERROR", "The card's bank did not verify the cardholder."},
 		{"SOURCE_USED", "INVALID_REQUEST_ERROR", "These card details were already used once."},
 		{"SOURCE_EXPIRED", "INVALID_REQUEST_ERROR", "The card details expired before they reached Square."},
 		{"CARD_PROCESSING_NOT_ENABLED", "INVALID_REQUEST_ERROR", "This Square account cannot store cards yet."},
@@ -769,5 +769,80 @@ func TestCardWritesNeedTheCSRFToken(t *testing.T) {
 	expect(t, e.b.post("/customers/"+cu.ID+"/cards", values, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
 	if n := len(e.h.emu.Calls()); n != 0 {
 		t.Errorf("Square calls after refused card writes = %d, want none", n)
+	}
+}
+
+func TestTheCardPageGivesSquaresCardFormTheCustomersContactToVerifyTheBuyer(t *testing.T) {
+	e := newCustEnv(t, 0)
+	cu := e.create(square.CreateCustomerRequest{
+		GivenName: "Ada", FamilyName: "Lovelace", EmailAddress: "ada@example.co.uk", PhoneNumber: "+44 20 7946 0000",
+		Address: &square.Address{AddressLine1: "12 St James's Square", AddressLine2: "Flat 2", Locality: "London",
+			AdministrativeDistrictLevel1: "LND", PostalCode: "SW1Y 4LB", Country: "GB"},
+	})
+	p := e.cardPage(cu.ID)
+	want := `{"givenName":"Ada","familyName":"Lovelace","email":"ada@example.co.uk","phone":"+44 20 7946 0000",` +
+		`"addressLines":["12 St James's Square","Flat 2"],"city":"London","state":"LND","countryCode":"GB","postalCode":"SW1Y 4LB"}`
+	if got := custHiddenOf(t, p, "billing_contact"); got != want {
+		t.Errorf("billing_contact = %s, want %s", got, want)
+	}
+
+	// Someone with a name only: the contact holds the name only.
+	bare := e.create(square.CreateCustomerRequest{CompanyName: "Analytical Engines Ltd"})
+	if got := custHiddenOf(t, e.cardPage(bare.ID), "billing_contact"); got != "{}" {
+		t.Errorf("billing_contact of a customer with a company name only = %s, want {}", got)
+	}
+}
+
+func TestACardWhoseBankRequiresVerificationIsStoredOnceTheCardFormVerifiedTheBuyer(t *testing.T) {
+	const scaVisa = "4800 0000 0000 0004" // the sandbox's SCA Visa, verified without a challenge
+	e := newCustEnv(t, 0)
+	cu := e.create(square.CreateCustomerRequest{GivenName: "Ada", FamilyName: "Lovelace"})
+
+	// Tokenized without verification: Square refuses, nothing is stored,
+	// and the page says what to do, with what was typed and the contact.
+	p := e.cardPage(cu.ID)
+	contact := custHiddenOf(t, p, "billing_contact")
+	unverified := e.token(scaVisa, "12/30", "111", "SW1A 1AA")
+	next := e.submitCard(p, unverified, "Ada Lovelace", "SW1A 1AA")
+	expect(t, next, http.StatusUnprocessableEntity)
+	if got := custText(next, "card-error"); !strings.Contains(got, "The card's bank did not verify the cardholder.") ||
+		!strings.Contains(got, "Press Save card again") {
+		t.Errorf("message = %q, want that the bank did not verify the cardholder and what to do", got)
+	}
+	if got := custHiddenOf(t, next, "billing_contact"); got != contact {
+		t.Errorf("billing_contact after the refusal = %s, want %s as before", got, contact)
+	}
+	if got := custInput(t, next, "cardholder_name"); got != "Ada Lovelace" {
+		t.Errorf("cardholder name after the refusal = %q, want it as typed", got)
+	}
+	if n := len(e.cardsOf(cu.ID)); n != 0 {
+		t.Fatalf("after the refusal the customer has %d cards, want 0", n)
+	}
+
+	// Verified while tokenizing, as cards.js asks: stored.
+	tok, err := e.h.emu.TestCardToken(scaVisa, "12/30", "111", "SW1A 1AA", squarelocal.VerificationDetails{Intent: "STORE", SellerKeyedIn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.expectFlash(e.submitCard(next, tok, "Ada Lovelace", "SW1A 1AA"), "/customers/"+cu.ID, "Card added.")
+	if cards := e.cardsOf(cu.ID); len(cards) != 1 || cards[0].Last4 != "0004" {
+		t.Errorf("cards = %+v, want the Visa ending in 0004", cards)
+	}
+}
+
+func TestABillingContactThatIsNotOneIsDropped(t *testing.T) {
+	e := newCustEnv(t, 0)
+	cu := e.create(square.CreateCustomerRequest{GivenName: "Ada"})
+	for _, posted := range []string{`"><script>alert(1)</script>`, `{"givenName":"Ada","extra":"<b>x</b>"}`, strings.Repeat("x", 5000), `[1,2]`} {
+		p := e.cardPage(cu.ID)
+		action, values := custFormValues(t, p, cardFormSel)
+		values.Set("billing_contact", posted)
+		values.Set("source_id", "cnon:card-nonce-declined")
+		next := e.b.post(action, values)
+		expect(t, next, http.StatusUnprocessableEntity)
+		got := custHiddenOf(t, next, "billing_contact")
+		if want := map[bool]string{true: `{"givenName":"Ada"}`, false: "{}"}[strings.HasPrefix(posted, `{"givenName"`)]; got != want {
+			t.Errorf("billing_contact %.40q posted back = %s, want %s", posted, got, want)
+		}
 	}
 }
