@@ -292,7 +292,7 @@ func TestAttachingAndRemovingACardWhenSquareFailsSayWhetherItHappenedAndTheRetry
 	}
 	clearFaults(t, app)
 	check(t, cardSaveButton(page).Click(), `clicking "Save card" again`)
-	item := expectCardAdded(t, page, id, "Outage Holder")
+	item := expectCardAdded(t, page, id, "Outage Holder", "1111")
 	if got := applied(callsTo(t, app, epCreateCard)); got != 1 {
 		t.Errorf("applied(%s) after the retry = %d, want 1", epCreateCard, got)
 	}
@@ -304,7 +304,7 @@ func TestAttachingAndRemovingACardWhenSquareFailsSayWhetherItHappenedAndTheRetry
 	fillCard(t, page, cardVisa, "Dropped Holder")
 	injectFault(t, app, "drop_after_write", epCreateCard, 1)
 	check(t, cardSaveButton(page).Click(), `clicking "Save card" with one drop`)
-	dropped := expectCardAdded(t, page, id, "Dropped Holder")
+	dropped := expectCardAdded(t, page, id, "Dropped Holder", "1111")
 	calls := callsTo(t, app, epCreateCard)[before:]
 	if got := applied(calls); got != 2 || len(calls) != 2 {
 		t.Errorf("callsTo(%s) after one drop = %d calls, %d applied; want 2 calls (the drop and the retry)", epCreateCard, len(calls), got)
