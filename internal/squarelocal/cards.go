@@ -14,7 +14,7 @@ import (
 // unknown (404), as another merchant's customer id is.
 //
 // Choices where Square is silent:
-//   - include_disabled other than true/false is 400 INVALID_VALUE, a
+//   - include_disabled other than true/false is 400 EXPECTED_BOOLEAN, a
 //     sort_order other than ASC/DESC 400 INVALID_ENUM_VALUE, an altered or
 //     foreign cursor 400 INVALID_CURSOR.
 //   - CreateCard for an unknown customer is 400 CUSTOMER_NOT_FOUND on
@@ -234,7 +234,7 @@ func (s *Server) listCards(r *request) (any, *apiError) {
 	case "true":
 		includeDisabled = true
 	default:
-		return nil, badRequest("INVALID_VALUE", "include_disabled", "Expected a boolean for `include_disabled`.")
+		return nil, badRequest("EXPECTED_BOOLEAN", "include_disabled", "Expected a boolean for `include_disabled`.")
 	}
 	order, e := enumParam(q.Get("sort_order"), "sort_order", orderASC, orderASC, orderDESC)
 	if e != nil {

@@ -229,8 +229,8 @@ func TestCreateCardRefusesBadRequests(t *testing.T) {
 		{"an unknown billing country", with(func(b map[string]any) { b["card"] = card("billing_address", map[string]any{"country": "XX"}) }), 400, "INVALID_ENUM_VALUE", "card.billing_address.country"},
 		{"a billing postal code of 99999", with(func(b map[string]any) { b["card"] = card("billing_address", map[string]any{"postal_code": "99999"}) }), 400, "INVALID_CARD_DATA", "source_id"},
 		{"a verification token that is not one", with(func(b map[string]any) { b["verification_token"] = "hello" }), 400, "INVALID_VALUE", "verification_token"},
-		{"a number where a string belongs", with(func(b map[string]any) { b["source_id"] = 42 }), 400, "INVALID_VALUE", "source_id"},
-		{"a string where the card belongs", with(func(b map[string]any) { b["card"] = "ccof:x" }), 400, "INVALID_VALUE", "card"},
+		{"a number where a string belongs", with(func(b map[string]any) { b["source_id"] = 42 }), 400, "EXPECTED_STRING", "source_id"},
+		{"a string where the card belongs", with(func(b map[string]any) { b["card"] = "ccof:x" }), 400, "EXPECTED_OBJECT", "card"},
 		{"a body that is not JSON", "{nope", 400, "BAD_REQUEST", ""},
 	}
 	for _, tt := range tests {
@@ -326,7 +326,7 @@ func TestListCardsPagesFiltersAndSorts(t *testing.T) {
 	bad := []struct {
 		name, query, code, field string
 	}{
-		{"include_disabled that is not a boolean", "include_disabled=maybe", "INVALID_VALUE", "include_disabled"},
+		{"include_disabled that is not a boolean", "include_disabled=maybe", "EXPECTED_BOOLEAN", "include_disabled"},
 		{"an unknown sort order", "sort_order=UP", "INVALID_ENUM_VALUE", "sort_order"},
 		{"a made-up cursor", "cursor=abc", "INVALID_CURSOR", "cursor"},
 		{"a cursor of another query", "customer_id=" + bob.ID + "&cursor=" + url.QueryEscape(cursor), "INVALID_CURSOR", "cursor"},

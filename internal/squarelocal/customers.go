@@ -146,12 +146,12 @@ func (s *Server) updateCustomer(r *request) (any, *apiError) {
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-		return nil, badRequest("BAD_REQUEST", "", "The request body must be a JSON object.")
+		return nil, badRequest("EXPECTED_JSON_BODY", "", "The request body must be a JSON object.")
 	}
 	if raw, ok := fields["version"]; ok && !isNull(raw) {
 		var v int64
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, badRequest("INVALID_VALUE", "version", "Expected an integer for `version`.")
+			return nil, badRequest("EXPECTED_INTEGER", "version", "Expected an integer for `version`.")
 		}
 		if v != rec.c.Version {
 			return nil, versionMismatch(v, rec.c.Version)
@@ -182,7 +182,7 @@ func (s *Server) deleteCustomer(r *request) (any, *apiError) {
 	if q.Has("version") {
 		v, err := strconv.ParseInt(q.Get("version"), 10, 64)
 		if err != nil {
-			return nil, badRequest("INVALID_VALUE", "version", "Expected an integer for `version`.")
+			return nil, badRequest("EXPECTED_INTEGER", "version", "Expected an integer for `version`.")
 		}
 		version = &v
 	}
@@ -282,7 +282,7 @@ func (s *Server) listCustomers(r *request) (any, *apiError) {
 	if v := q.Get("count"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, badRequest("INVALID_VALUE", "count", "Expected a boolean for `count`.")
+			return nil, badRequest("EXPECTED_BOOLEAN", "count", "Expected a boolean for `count`.")
 		}
 		count = b
 	}
@@ -317,7 +317,7 @@ func queryLimit(q url.Values, max int) (int, *apiError) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, badRequest("INVALID_VALUE", "limit", "Expected an integer for `limit`.")
+		return 0, badRequest("EXPECTED_INTEGER", "limit", "Expected an integer for `limit`.")
 	}
 	return checkLimit(n, max)
 }
@@ -615,7 +615,7 @@ func sparseString(raw json.RawMessage, field string, dst *string) *apiError {
 	}
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return badRequest("INVALID_VALUE", field, fmt.Sprintf("Expected a string for `%s`.", field))
+		return badRequest("EXPECTED_STRING", field, fmt.Sprintf("Expected a string for `%s`.", field))
 	}
 	*dst = v
 	return nil
@@ -625,7 +625,7 @@ func sparseString(raw json.RawMessage, field string, dst *string) *apiError {
 func sparseObject(raw json.RawMessage, field string) (map[string]json.RawMessage, *apiError) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return nil, badRequest("INVALID_VALUE", field, fmt.Sprintf("Expected an object for `%s`.", field))
+		return nil, badRequest("EXPECTED_OBJECT", field, fmt.Sprintf("Expected an object for `%s`.", field))
 	}
 	return m, nil
 }

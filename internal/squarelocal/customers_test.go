@@ -278,7 +278,7 @@ var customerValidationCases = []struct {
 	{name: "a company name alone is enough", body: map[string]any{"company_name": "C"}},
 	{name: "an email address alone is enough", body: map[string]any{"email_address": "e@example.com"}},
 	{name: "a phone number alone is enough", body: map[string]any{"phone_number": "+12065550100"}},
-	{name: "a number for a string field is an invalid value", body: map[string]any{"given_name": 5}, code: "INVALID_VALUE", field: "given_name"},
+	{name: "a number for a string field is refused as not a string", body: map[string]any{"given_name": 5}, code: "EXPECTED_STRING", field: "given_name"},
 }
 
 // want returns a mismatch message, or "" when got is want.
@@ -533,10 +533,10 @@ func TestUpdateCustomerValidation(t *testing.T) {
 		name, body, code, field string
 	}{
 		{"clearing all five identifying fields is rejected", `{"given_name":null,"email_address":""}`, "MISSING_REQUIRED_PARAMETER", ""},
-		{"a body that is not an object is a bad request", `[1]`, "BAD_REQUEST", ""},
-		{"a version that is not an integer is invalid", `{"version":"one"}`, "INVALID_VALUE", "version"},
-		{"an address that is not an object is invalid", `{"address":"1 Main St"}`, "INVALID_VALUE", "address"},
-		{"a number for an address field is invalid", `{"address":{"locality":5}}`, "INVALID_VALUE", "address.locality"},
+		{"a body that is not an object is refused", `[1]`, "EXPECTED_JSON_BODY", ""},
+		{"a version that is not an integer is invalid", `{"version":"one"}`, "EXPECTED_INTEGER", "version"},
+		{"an address that is not an object is invalid", `{"address":"1 Main St"}`, "EXPECTED_OBJECT", "address"},
+		{"a number for an address field is invalid", `{"address":{"locality":5}}`, "EXPECTED_STRING", "address.locality"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -575,7 +575,7 @@ func TestCustomerVersion(t *testing.T) {
 	status, body = e.do(t, "DELETE", "/v2/customers/"+c.ID+"?version=3", e.tokA, nil)
 	wantError(t, "DeleteCustomer(stale version 3)", status, body, 400, "VERSION_MISMATCH", "version")
 	status, body = e.do(t, "DELETE", "/v2/customers/"+c.ID+"?version=x", e.tokA, nil)
-	wantError(t, "DeleteCustomer(version x)", status, body, 400, "INVALID_VALUE", "version")
+	wantError(t, "DeleteCustomer(version x)", status, body, 400, "EXPECTED_INTEGER", "version")
 	status, body = e.do(t, "DELETE", "/v2/customers/"+c.ID+"?version=4", e.tokA, nil)
 	if status != 200 || string(body) != "{}" {
 		t.Errorf("DeleteCustomer(version 4) = %d %s, want 200 {}", status, body)

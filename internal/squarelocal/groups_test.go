@@ -57,7 +57,7 @@ func TestListCustomerGroups(t *testing.T) {
 	}{
 		{"a limit of 0 is too low", "limit=0", "VALUE_TOO_LOW", "limit"},
 		{"a limit of 51 is too high", "limit=51", "VALUE_TOO_HIGH", "limit"},
-		{"a limit in words is invalid", "limit=x", "INVALID_VALUE", "limit"},
+		{"a limit in words is invalid", "limit=x", "EXPECTED_INTEGER", "limit"},
 		{"a garbage cursor is invalid", "cursor=zzz", "INVALID_CURSOR", "cursor"},
 	} {
 		status, body := e.do(t, "GET", "/v2/customers/groups?"+tc.query, e.tokA, nil)
@@ -77,7 +77,7 @@ func TestCreateCustomerGroup(t *testing.T) {
 		{"a body without a group is missing a parameter", `{}`, "MISSING_REQUIRED_PARAMETER", "group"},
 		{"a group without a name is missing a parameter", `{"group":{}}`, "MISSING_REQUIRED_PARAMETER", "group.name"},
 		{"a name of 256 characters is too long", `{"group":{"name":"` + strings.Repeat("n", 256) + `"}}`, "VALUE_TOO_LONG", "group.name"},
-		{"a name that is not a string is invalid", `{"group":{"name":1}}`, "INVALID_VALUE", "group.name"},
+		{"a name that is not a string is invalid", `{"group":{"name":1}}`, "EXPECTED_STRING", "group.name"},
 	} {
 		status, body := e.do(t, "POST", "/v2/customers/groups", e.tokA, tc.body)
 		wantError(t, "CreateCustomerGroup("+tc.name+")", status, body, 400, tc.code, tc.field)

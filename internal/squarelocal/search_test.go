@@ -222,7 +222,7 @@ func TestSearchCustomersRejectsBadRequests(t *testing.T) {
 	}{
 		{"a limit of 0 is too low", `{"limit":0}`, "VALUE_TOO_LOW", "limit"},
 		{"a limit of 101 is too high", `{"limit":101}`, "VALUE_TOO_HIGH", "limit"},
-		{"a fractional limit is invalid", `{"limit":2.5}`, "INVALID_VALUE", "limit"},
+		{"a fractional limit is invalid", `{"limit":2.5}`, "EXPECTED_INTEGER", "limit"},
 		{"a garbage cursor is invalid", `{"cursor":"garbage"}`, "INVALID_CURSOR", "cursor"},
 		{"a cursor reused with another filter is invalid", `{"cursor":"` + cursor + `","query":{"filter":{"phone_number":{"fuzzy":"416"}}}}`, "INVALID_CURSOR", "cursor"},
 		{"a cursor reused with another sort is invalid", `{"cursor":"` + cursor + `","query":{"filter":{"phone_number":{"fuzzy":"415"}},"sort":{"order":"DESC"}}}`, "INVALID_CURSOR", "cursor"},
@@ -242,7 +242,7 @@ func TestSearchCustomersRejectsBadRequests(t *testing.T) {
 		{"a custom attribute filter without a key is missing a parameter", `{"query":{"filter":{"custom_attribute":{"filters":[{"filter":{}}]}}}}`, "MISSING_REQUIRED_PARAMETER", "query.filter.custom_attribute.filters[0].key"},
 		{"a repeated custom attribute key is a bad request", `{"query":{"filter":{"custom_attribute":{"filters":[{"key":"a","filter":{}},{"key":"a","filter":{}}]}}}}`, "BAD_REQUEST", "query.filter.custom_attribute.filters[1].key"},
 		{"a custom attribute filter without filter or updated_at is a bad request", `{"query":{"filter":{"custom_attribute":{"filters":[{"key":"a"}]}}}}`, "BAD_REQUEST", "query.filter.custom_attribute.filters[0]"},
-		{"a filter of the wrong type is invalid", `{"query":{"filter":{"email_address":"steven"}}}`, "INVALID_VALUE", "query.filter.email_address"},
+		{"a filter of the wrong type is invalid", `{"query":{"filter":{"email_address":"steven"}}}`, "EXPECTED_OBJECT", "query.filter.email_address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

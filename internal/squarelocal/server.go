@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"regexp"
 	"sync"
 	"time"
@@ -286,11 +287,41 @@ func (r *request) decode(v any) *apiError {
 	if err := json.Unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return badRequest("INVALID_VALUE", typeErr.Field, fmt.Sprintf("Expected a different type for `%s`.", typeErr.Field))
+			return wrongType(typeErr.Field, typeErr.Type)
 		}
+		// Square answers a body that is not JSON at all with BAD_REQUEST
+		// and the parser's message.
 		return badRequest("BAD_REQUEST", "", "The request body is not valid JSON.")
 	}
 	return nil
+}
+
+// wrongType is Square's answer to a value of the wrong JSON type: one of
+// its generic EXPECTED_* codes, named after the type the field needs. A
+// field whose Go type has no such code (none today) gets INVALID_VALUE.
+func wrongType(field string, want reflect.Type) *apiError {
+	code, noun := "INVALID_VALUE", "a different type"
+	switch want.Kind() {
+	case reflect.String:
+		code, noun = "EXPECTED_STRING", "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		code, noun = "EXPECTED_INTEGER", "an integer"
+	case reflect.Float32, reflect.Float64:
+		code, noun = "EXPECTED_FLOAT", "a number"
+	case reflect.Bool:
+		code, noun = "EXPECTED_BOOLEAN", "a boolean"
+	case reflect.Slice, reflect.Array:
+		code, noun = "EXPECTED_ARRAY", "an array"
+	case reflect.Map:
+		code, noun = "EXPECTED_MAP", "a map"
+	case reflect.Struct, reflect.Pointer:
+		code, noun = "EXPECTED_OBJECT", "an object"
+	}
+	if field == "" {
+		return badRequest("EXPECTED_JSON_BODY", "", "The request body must be a JSON object.")
+	}
+	return badRequest(code, field, fmt.Sprintf("Expected %s for `%s`.", noun, field))
 }
 
 // wantsCards reports whether the request's Square-Version still has
