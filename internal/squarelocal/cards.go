@@ -161,7 +161,7 @@ func (s *Server) createCard(r *request) (any, *apiError) {
 		card.ReferenceID = in.Card.ReferenceID
 		card.CustomerID = in.Card.CustomerID
 		s.storeCard(r, card, src)
-		return map[string]any{"card": *card}, nil
+		return map[string]any{"card": r.cardView(card)}, nil
 	})
 }
 
@@ -199,7 +199,7 @@ func (s *Server) retrieveCard(r *request) (any, *apiError) {
 	if c == nil {
 		return nil, cardNotFound(id)
 	}
-	return map[string]any{"card": *c}, nil
+	return map[string]any{"card": r.cardView(c)}, nil
 }
 
 // disableCard disables a card; disabling it again changes nothing.
@@ -210,7 +210,7 @@ func (s *Server) disableCard(r *request) (any, *apiError) {
 		return nil, cardNotFound(id)
 	}
 	disableCardNow(c, r.Now)
-	return map[string]any{"card": *c}, nil
+	return map[string]any{"card": r.cardView(c)}, nil
 }
 
 // disableCardNow disables an enabled card at now.
@@ -265,7 +265,7 @@ func (s *Server) listCards(r *request) (any, *apiError) {
 			page.Cursor = sealCardsCursor(pos, query)
 			break
 		}
-		page.Cards = append(page.Cards, *c)
+		page.Cards = append(page.Cards, r.cardView(c))
 	}
 	return page, nil
 }
@@ -322,7 +322,7 @@ func (s *Server) createCustomerCard(r *request) (any, *apiError) {
 	}
 	if used := s.nonces[src.UseKey]; src.UseKey != "" && used != nil {
 		if c := md.card(used.CardID); c != nil && c.CustomerID == customerID {
-			return map[string]any{"card": *c}, nil
+			return map[string]any{"card": r.cardView(c)}, nil
 		}
 		return nil, sourceUsed("card_nonce")
 	}
@@ -345,7 +345,7 @@ func (s *Server) createCustomerCard(r *request) (any, *apiError) {
 	card.CardholderName = in.CardholderName
 	card.CustomerID = customerID
 	s.storeCard(r, card, src)
-	return map[string]any{"card": *card}, nil
+	return map[string]any{"card": r.cardView(card)}, nil
 }
 
 // deleteCustomerCard is the deprecated DeleteCustomerCard: it disables the

@@ -1,6 +1,7 @@
 package squarelocal
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -80,8 +81,8 @@ func TestCreateCardAcceptsTheFixedTestValues(t *testing.T) {
 			}
 			c := decodeAs[cardResp](t, body).Card
 			if c.CardBrand != "VISA" || c.Last4 != "1111" || !c.Enabled || c.Version != 1 || c.CustomerID != cust.ID ||
-				c.MerchantID != e.a.ID || !strings.HasPrefix(c.ID, "ccof:") || c.CreatedAt == "" || c.ExpYear < int64(e.s.Now().Year()) {
-				t.Errorf("CreateCard(%s) = %+v, want an enabled version-1 Visa 1111 of %s", tt.source, c, cust.ID)
+				c.MerchantID != e.a.ID || !strings.HasPrefix(c.ID, "ccof:") || c.CreatedAt != "" || c.ExpYear < int64(e.s.Now().Year()) {
+				t.Errorf("CreateCard(%s) = %+v, want an enabled version-1 Visa 1111 of %s without created_at", tt.source, c, cust.ID)
 			}
 		})
 	}
@@ -357,7 +358,8 @@ func TestDisableCardTwiceChangesItOnce(t *testing.T) {
 	c := mustCreateCard(t, e, e.tokA, createCardBody(visaToken(t, e.s), cust.ID))
 	var first Card
 	for i := range 2 {
-		status, out := e.do(t, "POST", "/v2/cards/"+c.ID+"/disable", e.tokA, nil)
+		// disabled_at is in the answer from Square-Version 2026-05-20 on.
+		status, out := e.do(t, "POST", "/v2/cards/"+c.ID+"/disable", e.tokA, nil, "Square-Version", "2026-05-20")
 		if status != 200 {
 			t.Fatalf("DisableCard #%d = %d %s, want 200", i+1, status, out)
 		}
@@ -625,5 +627,42 @@ func TestCardsWhoseBankRequiresItAreStoredOnlyOnceTheBuyerIsVerified(t *testing.
 	verified := verfToken(t, verificationToken{V: 1, Nonce: nonceOf(t, tok), Intent: "STORE", Result: verifiedOK})
 	if status, out := e.do(t, "POST", path, e.tokA, map[string]any{"card_nonce": tok, "verification_token": verified}); status != 200 {
 		t.Errorf("CreateCustomerCard(verified) = %d %s, want 200", status, out)
+	}
+}
+
+func TestCardTimeStampsAreSentOnlyFromSquareVersion20260520(t *testing.T) {
+	e := newEnv(t, -1)
+	cust := e.create(t, e.tokA, map[string]any{"given_name": "Ada"})
+	c := mustCreateCard(t, e, e.tokA, createCardBody(visaToken(t, e.s), cust.ID))
+	if status, out := e.do(t, "POST", "/v2/cards/"+c.ID+"/disable", e.tokA, nil); status != 200 {
+		t.Fatalf("DisableCard = %d %s, want 200", status, out)
+	}
+	cases := []struct {
+		version   string
+		wantTimes bool
+	}{
+		{"", false}, // the app's pinned version, 2025-08-20 here
+		{"2025-08-20", false},
+		{"2026-05-19", false},
+		{"2026-05-20", true},
+		{"2026-09-01", true},
+	}
+	for _, tc := range cases {
+		var header []string
+		if tc.version != "" {
+			header = []string{"Square-Version", tc.version}
+		}
+		for _, path := range []string{"/v2/cards/" + c.ID, "/v2/cards?include_disabled=true"} {
+			status, out := e.do(t, "GET", path, e.tokA, nil, header...)
+			if status != 200 {
+				t.Fatalf("GET %s (Square-Version %q) = %d %s, want 200", path, tc.version, status, out)
+			}
+			hasCreated := bytes.Contains(out, []byte(`"created_at"`))
+			hasDisabled := bytes.Contains(out, []byte(`"disabled_at"`))
+			if hasCreated != tc.wantTimes || hasDisabled != tc.wantTimes {
+				t.Errorf("GET %s (Square-Version %q) = created_at %t, disabled_at %t; want both %t: %s",
+					path, tc.version, hasCreated, hasDisabled, tc.wantTimes, out)
+			}
+		}
 	}
 }

@@ -91,38 +91,42 @@ func (s *Server) createCustomer(r *request) (any, *apiError) {
 	if e := r.decode(&in); e != nil {
 		return nil, e
 	}
-	create := func() (any, *apiError) {
-		now := timestamp(r.Now)
-		c := &Customer{
-			ID:             s.ids.customer(),
-			CreatedAt:      now,
-			UpdatedAt:      now,
-			GivenName:      in.GivenName,
-			FamilyName:     in.FamilyName,
-			CompanyName:    in.CompanyName,
-			Nickname:       in.Nickname,
-			EmailAddress:   in.EmailAddress,
-			Address:        cleanAddress(in.Address),
-			PhoneNumber:    in.PhoneNumber,
-			ReferenceID:    in.ReferenceID,
-			Note:           in.Note,
-			Birthday:       normalizeBirthday(in.Birthday),
-			Preferences:    &Preferences{},
-			CreationSource: creationSourceThirdParty,
-		}
-		if r.Merchant.keepsTaxIDs() && in.TaxIDs != nil && in.TaxIDs.EuVat != "" {
-			c.TaxIDs = &TaxIDs{EuVat: in.TaxIDs.EuVat}
-		}
-		if e := validateCustomer(c); e != nil {
-			return nil, e
-		}
-		rec := r.Merchant.putCustomer(c)
-		return map[string]any{"customer": customerView(r, rec)}, nil
-	}
+	create := func() (any, *apiError) { return s.newCustomer(r, &in) }
 	if in.IdempotencyKey == "" {
 		return create()
 	}
 	return s.idempotent(r, "CreateCustomer", in.IdempotencyKey, in, create)
+}
+
+// newCustomer validates and stores a customer made by CreateCustomer or by
+// one entry of BulkCreateCustomers, and answers {"customer": …}.
+func (s *Server) newCustomer(r *request, in *customerInput) (any, *apiError) {
+	now := timestamp(r.Now)
+	c := &Customer{
+		ID:             s.ids.customer(),
+		CreatedAt:      now,
+		UpdatedAt:      now,
+		GivenName:      in.GivenName,
+		FamilyName:     in.FamilyName,
+		CompanyName:    in.CompanyName,
+		Nickname:       in.Nickname,
+		EmailAddress:   in.EmailAddress,
+		Address:        cleanAddress(in.Address),
+		PhoneNumber:    in.PhoneNumber,
+		ReferenceID:    in.ReferenceID,
+		Note:           in.Note,
+		Birthday:       normalizeBirthday(in.Birthday),
+		Preferences:    &Preferences{},
+		CreationSource: creationSourceThirdParty,
+	}
+	if r.Merchant.keepsTaxIDs() && in.TaxIDs != nil && in.TaxIDs.EuVat != "" {
+		c.TaxIDs = &TaxIDs{EuVat: in.TaxIDs.EuVat}
+	}
+	if e := validateCustomer(c); e != nil {
+		return nil, e
+	}
+	rec := r.Merchant.putCustomer(c)
+	return map[string]any{"customer": customerView(r, rec)}, nil
 }
 
 func (s *Server) retrieveCustomer(r *request) (any, *apiError) {
@@ -148,26 +152,36 @@ func (s *Server) updateCustomer(r *request) (any, *apiError) {
 	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
 		return nil, badRequest("EXPECTED_JSON_BODY", "", "The request body must be a JSON object.")
 	}
+	if e := s.commitUpdate(r, rec, fields); e != nil {
+		return nil, e
+	}
+	return map[string]any{"customer": customerView(r, rec)}, nil
+}
+
+// commitUpdate applies the fields of an UpdateCustomer body, or of one
+// entry of BulkUpdateCustomers, to a stored customer: version check,
+// sparse update, validation, then a new version.
+func (s *Server) commitUpdate(r *request, rec *customerRec, fields map[string]json.RawMessage) *apiError {
 	if raw, ok := fields["version"]; ok && !isNull(raw) {
 		var v int64
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, badRequest("EXPECTED_INTEGER", "version", "Expected an integer for `version`.")
+			return badRequest("EXPECTED_INTEGER", "version", "Expected an integer for `version`.")
 		}
 		if v != rec.c.Version {
-			return nil, versionMismatch(v, rec.c.Version)
+			return versionMismatch(v, rec.c.Version)
 		}
 	}
 	c := *rec.c
 	if e := applyCustomerUpdate(&c, fields, r.Merchant.keepsTaxIDs()); e != nil {
-		return nil, e
+		return e
 	}
 	if e := validateCustomer(&c); e != nil {
-		return nil, e
+		return e
 	}
 	c.Version++
 	c.UpdatedAt = timestamp(r.Now)
 	r.Merchant.replaceCustomer(rec, &c)
-	return map[string]any{"customer": customerView(r, rec)}, nil
+	return nil
 }
 
 func versionMismatch(sent, current int64) *apiError {
@@ -354,7 +368,9 @@ func isReachable(c *Customer) bool { return c.EmailAddress != "" || c.PhoneNumbe
 func customerView(r *request, rec *customerRec) Customer {
 	c := viewOf(r.Merchant, rec)
 	if r.wantsCards() {
-		c.Cards = r.Merchant.cardsOf(c.ID, false)
+		for _, card := range r.Merchant.cardsOf(c.ID, false) {
+			c.Cards = append(c.Cards, r.cardView(&card))
+		}
 	}
 	return c
 }
@@ -382,7 +398,7 @@ func customerViews(r *request, rows []*customerRec) []Customer {
 	if r.wantsCards() {
 		for _, card := range r.Merchant.cards {
 			if i, ok := at[card.CustomerID]; ok && card.Enabled && card.CustomerID != "" {
-				out[i].Cards = append(out[i].Cards, *card)
+				out[i].Cards = append(out[i].Cards, r.cardView(card))
 			}
 		}
 	}

@@ -96,6 +96,18 @@ func (md *merchantData) replaceCustomer(rec *customerRec, c *Customer) {
 // get returns the customer record with id, or nil.
 func (st *customerStore) get(id string) *customerRec { return st.byID[id] }
 
+// withGroup returns the records of the customers in a group. Deleting a
+// group is rare, so a scan is enough.
+func (st *customerStore) withGroup(gid string) []*customerRec {
+	var out []*customerRec
+	for _, rec := range st.byID {
+		if slices.Contains(rec.c.GroupIDs, gid) {
+			out = append(out, rec)
+		}
+	}
+	return out
+}
+
 // visibleCount is the number of customers List and Search can return.
 func (st *customerStore) visibleCount() int { return len(st.byName) }
 

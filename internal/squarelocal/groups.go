@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// Customer groups (square-api.md §2.1): list, create, retrieve, and adding
-// a customer to a group or removing it. The emulator's choices where Square
+// Customer groups (square-api.md §2.1): list, create, retrieve, update,
+// delete, and adding a customer to a group or removing it. The emulator's choices where Square
 // is silent:
 //
 //   - Groups are listed in creation order.
@@ -16,6 +16,9 @@ import (
 //   - Adding a customer to a group it is in, or removing it from one it is
 //     not in, succeeds and changes nothing. A change of membership is a
 //     committed update of the customer: version and updated_at move.
+//     Deleting a group takes each of its customers out of it, alike.
+//   - UpdateCustomerGroup changes the name only; id and the time stamps
+//     sent in the body are ignored, as read-only fields are.
 
 const (
 	maxGroupPageSize = 50
@@ -71,22 +74,15 @@ func (s *Server) listCustomerGroups(r *request) (any, *apiError) {
 
 func (s *Server) createCustomerGroup(r *request) (any, *apiError) {
 	var in struct {
-		IdempotencyKey string `json:"idempotency_key,omitempty"`
-		Group          *struct {
-			Name string `json:"name"`
-		} `json:"group,omitempty"`
+		IdempotencyKey string      `json:"idempotency_key,omitempty"`
+		Group          *groupInput `json:"group,omitempty"`
 	}
 	if e := r.decode(&in); e != nil {
 		return nil, e
 	}
 	create := func() (any, *apiError) {
-		switch {
-		case in.Group == nil:
-			return nil, badRequest("MISSING_REQUIRED_PARAMETER", "group", "Field `group` is required.")
-		case in.Group.Name == "":
-			return nil, badRequest("MISSING_REQUIRED_PARAMETER", "group.name", "Field `group.name` is required.")
-		case utf8.RuneCountInString(in.Group.Name) > maxGroupName:
-			return nil, badRequest("VALUE_TOO_LONG", "group.name", fmt.Sprintf("Field `group.name` must be at most %d characters long.", maxGroupName))
+		if e := checkGroupInput(in.Group); e != nil {
+			return nil, e
 		}
 		now := timestamp(r.Now)
 		g := &CustomerGroup{ID: s.ids.customer(), Name: in.Group.Name, CreatedAt: now, UpdatedAt: now}
@@ -97,6 +93,67 @@ func (s *Server) createCustomerGroup(r *request) (any, *apiError) {
 		return create()
 	}
 	return s.idempotent(r, "CreateCustomerGroup", in.IdempotencyKey, in, create)
+}
+
+// groupInput is the group object of CreateCustomerGroup and
+// UpdateCustomerGroup; its read-only fields are ignored.
+type groupInput struct {
+	Name string `json:"name"`
+}
+
+// checkGroupInput checks the group of a create or update body.
+func checkGroupInput(g *groupInput) *apiError {
+	switch {
+	case g == nil:
+		return badRequest("MISSING_REQUIRED_PARAMETER", "group", "Field `group` is required.")
+	case g.Name == "":
+		return badRequest("MISSING_REQUIRED_PARAMETER", "group.name", "Field `group.name` is required.")
+	case utf8.RuneCountInString(g.Name) > maxGroupName:
+		return badRequest("VALUE_TOO_LONG", "group.name", fmt.Sprintf("Field `group.name` must be at most %d characters long.", maxGroupName))
+	}
+	return nil
+}
+
+// updateCustomerGroup renames a group. Groups carry no version, so the
+// last write wins, as in Square's Dashboard.
+func (s *Server) updateCustomerGroup(r *request) (any, *apiError) {
+	id := r.PathValue("group_id")
+	g := r.Merchant.group(id)
+	if g == nil {
+		return nil, groupNotFound(id)
+	}
+	var in struct {
+		Group *groupInput `json:"group"`
+	}
+	if e := r.decode(&in); e != nil {
+		return nil, e
+	}
+	if e := checkGroupInput(in.Group); e != nil {
+		return nil, e
+	}
+	// Answers are copies encoded after the lock is released, so the stored
+	// group is replaced, never changed in place.
+	updated := *g
+	updated.Name = in.Group.Name
+	updated.UpdatedAt = timestamp(r.Now)
+	i := slices.Index(r.Merchant.groups, g)
+	r.Merchant.groups[i] = &updated
+	return map[string]any{"group": updated}, nil
+}
+
+// deleteCustomerGroup deletes a group and takes its customers out of it;
+// like any change of membership, that is a committed update of each.
+func (s *Server) deleteCustomerGroup(r *request) (any, *apiError) {
+	id := r.PathValue("group_id")
+	md := r.Merchant
+	if md.group(id) == nil {
+		return nil, groupNotFound(id)
+	}
+	md.groups = slices.DeleteFunc(slices.Clone(md.groups), func(g *CustomerGroup) bool { return g.ID == id })
+	for _, rec := range md.customers.withGroup(id) {
+		setMembership(r, rec, id, false)
+	}
+	return struct{}{}, nil
 }
 
 func (s *Server) retrieveCustomerGroup(r *request) (any, *apiError) {
@@ -127,9 +184,15 @@ func (s *Server) changeMembership(r *request, add bool) (any, *apiError) {
 	if r.Merchant.group(gid) == nil {
 		return nil, groupNotFound(gid)
 	}
-	member := slices.Contains(rec.c.GroupIDs, gid)
-	if member == add {
-		return struct{}{}, nil
+	setMembership(r, rec, gid, add)
+	return struct{}{}, nil
+}
+
+// setMembership puts a customer in a group or takes it out; a change is a
+// committed update (new version and updated_at), no change is none.
+func setMembership(r *request, rec *customerRec, gid string, add bool) {
+	if slices.Contains(rec.c.GroupIDs, gid) == add {
+		return
 	}
 	c := *rec.c
 	if add {
@@ -143,5 +206,4 @@ func (s *Server) changeMembership(r *request, add bool) (any, *apiError) {
 	c.Version++
 	c.UpdatedAt = timestamp(r.Now)
 	r.Merchant.replaceCustomer(rec, &c)
-	return struct{}{}, nil
 }

@@ -8,6 +8,8 @@ func (s *Server) routes() {
 	s.api("GET /v2/customers", ScopeCustomersRead, s.listCustomers)
 	s.api("POST /v2/customers", ScopeCustomersWrite, s.createCustomer)
 	s.api("POST /v2/customers/search", ScopeCustomersRead, s.searchCustomers)
+	s.api("POST /v2/customers/bulk-create", ScopeCustomersWrite, s.bulkCreateCustomers)
+	s.api("POST /v2/customers/bulk-update", ScopeCustomersWrite, s.bulkUpdateCustomers)
 	s.api("POST /v2/customers/bulk-retrieve", ScopeCustomersRead, s.bulkRetrieveCustomers)
 	s.api("POST /v2/customers/bulk-delete", ScopeCustomersWrite, s.bulkDeleteCustomers)
 	s.api("GET /v2/customers/{customer_id}", ScopeCustomersRead, s.retrieveCustomer)
@@ -16,6 +18,8 @@ func (s *Server) routes() {
 	s.api("GET /v2/customers/groups", ScopeCustomersRead, s.listCustomerGroups)
 	s.api("POST /v2/customers/groups", ScopeCustomersWrite, s.createCustomerGroup)
 	s.api("GET /v2/customers/groups/{group_id}", ScopeCustomersRead, s.retrieveCustomerGroup)
+	s.api("PUT /v2/customers/groups/{group_id}", ScopeCustomersWrite, s.updateCustomerGroup)
+	s.api("DELETE /v2/customers/groups/{group_id}", ScopeCustomersWrite, s.deleteCustomerGroup)
 	s.api("PUT /v2/customers/{customer_id}/groups/{group_id}", ScopeCustomersWrite, s.addGroupToCustomer)
 	s.api("DELETE /v2/customers/{customer_id}/groups/{group_id}", ScopeCustomersWrite, s.removeGroupFromCustomer)
 	// Deprecated customer cards, still served (§2.6).

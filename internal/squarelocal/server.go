@@ -29,6 +29,11 @@ const DefaultSquareVersion = "2025-08-20"
 // cardsRetiredVersion is the first Square-Version without Customer.cards.
 const cardsRetiredVersion = "2024-12-18"
 
+// cardTimesVersion is the first Square-Version whose Card has created_at
+// and disabled_at (Square's Go SDK v3.1.0 has them at 2026-05-20; the
+// 2025-08-20 release of Square's API document has neither).
+const cardTimesVersion = "2026-05-20"
+
 // maxBodyBytes bounds request bodies; Square rejects larger ones too.
 const maxBodyBytes = 1 << 20
 
@@ -327,6 +332,16 @@ func wrongType(field string, want reflect.Type) *apiError {
 // wantsCards reports whether the request's Square-Version still has
 // Customer.cards (retired at 2024-12-18).
 func (r *request) wantsCards() bool { return r.Version < cardsRetiredVersion }
+
+// cardView is a card as the request's Square-Version shows it: without
+// created_at and disabled_at before the version that added them.
+func (r *request) cardView(c *Card) Card {
+	out := *c
+	if r.Version < cardTimesVersion {
+		out.CreatedAt, out.DisabledAt = "", ""
+	}
+	return out
+}
 
 // readOnlyPOSTs are the POST endpoints that only read. They share the read
 // lock with GETs, so a search does not queue behind, or block, other calls.

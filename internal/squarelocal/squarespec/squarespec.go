@@ -1,0 +1,276 @@
+// Package squarespec checks HTTP requests and answers against Square's own
+// OpenAPI 3 document, for the conformance tests of squarelocal and of the
+// Square client. Square's file is not part of this repository: it is read
+// from the path in SQUARE_OPENAPI, or from ../shared/square-openapi/api.json
+// beside the repository root.
+//
+// Answers are held to a stricter reading than the document itself: every
+// object schema that lists its properties and says nothing of others is
+// closed, so a field Square does not send at the pinned version fails. What
+// Square really sends beyond its document is listed, with the reason, in
+// allowances.
+package squarespec
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+)
+
+// EnvPath names the environment variable that points at Square's api.json.
+const EnvPath = "SQUARE_OPENAPI"
+
+// howToGet tells a developer without the file where it comes from.
+const howToGet = "Square's OpenAPI document is missing: set " + EnvPath + " to a copy of api.json from " +
+	"github.com/square/connect-api-specification (release 2025-08-20, the Square-Version Tessera pins), " +
+	"or put it at ../shared/square-openapi/api.json beside the repository root"
+
+// specOrigin is where validation requests are addressed: the document's one
+// server. Requests are rewritten to it, so the router matches whatever host
+// the caller used.
+const specOrigin = "https://connect.squareup.com"
+
+// Spec is Square's document, loaded, closed and routed.
+type Spec struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *Spec
+	loadErr  error
+	missing  bool
+)
+
+// Load returns the document, reading and preparing it once per test binary:
+// the file is 3 MB and takes a moment to parse. When the file is absent the
+// test is skipped, except under CI=true, where it fails: CI has the file,
+// and a conformance test that silently skipped there would prove nothing.
+func Load(t testing.TB) *Spec {
+	t.Helper()
+	loadOnce.Do(func() { loaded, missing, loadErr = load() })
+	switch {
+	case missing && os.Getenv("CI") == "true":
+		t.Fatal(howToGet + " (CI=true, so the conformance test may not skip)")
+	case missing:
+		t.Skip(howToGet)
+	case loadErr != nil:
+		t.Fatalf("loading Square's OpenAPI document: %v", loadErr)
+	}
+	return loaded
+}
+
+// path finds api.json: SQUARE_OPENAPI, else beside the repository root
+// (the directory holding go.mod).
+func path() (string, error) {
+	if p := os.Getenv(EnvPath); p != "" {
+		return p, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "square-openapi", "api.json"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func load() (*Spec, bool, error) {
+	p, err := path()
+	if err != nil {
+		return nil, false, err
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: %w", p, err)
+	}
+	for _, a := range allowances {
+		if err := a.apply(doc); err != nil {
+			return nil, false, fmt.Errorf("allowance %q: %w", a.name, err)
+		}
+	}
+	closeObjects(doc)
+	// The legacy router prefers a literal path segment to a parameter, so
+	// /v2/customers/groups routes to ListCustomerGroups rather than to
+	// RetrieveCustomer with customer_id "groups", as Square does.
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		return nil, false, err
+	}
+	return &Spec{doc: doc, router: router}, false, nil
+}
+
+// closeObjects marks every object schema that lists properties, and says
+// nothing of others, as allowing no others. Maps (additionalProperties
+// with a schema) stay open. Schemas are shared through $ref, so each is
+// visited once.
+func closeObjects(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var visit func(ref *openapi3.SchemaRef)
+	visit = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		if len(s.Properties) > 0 && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+			s.AdditionalProperties.Has = openapi3.Ptr(false)
+		}
+		for _, p := range s.Properties {
+			visit(p)
+		}
+		visit(s.Items)
+		visit(s.AdditionalProperties.Schema)
+		for _, sub := range slices.Concat(s.AllOf, s.AnyOf, s.OneOf) {
+			visit(sub)
+		}
+	}
+	for _, s := range doc.Components.Schemas {
+		visit(s)
+	}
+}
+
+// Operation is the operation of Square's document a request routes to.
+type Operation struct {
+	ID    string
+	route *routers.Route
+	vars  map[string]string
+}
+
+// Route finds the operation of a request, whatever its host.
+func (s *Spec) Route(req *http.Request) (*Operation, error) {
+	probe, err := http.NewRequest(req.Method, specOrigin+req.URL.RequestURI(), nil)
+	if err != nil {
+		return nil, err
+	}
+	route, vars, err := s.router.FindRoute(probe)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s is not an operation of Square's API: %w", req.Method, req.URL.Path, err)
+	}
+	return &Operation{ID: route.Operation.OperationID, route: route, vars: vars}, nil
+}
+
+// options are the validator's settings: every error at once, and no check
+// of the OAuth scopes, which the emulator's own tests cover.
+func options() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		MultiError:                        true,
+		IncludeResponseStatus:             true,
+		RejectWhenRequestBodyNotSpecified: true,
+		AuthenticationFunc:                openapi3filter.NoopAuthenticationFunc,
+	}
+}
+
+func (s *Spec) input(req *http.Request, body []byte) (*openapi3filter.RequestValidationInput, error) {
+	op, err := s.Route(req)
+	if err != nil {
+		return nil, err
+	}
+	probe := req.Clone(context.Background())
+	probe.URL, _ = url.Parse(specOrigin + req.URL.RequestURI())
+	probe.Host = probe.URL.Host
+	probe.Body = io.NopCloser(bytes.NewReader(body))
+	probe.ContentLength = int64(len(body))
+	return &openapi3filter.RequestValidationInput{
+		Request:    probe,
+		PathParams: op.vars,
+		Route:      op.route,
+		Options:    options(),
+	}, nil
+}
+
+// CheckRequest validates a request with its body against the operation it
+// routes to: path and query parameters, content type and body.
+func (s *Spec) CheckRequest(req *http.Request, body []byte) error {
+	in, err := s.input(req, body)
+	if err != nil {
+		return err
+	}
+	return openapi3filter.ValidateRequest(context.Background(), in)
+}
+
+// CheckResponse validates an answer to req: its status, content type and
+// body. Square's document describes only the 200 answer of each operation,
+// and every one of its response schemas carries the errors array in which
+// Square reports a failure, so an error answer must be a 4xx or 5xx whose
+// body is that schema with nothing but errors in it.
+func (s *Spec) CheckResponse(req *http.Request, status int, header http.Header, body []byte) error {
+	in, err := s.input(req, nil)
+	if err != nil {
+		return err
+	}
+	in.Options.ExcludeRequestBody = true
+	validateAs := status
+	if status != http.StatusOK {
+		if status < 400 || status > 599 {
+			return fmt.Errorf("status %d is neither 200 nor an error status", status)
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(body, &fields); err != nil {
+			return fmt.Errorf("error answer is not a JSON object: %w", err)
+		}
+		var errs []json.RawMessage
+		_ = json.Unmarshal(fields["errors"], &errs)
+		if len(fields) != 1 || len(errs) == 0 {
+			return fmt.Errorf("error answer %s has more or less than a non-empty errors array", body)
+		}
+		validateAs = http.StatusOK
+	}
+	if ct := header.Get("Content-Type"); ct != "application/json" {
+		return fmt.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	return openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in,
+		Status:                 validateAs,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                in.Options,
+	})
+}
+
+// Short trims a validator error to its first lines: kin-openapi prints
+// the whole schema with each failure, which drowns the message.
+func Short(err error) string {
+	if err == nil {
+		return ""
+	}
+	var b strings.Builder
+	for line := range strings.Lines(err.Error()) {
+		if strings.HasPrefix(strings.TrimSpace(line), "Schema:") {
+			break
+		}
+		b.WriteString(line)
+	}
+	return strings.TrimSpace(b.String())
+}
