@@ -1,12 +1,23 @@
 package squarelocal
 
+import "strconv"
+
 // Merchants and locations (square-api.md §6). A token sees only its own
 // merchant and that merchant's locations.
 
 // listMerchants answers with the token's merchant; Square names the array
 // "merchant" (singular) and never has a second page for one token.
+//
+// Square's cursor here is an integer, so one that is not is a wrong type.
 func (s *Server) listMerchants(r *request) (any, *apiError) {
-	if c := r.URL.Query().Get("cursor"); c != "" && c != "0" && c != "1" {
+	c := r.URL.Query().Get("cursor")
+	if c == "" {
+		return map[string]any{"merchant": []Merchant{r.Merchant.Merchant}}, nil
+	}
+	if _, err := strconv.ParseInt(c, 10, 64); err != nil {
+		return nil, badRequest("EXPECTED_INTEGER", "cursor", "Expected an integer for `cursor`.")
+	}
+	if c != "0" && c != "1" {
 		return nil, badRequest("INVALID_CURSOR", "cursor", "The cursor is not valid.")
 	}
 	return map[string]any{"merchant": []Merchant{r.Merchant.Merchant}}, nil
