@@ -141,3 +141,67 @@ func TestGroupMembership(t *testing.T) {
 		wantError(t, tc.method+" "+tc.name, status, body, 404, "NOT_FOUND", "")
 	}
 }
+
+func TestUpdateCustomerGroupRenamesIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, -1)
+	g := createGroup(t, e, e.tokA, "Regulars")
+	status, out := e.do(t, "PUT", "/v2/customers/groups/"+g.ID, e.tokA, map[string]any{"group": map[string]any{"name": "VIP", "id": "ignored"}})
+	got := decodeAs[struct{ Group CustomerGroup }](t, out).Group
+	if status != 200 || got.ID != g.ID || got.Name != "VIP" || got.CreatedAt != g.CreatedAt || got.UpdatedAt == g.UpdatedAt {
+		t.Fatalf("UpdateCustomerGroup(VIP) = %d %s, want %s renamed VIP with a new updated_at", status, out, g.ID)
+	}
+	_, out = e.do(t, "GET", "/v2/customers/groups/"+g.ID, e.tokA, nil)
+	if got := decodeAs[struct{ Group CustomerGroup }](t, out).Group; got.Name != "VIP" {
+		t.Errorf("RetrieveCustomerGroup after the update = %s, want the name VIP", out)
+	}
+	for _, tc := range []struct {
+		name, id, token string
+		body            any
+		status          int
+		code, field     string
+	}{
+		{"an unknown group", unknownID, e.tokA, map[string]any{"group": map[string]any{"name": "X"}}, 404, "NOT_FOUND", ""},
+		{"another merchant's group", g.ID, e.tokB, map[string]any{"group": map[string]any{"name": "X"}}, 404, "NOT_FOUND", ""},
+		{"no group", g.ID, e.tokA, map[string]any{}, 400, "MISSING_REQUIRED_PARAMETER", "group"},
+		{"no name", g.ID, e.tokA, map[string]any{"group": map[string]any{}}, 400, "MISSING_REQUIRED_PARAMETER", "group.name"},
+		{"a name too long", g.ID, e.tokA, map[string]any{"group": map[string]any{"name": strings.Repeat("n", 256)}}, 400, "VALUE_TOO_LONG", "group.name"},
+		{"a number as name", g.ID, e.tokA, `{"group":{"name":3}}`, 400, "EXPECTED_STRING", "group.name"},
+	} {
+		status, out := e.do(t, "PUT", "/v2/customers/groups/"+tc.id, tc.token, tc.body)
+		wantError(t, "UpdateCustomerGroup("+tc.name+")", status, out, tc.status, tc.code, tc.field)
+	}
+}
+
+func TestDeleteCustomerGroupTakesItsCustomersOutOfIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, -1)
+	g := createGroup(t, e, e.tokA, "Regulars")
+	keep := createGroup(t, e, e.tokA, "Staff")
+	ada := e.create(t, e.tokA, map[string]any{"given_name": "Ada"})
+	for _, gid := range []string{g.ID, keep.ID} {
+		if status, out := e.do(t, "PUT", "/v2/customers/"+ada.ID+"/groups/"+gid, e.tokA, nil); status != 200 {
+			t.Fatalf("AddGroupToCustomer = %d %s", status, out)
+		}
+	}
+	if status, out := e.do(t, "DELETE", "/v2/customers/groups/"+g.ID, e.tokB, nil); status != 404 {
+		t.Errorf("DeleteCustomerGroup by another merchant = %d %s, want 404", status, out)
+	}
+	status, out := e.do(t, "DELETE", "/v2/customers/groups/"+g.ID, e.tokA, nil)
+	if status != 200 || string(out) != "{}" {
+		t.Fatalf("DeleteCustomerGroup = %d %s, want 200 {}", status, out)
+	}
+	status, out = e.do(t, "GET", "/v2/customers/groups/"+g.ID, e.tokA, nil)
+	wantError(t, "RetrieveCustomerGroup(deleted)", status, out, 404, "NOT_FOUND", "")
+	status, out = e.do(t, "DELETE", "/v2/customers/groups/"+g.ID, e.tokA, nil)
+	wantError(t, "DeleteCustomerGroup(deleted)", status, out, 404, "NOT_FOUND", "")
+	_, out = e.do(t, "GET", "/v2/customers/"+ada.ID, e.tokA, nil)
+	c := decodeAs[struct{ Customer Customer }](t, out).Customer
+	if len(c.GroupIDs) != 1 || c.GroupIDs[0] != keep.ID || c.Version != 3 {
+		t.Errorf("customer after its group was deleted = groups %v version %d, want [%s] at version 3", c.GroupIDs, c.Version, keep.ID)
+	}
+	_, out = e.do(t, "POST", "/v2/customers/search", e.tokA, map[string]any{"query": map[string]any{"filter": map[string]any{"group_ids": map[string]any{"any": []string{g.ID}}}}})
+	if string(out) != "{}" {
+		t.Errorf("SearchCustomers in the deleted group = %s, want {}", out)
+	}
+}
