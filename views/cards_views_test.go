@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,4 +61,27 @@ func TestTheCardFormNeedsJavaScriptAndShowsNoFormWithout(t *testing.T) {
 			t.Errorf("script %s: nonce %q, defer %q; want the response's nonce and defer", s.AttrOr("src", ""), s.AttrOr("nonce", ""), s.AttrOr("defer", "x"))
 		}
 	})
+}
+
+func TestTheProfileShowsWhenACardWasAddedOnlyWhenSquareSaidSo(t *testing.T) {
+	for _, tc := range []struct {
+		name, added string
+		wantTerm    bool
+	}{
+		{"a card with created_at", "2 Mar 2026", true},
+		{"a card without it, as Square sends at 2025-08-20", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, _ := render(t, CustomerProfilePage(signedInLayout(), CustomerProfileView{
+				ID: "X", Name: "Ada",
+				Cards: []ProfileCard{{ID: "ccof:1", Brand: "Visa", Last4: "1111", Expiry: "01/2030", Cardholder: "Ada", Added: tc.added}},
+			}))
+			terms := doc.Find(`[data-card-id="ccof:1"] dt`).Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+			hasTerm := slices.Contains(terms, "Added")
+			got := strings.TrimSpace(doc.Find(`[data-testid="card-added"]`).Text())
+			if hasTerm != tc.wantTerm || got != tc.added {
+				t.Errorf("profile card terms = %v, card-added = %q; want Added shown %t with %q", terms, got, tc.wantTerm, tc.added)
+			}
+		})
+	}
 }
