@@ -80,6 +80,7 @@ func must[T any](t *testing.T, call string) func(T, error) T {
 }
 
 func TestEveryRequestTheClientBuildsIsOneSquaresOpenAPIDocumentAccepts(t *testing.T) {
+	t.Parallel()
 	spec := squarespec.Load(t)
 	ctx := t.Context()
 	emu := squarelocal.New(squarelocal.Options{CustomersPerMerchant: 3})

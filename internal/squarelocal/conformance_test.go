@@ -220,6 +220,7 @@ func fill(s string, ids map[string]string) string {
 }
 
 func TestEveryOperationAnswersAsSquaresOpenAPIDocumentSays(t *testing.T) {
+	t.Parallel()
 	spec := squarespec.Load(t)
 	e := newEnv(t, -1)
 	ids := conformanceIDs(t, e)
