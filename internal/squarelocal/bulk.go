@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// BulkCreateCustomers and BulkUpdateCustomers (square-api.md §2.1): a map
+// BulkCreateCustomers and BulkUpdateCustomers of Square's Customers API: a map
 // of 1 to 100 entries in, a map of per-entry answers out. The call answers
 // 200 whenever it ran, each entry with its customer or its own errors; a
 // top-level error (and a 400) is only for a request that cannot run at all.
