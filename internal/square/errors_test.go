@@ -1,9 +1,11 @@
 package square
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -102,10 +104,12 @@ func TestErrorString(t *testing.T) {
 		want string
 	}{
 		{
-			name: "status, code, field and detail are shown",
-			err: &Error{Method: "POST", Path: "/v2/customers", StatusCode: 400, Code: "INVALID_EMAIL_ADDRESS", Field: "email_address", Detail: "Invalid email.",
-				Errors: []ErrorDetail{{Code: "INVALID_EMAIL_ADDRESS"}}},
-			want: "square: POST /v2/customers: 400 INVALID_EMAIL_ADDRESS (field email_address): Invalid email.",
+			// Square's detail can repeat what was sent, an email address
+			// or a phone number, so it stays out of the text that is logged.
+			name: "status, code and field are shown, and Square's detail is not",
+			err: &Error{Method: "POST", Path: "/v2/customers", StatusCode: 400, Code: "INVALID_EMAIL_ADDRESS", Field: "email_address",
+				Detail: "Invalid email: ada@example.com.", Errors: []ErrorDetail{{Code: "INVALID_EMAIL_ADDRESS"}}},
+			want: "square: POST /v2/customers: 400 INVALID_EMAIL_ADDRESS (field email_address)",
 		},
 		{
 			name: "further errors are counted",
@@ -122,6 +126,11 @@ func TestErrorString(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.err.Error(); got != tt.want {
 				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+			var buf bytes.Buffer
+			slog.New(slog.NewTextHandler(&buf, nil)).Info("x", slog.Any("err", tt.err))
+			if tt.err.Detail != "" && strings.Contains(buf.String(), tt.err.Detail) {
+				t.Errorf("logged %q, want no Square detail in it", buf.String())
 			}
 		})
 	}
@@ -351,13 +360,23 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s() error = nil, want the 401", name)
 		}
+		// The detail is not in the error's text, but code that reads it
+		// must not find a secret there either.
+		var se *Error
+		if !errors.As(err, &se) {
+			t.Fatalf("%s() error = %v, want a *square.Error", name, err)
+		}
+		text := err.Error() + " " + se.Detail + " " + se.Field
+		for _, d := range se.Errors {
+			text += " " + d.Detail + " " + d.Field
+		}
 		for _, secret := range []string{testToken, testClientSecret, "EQAAsecret-refresh-token", "EAAAother-access-token"} {
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("%s() error = %q, want no %q in it", name, err, secret)
+			if strings.Contains(text, secret) {
+				t.Errorf("%s() error = %q, want no %q in it", name, text, secret)
 			}
 		}
-		if !strings.Contains(err.Error(), "[REDACTED]") {
-			t.Errorf("%s() error = %q, want the echoed secret replaced by [REDACTED]", name, err)
+		if !strings.Contains(se.Detail, "[REDACTED]") {
+			t.Errorf("%s() detail = %q, want the echoed secret replaced by [REDACTED]", name, se.Detail)
 		}
 	}
 }
