@@ -80,13 +80,13 @@ func (a *app) directoryFailure(c echo.Context, q directoryQuery, info *merchantI
 		// an email or phone number, which logs must not hold.
 		var se *square.Error
 		errors.As(err, &se)
-		a.logger.InfoContext(ctx, "directory query refused by Square", slog.String("id", requestIDOf(c)),
+		a.logger.InfoContext(ctx, "directory query refused by Square",
 			slog.String("code", se.Code), slog.String("field", se.Field))
 		return a.renderDirectory(c, http.StatusBadRequest, q, info, nil, queryProblem(q, squareQueryProblems(err)))
 	}
 	// The same words as the error handler's, so one search of the logs
 	// finds every failure.
-	a.logger.ErrorContext(ctx, "request failed", slog.String("id", requestIDOf(c)),
+	a.logger.ErrorContext(ctx, "request failed",
 		slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 	status, p := unavailableProblem(q, err)
 	return a.renderDirectory(c, status, q, info, nil, p)

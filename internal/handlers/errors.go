@@ -101,10 +101,10 @@ func (a *app) errorHandler(err error, c echo.Context) {
 	}
 	if pe.Status >= 500 {
 		a.logger.ErrorContext(c.Request().Context(), "request failed",
-			slog.String("id", requestIDOf(c)), slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+			slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 	} else if pe.Cause != nil {
 		a.logger.InfoContext(c.Request().Context(), "request refused",
-			slog.String("id", requestIDOf(c)), slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+			slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 	}
 	v := views.ErrorView{
 		Status: pe.Status, Title: pe.Title, Message: pe.Message, RequestID: requestIDOf(c),
