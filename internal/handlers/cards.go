@@ -209,10 +209,7 @@ func (a *app) createCard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := postedForm(c)
-	if err != nil {
-		return err
-	}
+	form := postedForm(c)
 	v := views.CardFormView{
 		CustomerName:   form.Get(views.CardCustomerName),
 		BillingContact: postedBillingContact(form.Get(views.CardBillingContact)),

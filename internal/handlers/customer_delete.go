@@ -56,10 +56,7 @@ func (a *app) deleteCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := postedForm(c)
-	if err != nil {
-		return err
-	}
+	form := postedForm(c)
 	version, err := postedVersion(form)
 	if err != nil {
 		return err

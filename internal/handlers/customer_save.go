@@ -26,10 +26,7 @@ const msgKeyReused = "This form already created a customer with different detail
 
 // createCustomer creates a customer from the create form.
 func (a *app) createCustomer(c echo.Context) error {
-	form, err := postedForm(c)
-	if err != nil {
-		return err
-	}
+	form := postedForm(c)
 	// The form has the VAT input only when it was rendered for a seller
 	// in the EU or the UK; Square ignores tax ids of other sellers anyway.
 	f := customers.ReadForm(form, customers.Fields(form.Has(customers.EUVat)), false)
@@ -68,10 +65,7 @@ func (a *app) updateCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := postedForm(c)
-	if err != nil {
-		return err
-	}
+	form := postedForm(c)
 	version, err := postedVersion(form)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
@@ -246,26 +247,10 @@ func searchField(text, chosen string) string {
 	if strings.Contains(text, "@") {
 		return searchInEmail
 	}
-	if looksLikePhone(text) {
+	if textutil.IsPhoneText(text) {
 		return searchInPhone
 	}
 	return searchInReference
-}
-
-// looksLikePhone reports text made of digits, + ( ) - and spaces, with at
-// least one digit.
-func looksLikePhone(text string) bool {
-	digits := 0
-	for _, r := range text {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case strings.ContainsRune("+()- ", r):
-		default:
-			return false
-		}
-	}
-	return digits > 0
 }
 
 // checkSearch returns what is wrong with a search Square would refuse or

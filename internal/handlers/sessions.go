@@ -156,7 +156,6 @@ func (a *app) layout(c echo.Context, title, nav string) views.Layout {
 		CSRFToken: csrfToken(c),
 		LocalMode: a.cfg.IsLocal(),
 		RequestID: requestIDOf(c),
-		NoStore:   true,
 		ActiveNav: nav,
 	}
 	s := sessionOf(c)

@@ -326,6 +326,20 @@ func IsInvalidRequest(err error) bool {
 	return ok && e.StatusCode == http.StatusBadRequest && e.hasCategory(categoryInvalidRequest)
 }
 
+// IsError reports whether err is an answer from Square (an *Error in its
+// chain), as opposed to a failure to reach Square at all.
+func IsError(err error) bool {
+	_, ok := asError(err)
+	return ok
+}
+
+// IsUnavailable reports whether Square answered 503: it cannot take
+// requests right now, and did nothing.
+func IsUnavailable(err error) bool {
+	e, ok := asError(err)
+	return ok && e.StatusCode == http.StatusServiceUnavailable
+}
+
 // IsRefused reports whether Square refused the request for a reason of the
 // request itself (a 4xx other than an ended authorization and a rate
 // limit): nothing was done, and a try with other details may work.
@@ -376,28 +390,5 @@ func ErrorDetails(err error) []ErrorDetail {
 		return e.Errors
 	}
 	return nil
-}
-
-// FieldErrors maps each request field that Square blamed to the code of its
-// first error, e.g. {"email_address": "INVALID_EMAIL_ADDRESS"}. It returns
-// nil when err is not an *Error or names no field.
-func FieldErrors(err error) map[string]string {
-	e, ok := asError(err)
-	if !ok {
-		return nil
-	}
-	var fields map[string]string
-	for _, d := range e.Errors {
-		if d.Field == "" {
-			continue
-		}
-		if fields == nil {
-			fields = make(map[string]string)
-		}
-		if _, seen := fields[d.Field]; !seen {
-			fields[d.Field] = d.Code
-		}
-	}
-	return fields
 }
 

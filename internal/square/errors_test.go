@@ -191,7 +191,24 @@ func TestPredicates(t *testing.T) {
 	}
 }
 
-func TestFieldErrors(t *testing.T) {
+// fieldCodes maps each field Square blamed to the code of its first error.
+func fieldCodes(err error) map[string]string {
+	var fields map[string]string
+	for _, d := range ErrorDetails(err) {
+		if d.Field == "" {
+			continue
+		}
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		if _, seen := fields[d.Field]; !seen {
+			fields[d.Field] = d.Code
+		}
+	}
+	return fields
+}
+
+func TestErrorDetailsAreEveryErrorSquareReported(t *testing.T) {
 	multi := newError(400, []ErrorDetail{
 		{Code: "INVALID_EMAIL_ADDRESS", Field: "email_address"},
 		{Code: "VALUE_TOO_LONG", Field: "email_address"},
@@ -204,15 +221,18 @@ func TestFieldErrors(t *testing.T) {
 		want map[string]string
 	}{
 		{"each field gets the code of its first error", fmt.Errorf("wrapped: %w", multi), map[string]string{"email_address": "INVALID_EMAIL_ADDRESS", "phone_number": "INVALID_PHONE_NUMBER"}},
-		{"an error without fields gives nil", newError(404, []ErrorDetail{{Code: "NOT_FOUND"}}), nil},
-		{"a non-Square error gives nil", errors.New("boom"), nil},
+		{"an error without fields gives none", newError(404, []ErrorDetail{{Code: "NOT_FOUND"}}), nil},
+		{"a non-Square error gives none", errors.New("boom"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := FieldErrors(tt.err); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("FieldErrors(%v) = %v, want %v", tt.err, got, tt.want)
+			if got := fieldCodes(tt.err); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ErrorDetails(%v) by field = %v, want %v", tt.err, got, tt.want)
 			}
 		})
+	}
+	if got := len(ErrorDetails(multi)); got != 4 {
+		t.Errorf("len(ErrorDetails(4 errors)) = %d, want 4", got)
 	}
 }
 
@@ -301,10 +321,10 @@ func TestErrorResponsesThroughTheClient(t *testing.T) {
 		},
 		{
 			name:   "malformed JSON in a 404 is still not found",
-			path:   "/v2/locations/L1",
+			path:   "/v2/customers/C1",
 			status: 404,
 			body:   `{"errors":[`,
-			call:   func(c *Client) error { _, err := c.Locations.Get(ctx, "L1"); return err },
+			call:   func(c *Client) error { _, err := c.Customers.Get(ctx, "C1"); return err },
 			check:  IsNotFound,
 		},
 	}
@@ -326,8 +346,8 @@ func TestErrorResponsesThroughTheClient(t *testing.T) {
 			if !tt.check(err) {
 				t.Errorf("call error = %v, want one the predicate accepts", err)
 			}
-			if got := FieldErrors(err); !reflect.DeepEqual(got, tt.wantFields) {
-				t.Errorf("FieldErrors(%v) = %v, want %v", err, got, tt.wantFields)
+			if got := fieldCodes(err); !reflect.DeepEqual(got, tt.wantFields) {
+				t.Errorf("ErrorDetails(%v) by field = %v, want %v", err, got, tt.wantFields)
 			}
 		})
 	}
@@ -416,7 +436,7 @@ func FuzzDecodeError(f *testing.F) {
 			t.Errorf("decodeError(%d, %q).RetryAfter = %v, want >= 0", status, body, e.RetryAfter)
 		}
 		_ = e.Error()
-		_ = FieldErrors(e)
+		_ = ErrorDetails(e)
 		_ = IsVersionMismatch(e)
 	})
 }
