@@ -67,11 +67,7 @@ func (e *custEnv) addCard(customerID, token, cardholder string) *square.Card {
 // cardsOf lists a customer's cards at Square, the removed ones too.
 func (e *custEnv) cardsOf(customerID string) []square.Card {
 	e.t.Helper()
-	var out []square.Card
-	for _, card := range listCards(e.t, e.sq, square.ListCardsParams{CustomerID: customerID, IncludeDisabled: true}) {
-		out = append(out, card)
-	}
-	return out
+	return listCards(e.t, e.sq, square.ListCardsParams{CustomerID: customerID, IncludeDisabled: true})
 }
 
 // cardPage opens a customer's card page.

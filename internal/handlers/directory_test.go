@@ -63,11 +63,7 @@ func dirSearchFirst(t *testing.T, sq *square.Client, f *square.CustomerFilter) *
 // dirAll is every customer of the merchant, in Square's default order.
 func dirAll(t *testing.T, sq *square.Client) []square.Customer {
 	t.Helper()
-	var all []square.Customer
-	for _, c := range listCustomers(t, sq) {
-		all = append(all, c)
-	}
-	return all
+	return listCustomers(t, sq)
 }
 
 // dirGroups is the merchant's groups by name.
