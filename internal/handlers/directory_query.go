@@ -239,6 +239,9 @@ func parseDay(s string) (time.Time, bool) {
 // searchField resolves the field to search: the chosen one, or for Auto the
 // one the text looks like. An @ means an email address; digits with only
 // + ( ) - and spaces around them a phone number; anything else a reference id.
+// A dot or a slash, which a phone number may hold when it is saved, makes
+// a short search such as "206.555" read as a reference id ("INV.2024",
+// "206/555"), which is what staff more often type into one box.
 func searchField(text, chosen string) string {
 	switch chosen {
 	case searchInEmail, searchInPhone, searchInReference:
@@ -247,7 +250,7 @@ func searchField(text, chosen string) string {
 	if strings.Contains(text, "@") {
 		return searchInEmail
 	}
-	if textutil.IsPhoneText(text) {
+	if textutil.IsPhoneText(text) && !strings.ContainsAny(text, "./") {
 		return searchInPhone
 	}
 	return searchInReference

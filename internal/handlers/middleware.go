@@ -153,6 +153,12 @@ func (a *app) cardFormPolicy(next echo.HandlerFunc) echo.HandlerFunc {
 // The header goes from safe requests too: when Echo sees it on a GET it
 // neither sets the CSRF cookie nor gives the page a real token (it hands
 // out a placeholder), so every form a browser loaded was refused on POST.
+//
+// Go's http.CrossOriginProtection makes the same Sec-Fetch-Site check, but
+// where a browser sends no Sec-Fetch-Site it accepts an Origin whose host
+// equals the request's Host header. Tessera never trusts Host (a
+// rebinding domain sends a matching Origin and Host); it compares Origin
+// with the configured base URL, so it keeps this guard.
 func crossSiteGuard(origin string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
