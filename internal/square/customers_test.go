@@ -408,4 +408,3 @@ func TestCustomersAllGroups(t *testing.T) {
 		t.Errorf("Customers.AllGroups(ctx) = %v, want %v", ids, want)
 	}
 }
-

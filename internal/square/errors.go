@@ -391,4 +391,3 @@ func ErrorDetails(err error) []ErrorDetail {
 	}
 	return nil
 }
-

@@ -46,4 +46,3 @@ func (s *MerchantsService) Get(ctx context.Context, id string) (*Merchant, error
 	}
 	return out.Merchant, nil
 }
-

@@ -33,5 +33,3 @@ func TestMerchantsGet(t *testing.T) {
 		t.Errorf("Merchants.Get(ctx, me) = %+v, want %+v", *got, want)
 	}
 }
-
-

@@ -138,4 +138,3 @@ func TestPagerStartsAtTheGivenCursorEachTime(t *testing.T) {
 		t.Errorf("paginate(start) cursors = %v, want %v", cursors, want)
 	}
 }
-
