@@ -50,17 +50,8 @@ type CardFormView struct {
 	// failed; the postal code is put back into Square's card form.
 	Cardholder string
 	PostalCode string
-	// Problem says why the last try stored no card.
-	Problem *CardProblem
-}
-
-// CardProblem is why a card was not stored (or may not have been), shown
-// above the form.
-type CardProblem struct {
-	Title   string
-	Message string
-	// RequestID is shown as the reference for support, for failures.
-	RequestID string
+	// Problem says why the last try stored no card (or may not have).
+	Problem *Failure
 }
 
 // CardRemoveForm is the form that removes (disables) one card, in the
@@ -81,7 +72,7 @@ type CardRemoveView struct {
 	// AlreadyRemoved says the card is removed already: nothing to confirm.
 	AlreadyRemoved bool
 	// Failure says the card was not removed, when Square failed.
-	Failure *CustomerFormFailure
+	Failure *Failure
 }
 
 // removeCardDialogID is the id of the profile's dialog that removes the

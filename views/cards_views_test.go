@@ -16,7 +16,7 @@ func TestCardPagesShowHostileValuesAsText(t *testing.T) {
 			CustomerName: hostileScript, Action: "/customers/X/cards", CancelURL: "/customers/X",
 			ScriptURL: "/squarelocal/v1/square.js", ApplicationID: hostileImg, LocationID: hostileScript,
 			Cardholder: hostileImg, PostalCode: hostileScript, IdempotencyKey: hostileImg,
-			Problem: &CardProblem{Title: hostileScript, Message: hostileImg, RequestID: hostileImg},
+			Problem: &Failure{Title: hostileScript, Message: hostileImg, RequestID: hostileImg},
 		}),
 		"the profile's cards": CustomerProfilePage(signedInLayout(), CustomerProfileView{
 			ID: "X", Name: hostileScript, AddCardURL: hostileURL, RemovedToggleURL: hostileURL, ShowRemoved: true,
@@ -27,7 +27,7 @@ func TestCardPagesShowHostileValuesAsText(t *testing.T) {
 			},
 		}),
 		"the removal confirmation": CardRemovePage(signedInLayout(), CardRemoveView{
-			Form: removeForm, Failure: &CustomerFormFailure{Title: hostileScript, Message: hostileImg},
+			Form: removeForm, Failure: &Failure{Title: hostileScript, Message: hostileImg},
 		}),
 	}
 	for name, page := range pages {

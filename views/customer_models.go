@@ -4,66 +4,40 @@ package views
 // conflict page and the delete confirmation. Handlers fill them with text
 // that is ready to show; the components only choose what to show.
 
-// The names of the customer form's inputs. The handlers read the same
-// names, and each input's id is "field-" + its name.
+// HiddenInput is a hidden input a form carries back: the values a form
+// showed, or the choices of the conflict page.
+type HiddenInput struct {
+	Name, Value string
+}
+
+// The kinds of input the customer form lays out.
 const (
-	CustomerGivenName     = "given_name"
-	CustomerFamilyName    = "family_name"
-	CustomerNickname      = "nickname"
-	CustomerCompanyName   = "company_name"
-	CustomerEmailAddress  = "email_address"
-	CustomerPhoneNumber   = "phone_number"
-	CustomerAddressLine1  = "address_line_1"
-	CustomerAddressLine2  = "address_line_2"
-	CustomerLocality      = "locality"
-	CustomerRegion        = "administrative_district_level_1"
-	CustomerPostalCode    = "postal_code"
-	CustomerCountry       = "country"
-	CustomerBirthdayMonth = "birthday_month"
-	CustomerBirthdayDay   = "birthday_day"
-	CustomerBirthdayYear  = "birthday_year"
-	CustomerReferenceID   = "reference_id"
-	CustomerNote          = "note"
-	CustomerEUVat         = "eu_vat"
+	InputText     = "text"
+	InputTextarea = "textarea"
+	InputSelect   = "select"
+	// InputBirthday is the birthday's month, day and optional year, in a
+	// fieldset of its own: Parts are the three inputs.
+	InputBirthday = "birthday"
 )
 
-// OriginalPrefix starts the names of the hidden inputs that carry the
-// values a form showed, so the handler can tell what the user changed.
-const OriginalPrefix = "orig_"
-
-// customerLabels are the visible labels of the form's inputs.
-var customerLabels = map[string]string{
-	CustomerGivenName:     "First name",
-	CustomerFamilyName:    "Last name",
-	CustomerNickname:      "Nickname",
-	CustomerCompanyName:   "Company",
-	CustomerEmailAddress:  "Email address",
-	CustomerPhoneNumber:   "Phone number",
-	CustomerAddressLine1:  "Address line 1",
-	CustomerAddressLine2:  "Address line 2",
-	CustomerLocality:      "Town or city",
-	CustomerRegion:        "State, province or region",
-	CustomerPostalCode:    "Postal code",
-	CustomerCountry:       "Country",
-	CustomerBirthdayMonth: "Month",
-	CustomerBirthdayDay:   "Day",
-	CustomerBirthdayYear:  "Year (optional)",
-	CustomerReferenceID:   "Reference ID",
-	CustomerNote:          "Note",
-	CustomerEUVat:         "EU VAT number",
+// FormInput is one input of the customer form, or the birthday's three.
+type FormInput struct {
+	Field
+	// Kind is one of the Input constants.
+	Kind string
+	// Options are the choices of a select (and of the birthday's month).
+	Options []CustomerOption
+	// Parts are the birthday's month, day and year.
+	Parts []Field
 }
 
-// CustomerLabel is the label of a customer form input, for messages and
-// the conflict page; it is the name itself for an unknown input.
-func CustomerLabel(name string) string {
-	if l, ok := customerLabels[name]; ok {
-		return l
-	}
-	return name
+// FormSection is a run of the form's inputs: with a Legend, a fieldset.
+type FormSection struct {
+	Legend string
+	// TestID names the fieldset for tests.
+	TestID string
+	Inputs []FormInput
 }
-
-// CustomerValues are a customer form's values by input name.
-type CustomerValues map[string]string
 
 // CustomerFormView is the create or edit form.
 type CustomerFormView struct {
@@ -82,22 +56,21 @@ type CustomerFormView struct {
 	// Version and Original are set on the edit form: the customer's version
 	// and the values the form showed, sent back in hidden inputs.
 	Version  string
-	Original CustomerValues
-	// Values are what the inputs hold: the customer's, or what was typed.
-	Values CustomerValues
-	// Errors are the messages beside the inputs, by input name.
-	Errors map[string]string
+	Original []HiddenInput
+	// Sections are the inputs, with what they hold (the customer's values,
+	// or what was typed) and their messages.
+	Sections []FormSection
 	// Summary lists every problem at the top, in form order.
 	Summary []FieldError
-	// ShowVAT shows the EU VAT number, for sellers in the EU or the UK.
-	ShowVAT bool
 	// Failure says that the change was not saved (or may not have been),
 	// when Square failed; the inputs still hold what was typed.
-	Failure *CustomerFormFailure
+	Failure *Failure
 }
 
-// CustomerFormFailure is the message of a save that Square did not complete.
-type CustomerFormFailure struct {
+// Failure says that Square did not complete a write (or may not have):
+// shown above a form that still holds what was typed, or on a
+// confirmation page.
+type Failure struct {
 	Title   string
 	Message string
 	// RequestID is shown as the reference for support.
@@ -181,7 +154,7 @@ type CustomerDeleteForm struct {
 	CSRFToken string
 	Version   string
 	// Original is what the user saw, so a conflict can show what changed.
-	Original CustomerValues
+	Original []HiddenInput
 	// CancelURL goes back to the profile.
 	CancelURL string
 }
@@ -191,7 +164,7 @@ type CustomerDeleteForm struct {
 type CustomerDeleteView struct {
 	Form CustomerDeleteForm
 	// Failure says the customer was not deleted (or may not have been).
-	Failure *CustomerFormFailure
+	Failure *Failure
 }
 
 // CustomerChange is one field that differs between two versions of a customer.
@@ -222,21 +195,23 @@ type CustomerConflictView struct {
 	// Version is Square's current version, which the save sends.
 	Version string
 	// Current is what Square holds now: the new original values.
-	Current CustomerValues
+	Current []HiddenInput
 	// Keep are the inputs where the user and Square agree, sent as they are.
-	Keep CustomerValues
+	Keep []HiddenInput
 	Rows []CustomerConflictRow
 }
 
 // CustomerConflictRow is one field in conflict.
 type CustomerConflictRow struct {
-	// Key names the choice: the form posts pick_<key> = "mine" or "square".
-	Key   string
+	// Key names the row for ids; PickName is the name of its radios,
+	// whose values are "mine" and "square".
+	Key      string
+	PickName string
 	Label string
 	// Mine and Square are the two values formatted for reading.
 	Mine, Square string
 	// MineInputs are the inputs of the user's value, sent as mine_<input>.
-	MineInputs CustomerValues
+	MineInputs []HiddenInput
 	// MineChecked preselects the user's value; it is false when the user
 	// had not changed this field, so that Square's newer value is kept
 	// unless the user chooses otherwise.

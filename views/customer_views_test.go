@@ -8,12 +8,24 @@ import (
 )
 
 func TestCustomerPagesShowHostileValuesAsText(t *testing.T) {
-	hostile := CustomerValues{}
-	for _, name := range customerInputNames {
-		hostile[name] = hostileImg
+	// Every kind of input, each holding hostile text.
+	hostileField := func(name string) Field {
+		return Field{Name: name, Label: hostileScript, Hint: hostileImg, Value: hostileImg, Error: hostileScript}
 	}
-	hostile[CustomerNote] = hostileScript
-	row := CustomerConflictRow{Key: "note", Label: "Note", Mine: hostileScript, Square: hostileImg, MineInputs: CustomerValues{CustomerNote: hostileScript}}
+	hostile := []HiddenInput{{Name: "orig_given_name", Value: hostileImg}, {Name: "orig_note", Value: hostileScript}}
+	sections := []FormSection{
+		{Inputs: []FormInput{
+			{Field: hostileField("given_name"), Kind: InputText},
+			{Field: hostileField("note"), Kind: InputTextarea},
+			{Field: hostileField("birthday"), Kind: InputBirthday, Options: MonthOptions(hostileImg),
+				Parts: []Field{hostileField("birthday_month"), hostileField("birthday_day"), hostileField("birthday_year")}},
+		}},
+		{Legend: hostileScript, TestID: "address", Inputs: []FormInput{
+			{Field: hostileField("country"), Kind: InputSelect, Options: CountryOptions(hostileImg)},
+		}},
+	}
+	row := CustomerConflictRow{Key: "note", PickName: "pick_note", Label: "Note", Mine: hostileScript, Square: hostileImg,
+		MineInputs: []HiddenInput{{Name: "mine_note", Value: hostileScript}}}
 	deleteForm := CustomerDeleteForm{Name: hostileScript, Action: "/customers/X/delete", Original: hostile, CancelURL: "/customers/X"}
 	pages := map[string]templ.Component{
 		"the profile": CustomerProfilePage(signedInLayout(), CustomerProfileView{
@@ -28,10 +40,9 @@ func TestCustomerPagesShowHostileValuesAsText(t *testing.T) {
 		}),
 		"the form": CustomerFormPage(signedInLayout(), CustomerFormView{
 			Heading: hostileScript, Action: "/customers", CancelURL: "/customers", CancelLabel: hostileImg,
-			Values: hostile, Original: hostile, ShowVAT: true,
-			Errors:  map[string]string{CustomerGivenName: hostileScript, CustomerBirthdayDay: hostileImg},
+			Original: hostile, Sections: sections,
 			Summary: []FieldError{{FieldID: "field-given_name", Message: hostileScript}},
-			Failure: &CustomerFormFailure{Title: hostileScript, Message: hostileImg},
+			Failure: &Failure{Title: hostileScript, Message: hostileImg},
 		}),
 		"the conflict page": CustomerConflictPage(signedInLayout(), CustomerConflictView{
 			Name: hostileScript, Action: "/customers/X", CancelURL: "/customers/X", Current: hostile, Keep: hostile,

@@ -36,9 +36,6 @@ type Layout struct {
 	Flashes []Flash
 	// RequestID is shown as the reference of error flashes.
 	RequestID string
-	// NoStore marks a page with customer data: htmx must not keep a copy
-	// of it in its history cache. The handler sends Cache-Control: no-store.
-	NoStore bool
 	// ActiveNav is NavCustomers, NavConnection or empty.
 	ActiveNav string
 }

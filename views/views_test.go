@@ -215,15 +215,12 @@ func TestPageLocalBanner(t *testing.T) {
 	}
 }
 
-func TestPageNoStoreDisablesHtmxHistory(t *testing.T) {
-	for _, noStore := range []bool{false, true} {
-		l := signedInLayout()
-		l.NoStore = noStore
-		doc, _ := render(t, Page(l, templ.NopComponent))
-		got, ok := doc.Find("body").Attr("hx-history")
-		if noStore && got != "false" || !noStore && ok {
-			t.Errorf("Page(NoStore: %v) <body hx-history> = %q (present %v), want present only with NoStore", noStore, got, ok)
-		}
+func TestPagesAreNeverKeptInHtmxHistory(t *testing.T) {
+	// Every page carries customer data or session state, and is sent with
+	// Cache-Control: no-store; htmx must not keep a copy either.
+	doc, _ := render(t, Page(signedInLayout(), templ.NopComponent))
+	if got, ok := doc.Find("body").Attr("hx-history"); got != "false" {
+		t.Errorf("Page() <body hx-history> = %q (present %v), want \"false\"", got, ok)
 	}
 }
 
@@ -387,7 +384,6 @@ func TestAlertsOOB(t *testing.T) {
 
 func TestCustomersPage(t *testing.T) {
 	l := signedInLayout()
-	l.NoStore = true
 	v := CustomersView{
 		Rows: []CustomerRow{
 			{ID: "C1", Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+44 20 7946 0000", Created: "3 Mar 2025", ProfileURL: "/customers/C1"},

@@ -34,12 +34,28 @@ const (
 	sweepInterval   = 10 * time.Minute
 )
 
-// Options tune the local emulator; the zero value is the demo.
+// Options tune the local emulator and let tests stand in for the clock;
+// the zero value is the demo, on the real clock.
 type Options struct {
 	// EmulatorCustomers and EmulatorSeed are passed to squarelocal in local
 	// mode: customers per merchant (0 for the default) and the data seed.
 	EmulatorCustomers int
 	EmulatorSeed      int64
+	// Emulator, when set, is the squarelocal that local mode uses instead
+	// of starting its own: a test that needs the seeded merchants before
+	// it configures Tessera (an allowlist) makes it first.
+	Emulator *squarelocal.Server
+	// Now is the clock of the sessions and the handlers (and of the
+	// emulator local mode starts); time.Now by default. Tests move it.
+	Now func() time.Time
+	// SessionIdle and SessionAbsolute override the session timeouts.
+	SessionIdle, SessionAbsolute time.Duration
+	// RequestTimeout overrides the deadline of each request, so that a
+	// test can make Square's hang end soon.
+	RequestTimeout time.Duration
+	// WrapSquareTransport, when set, wraps the transport the Square
+	// client sends through, so that a test can record or time the calls.
+	WrapSquareTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // App is an assembled Tessera, ready to serve.
@@ -47,6 +63,8 @@ type App struct {
 	Config   *config.Config
 	DB       *store.DB
 	Sessions *session.Manager
+	// Square is the client of the configured environment.
+	Square *square.Client
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
 	// Handler serves every route.
@@ -70,17 +88,22 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return nil, dataDirError(err)
 	}
 	a := &App{Config: cfg, DB: db, logger: logger}
-	a.Sessions, err = session.NewManager(db, session.Options{Secrets: secrets, Secure: cfg.Secure(), Logger: logger})
+	a.Sessions, err = session.NewManager(db, session.Options{
+		Secrets: secrets, Secure: cfg.Secure(), Logger: logger, Now: opts.Now,
+		IdleTimeout: opts.SessionIdle, AbsoluteTimeout: opts.SessionAbsolute,
+	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", config.EnvSessionSecret, err)
 	}
-	client, err := a.squareClient(opts)
+	a.Square, err = a.squareClient(opts)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: client, DB: db, Logger: logger}
+	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: a.Square, DB: db, Logger: logger, Now: opts.Now,
+		RequestTimeout: opts.RequestTimeout,
+	}
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator
 	}
@@ -127,9 +150,12 @@ func (a *App) squareClient(opts Options) (*square.Client, error) {
 	}
 	switch cfg.Environment {
 	case config.Local:
-		a.Emulator = squarelocal.New(squarelocal.Options{
-			Logger: a.logger, CustomersPerMerchant: opts.EmulatorCustomers, Seed: opts.EmulatorSeed,
-		})
+		a.Emulator = opts.Emulator
+		if a.Emulator == nil {
+			a.Emulator = squarelocal.New(squarelocal.Options{
+				Logger: a.logger, CustomersPerMerchant: opts.EmulatorCustomers, Seed: opts.EmulatorSeed, Now: opts.Now,
+			})
+		}
 		o.BaseURL = "http://squarelocal.invalid"
 		o.Transport = a.Emulator.Transport()
 		o.AuthorizeURL = cfg.BaseURL.JoinPath("/squarelocal/oauth2/authorize").String()
@@ -140,18 +166,21 @@ func (a *App) squareClient(opts Options) (*square.Client, error) {
 		o.BaseURL = square.ProductionBaseURL
 	}
 	if a.Emulator == nil {
-		o.HTTPClient = &http.Client{
-			Timeout: 20 * time.Second,
-			Transport: &http.Transport{
-				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-				TLSHandshakeTimeout:   5 * time.Second,
-				ResponseHeaderTimeout: 15 * time.Second,
-				MaxIdleConnsPerHost:   16,
-				IdleConnTimeout:       90 * time.Second,
-				ForceAttemptHTTP2:     true,
-			},
+		var transport http.RoundTripper = &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: 15 * time.Second,
+			MaxIdleConnsPerHost:   16,
+			IdleConnTimeout:       90 * time.Second,
+			ForceAttemptHTTP2:     true,
 		}
+		if opts.WrapSquareTransport != nil {
+			transport = opts.WrapSquareTransport(transport)
+		}
+		o.HTTPClient = &http.Client{Timeout: 20 * time.Second, Transport: transport}
+	} else if opts.WrapSquareTransport != nil {
+		o.Transport = opts.WrapSquareTransport(o.Transport)
 	}
 	client, err := square.NewClient(o)
 	if err != nil {

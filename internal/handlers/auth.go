@@ -82,7 +82,7 @@ func (a *app) callback(c echo.Context) error {
 		return errLoginState
 	}
 	if e := q.Get("error"); e != "" {
-		a.logger.InfoContext(ctx, "sign-in refused at Square", slog.String("id", requestIDOf(c)), slog.String("error", e))
+		a.logger.InfoContext(ctx, "sign-in refused at Square", slog.String("error", e))
 		if e == "access_denied" {
 			return errLoginDenied
 		}
@@ -105,16 +105,16 @@ func (a *app) callback(c echo.Context) error {
 	if !a.cfg.MerchantAllowed(tok.MerchantID) {
 		// Square granted a token we will not use: give it back at once.
 		if err := a.square.OAuth.RevokeToken(ctx, tok.AccessToken, true); err != nil {
-			a.logger.WarnContext(ctx, "revoking a refused merchant's token failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+			a.logger.WarnContext(ctx, "revoking a refused merchant's token failed", slog.Any("err", err))
 		}
-		a.logger.InfoContext(ctx, "merchant not allowed", slog.String("id", requestIDOf(c)), slog.String("merchant", tok.MerchantID))
+		a.logger.InfoContext(ctx, "merchant not allowed", slog.String("merchant", tok.MerchantID))
 		return errLoginMerchant
 	}
 	name := tok.MerchantID
 	if m, err := a.square.WithAccessToken(tok.AccessToken).Merchants.Get(ctx, "me"); err == nil && m.BusinessName != "" {
 		name = m.BusinessName
 	} else if err != nil {
-		a.logger.WarnContext(ctx, "reading the merchant failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+		a.logger.WarnContext(ctx, "reading the merchant failed", slog.Any("err", err))
 	}
 	fresh, err := a.sessions.Login(ctx, c.Response(), s, session.Data{
 		MerchantID:   tok.MerchantID,
@@ -146,7 +146,7 @@ func (a *app) logout(c echo.Context) error {
 	s := sessionOf(c)
 	if s.SignedIn() {
 		if err := a.square.OAuth.RevokeToken(ctx, s.Data().AccessToken, true); err != nil {
-			a.logger.WarnContext(ctx, "revoking the token at sign-out failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+			a.logger.WarnContext(ctx, "revoking the token at sign-out failed", slog.Any("err", err))
 		}
 		if err := a.sessions.Logout(ctx, c.Response(), s); err != nil {
 			return err

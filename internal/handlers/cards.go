@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -209,10 +209,7 @@ func (a *app) createCard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := customerPostedForm(c)
-	if err != nil {
-		return err
-	}
+	form := postedForm(c)
 	v := views.CardFormView{
 		CustomerName:   form.Get(views.CardCustomerName),
 		BillingContact: postedBillingContact(form.Get(views.CardBillingContact)),
@@ -245,26 +242,27 @@ func (a *app) createCard(c echo.Context) error {
 		req.Card.BillingAddress = &square.Address{PostalCode: v.PostalCode}
 	}
 	_, err = a.client(c).Cards.Create(c.Request().Context(), req)
-	switch {
-	case err == nil:
+	switch outcome := customers.OutcomeOf(err); {
+	case outcome == customers.Done:
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card added."})
 		return redirect(c, customerPath(id))
-	case square.IsAuth(err):
+	case outcome == customers.SignedOut:
 		return err
-	case square.IsIdempotencyKeyReused(err):
+	case outcome == customers.KeyReused:
 		// This key already stored a card, from another token: an earlier
 		// try went through after all. A new key makes the next press a
 		// deliberate second card.
 		v.IdempotencyKey = newIdempotencyKey()
 		return a.cardRefused(c, id, v, "This page already added a card.",
 			"An earlier try that seemed to fail went through. Check the customer's cards first: pressing Save card again now adds another card.")
-	}
-	if code, refused := cardRefusal(err); refused {
-		// Square stored nothing. A new key keeps the next try, with a new
-		// token, from being taken for a replay of this one.
+	case !outcome.Failed():
+		// Square refused the card and stored nothing. A new key keeps the
+		// next try, with a new token, from being taken for a replay of
+		// this one.
+		code := square.ErrorCode(err)
 		a.logger.InfoContext(c.Request().Context(), "square refused a card",
-			slog.String("id", requestIDOf(c)), slog.String("code", code), slog.String("field", squareField(err)))
-		if code == "CUSTOMER_NOT_FOUND" || square.IsNotFound(err) {
+			slog.String("code", code), slog.String("field", square.ErrorField(err)))
+		if code == "CUSTOMER_NOT_FOUND" || outcome == customers.Gone {
 			return errCardCustomerGone
 		}
 		v.IdempotencyKey = newIdempotencyKey()
@@ -279,26 +277,6 @@ var errCardCustomerGone = &pageError{
 	Status: http.StatusNotFound, Title: "This customer no longer exists",
 	Message: "The customer was deleted in Square, so the card was not added.",
 	BackURL: "/customers", BackLabel: "Go to customers",
-}
-
-// cardRefusal reports whether Square refused the card for a reason of the
-// request (a 4xx other than an ended session or a rate limit), with the
-// code it gave: nothing was stored, and a try with other details may work.
-func cardRefusal(err error) (code string, refused bool) {
-	var se *square.Error
-	if !errors.As(err, &se) || se.StatusCode < 400 || se.StatusCode > 499 || square.IsRateLimited(err) {
-		return "", false
-	}
-	return se.Code, true
-}
-
-// squareField is the request field Square blamed, for the log.
-func squareField(err error) string {
-	var se *square.Error
-	if errors.As(err, &se) {
-		return se.Field
-	}
-	return ""
 }
 
 // cardRefusalWords says in plain words why Square did not store a card.
@@ -330,7 +308,7 @@ func cardRefusalWords(code string) (title, message string) {
 // card form in the page keeps what was typed; without htmx the whole page
 // comes back, with the name and the postal code as typed.
 func (a *app) cardRefused(c echo.Context, id string, v views.CardFormView, title, message string) error {
-	v.Problem = &views.CardProblem{Title: title, Message: message}
+	v.Problem = &views.Failure{Title: title, Message: message}
 	if isHTMX(c) {
 		return render(c, http.StatusUnprocessableEntity, views.CardFormResult(v))
 	}
@@ -338,27 +316,20 @@ func (a *app) cardRefused(c echo.Context, id string, v views.CardFormView, title
 }
 
 // cardSaveFailed answers a try that Square did not complete: it says
-// whether the card was not stored or may have been. For htmx, whose page
-// still holds everything typed, only the message is sent, into the alert
-// region; the key stays, so that a card stored after all is stored once.
+// whether the card was not stored or may have been. The key stays, so
+// that a card stored after all is stored once.
 func (a *app) cardSaveFailed(c echo.Context, id string, v views.CardFormView, err error) error {
-	defer detachContext(c)()
-	pe := squareFailure(err)
-	a.logger.ErrorContext(c.Request().Context(), "adding a card failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
-	p := &views.CardProblem{
-		Title:     "The card was not saved.",
-		Message:   "Square could not take it just now. Press Save card again in a moment.",
-		RequestID: requestIDOf(c),
-	}
-	if outcomeUnknown(err) {
-		p.Title = "The card may not have been saved."
-		p.Message = "Square did not confirm it. Press Save card again: if the card was stored after all, this page says so rather than add it twice."
-	}
-	if isHTMX(c) {
-		return render(c, pe.Status, views.Alert(views.ErrorView{Status: pe.Status, Title: p.Title, Message: p.Message, RequestID: p.RequestID}))
-	}
-	v.Problem = p
-	return a.renderCardPageAgain(c, pe.Status, id, v)
+	return a.writeFailed(c, err, writeFailure{
+		action: "adding a card", alertForHTMX: true,
+		notDone: views.Failure{Title: "The card was not saved.",
+			Message: "Square could not take it just now. Press Save card again in a moment."},
+		maybeDone: views.Failure{Title: "The card may not have been saved.",
+			Message: "Square did not confirm it. Press Save card again: if the card was stored after all, this page says so rather than add it twice."},
+		page: func(status int, f *views.Failure) error {
+			v.Problem = f
+			return a.renderCardPageAgain(c, status, id, v)
+		},
+	})
 }
 
 // renderCardPageAgain renders the whole card page after a try, without
@@ -371,7 +342,7 @@ func (a *app) renderCardPageAgain(c echo.Context, status int, id string, v views
 	}
 	loc, err := a.cardLocation(c.Request().Context(), sessionOf(c).MerchantID(), a.client(c))
 	if err != nil {
-		a.logger.WarnContext(c.Request().Context(), "no location for the card form", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+		a.logger.WarnContext(c.Request().Context(), "no location for the card form", slog.Any("err", err))
 	}
 	v.LocationID = loc
 	return a.renderCardForm(c, status, id, v)

@@ -1,14 +1,16 @@
 package handlers
 
 import (
-	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
@@ -27,14 +29,8 @@ const maxCardID = 255
 // reaches Square.
 func cardID(c echo.Context, custID string) (string, error) {
 	id := c.Param("card_id")
-	if id == "" || len(id) > maxCardID {
+	if id == "" || len(id) > maxCardID || !textutil.IsIDSafe(strings.ReplaceAll(id, ":", "")) {
 		return "", cardNotFound(custID)
-	}
-	for i := 0; i < len(id); i++ {
-		ch := id[i]
-		if (ch < '0' || ch > '9') && (ch < 'A' || ch > 'Z') && (ch < 'a' || ch > 'z') && ch != '-' && ch != '_' && ch != ':' {
-			return "", cardNotFound(custID)
-		}
 	}
 	return id, nil
 }
@@ -112,13 +108,13 @@ func (a *app) removeCard(c echo.Context) error {
 	if card.Enabled {
 		_, err = a.client(c).Cards.Disable(c.Request().Context(), card.ID)
 	}
-	switch {
-	case err == nil:
+	switch customers.OutcomeOf(err) {
+	case customers.Done:
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card removed."})
 		return redirect(c, customerPath(custID))
-	case square.IsNotFound(err):
+	case customers.Gone:
 		return cardNotFound(custID)
-	case square.IsAuth(err):
+	case customers.SignedOut:
 		return err
 	}
 	return a.removeCardFailed(c, custID, card, err)
@@ -128,18 +124,15 @@ func (a *app) removeCard(c echo.Context) error {
 // complete the removal; removing is safe to repeat, so the page says to
 // press the button again.
 func (a *app) removeCardFailed(c echo.Context, custID string, card *square.Card, err error) error {
-	defer detachContext(c)()
-	pe := squareFailure(err)
-	a.logger.ErrorContext(c.Request().Context(), "removing a card failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
-	fail := views.CustomerFormFailure{
-		Title:     "The card was not removed.",
-		Message:   "Square could not take the request just now. Press Remove card again in a moment.",
-		RequestID: requestIDOf(c),
-	}
-	if outcomeUnknown(err) {
-		fail.Title = "The card may not have been removed."
-		fail.Message = "Square did not confirm it. Press Remove card again: if it was removed, that simply confirms it."
-	}
-	v := views.CardRemoveView{Form: cardRemoveForm(custID, card, csrfToken(c)), Failure: &fail}
-	return render(c, pe.Status, views.CardRemovePage(a.layout(c, "Remove "+v.Form.Label, views.NavCustomers), v))
+	return a.writeFailed(c, err, writeFailure{
+		action: "removing a card",
+		notDone: views.Failure{Title: "The card was not removed.",
+			Message: "Square could not take the request just now. Press Remove card again in a moment."},
+		maybeDone: views.Failure{Title: "The card may not have been removed.",
+			Message: "Square did not confirm it. Press Remove card again: if it was removed, that simply confirms it."},
+		page: func(status int, f *views.Failure) error {
+			v := views.CardRemoveView{Form: cardRemoveForm(custID, card, csrfToken(c)), Failure: f}
+			return render(c, status, views.CardRemovePage(a.layout(c, "Remove "+v.Form.Label, views.NavCustomers), v))
+		},
+	})
 }

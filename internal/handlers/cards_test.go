@@ -67,14 +67,7 @@ func (e *custEnv) addCard(customerID, token, cardholder string) *square.Card {
 // cardsOf lists a customer's cards at Square, the removed ones too.
 func (e *custEnv) cardsOf(customerID string) []square.Card {
 	e.t.Helper()
-	var out []square.Card
-	for card, err := range e.sq.Cards.All(context.Background(), &square.ListCardsParams{CustomerID: customerID, IncludeDisabled: true}) {
-		if err != nil {
-			e.t.Fatalf("Cards.All(%s) = %v", customerID, err)
-		}
-		out = append(out, card)
-	}
-	return out
+	return listCards(e.t, e.sq, square.ListCardsParams{CustomerID: customerID, IncludeDisabled: true})
 }
 
 // cardPage opens a customer's card page.
@@ -175,10 +168,7 @@ func TestTheProfileListsEnabledCardsWithTheirDetailsAndRemovedOnesOnRequest(t *t
 func TestTheProfileMarksAnExpiredCard(t *testing.T) {
 	e := newCustEnv(t, 0)
 	var expired *square.Card
-	for card, err := range e.sq.Cards.All(context.Background(), nil) {
-		if err != nil {
-			t.Fatalf("Cards.All: %v", err)
-		}
+	for _, card := range listCards(t, e.sq, square.ListCardsParams{}) {
 		if card.CustomerID != "" && card.ExpYear < 2026 {
 			expired = &card
 			break
@@ -715,10 +705,7 @@ func TestACardOfAnotherCustomerOrMerchantIsNotFoundAndStaysAsItIs(t *testing.T) 
 	b2.signIn(1)
 	d, _ := e.h.sessionData(b2.sessionCookie())
 	var foreign string
-	for card, err := range e.h.square.WithAccessToken(d.AccessToken).Cards.All(context.Background(), nil) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, card := range listCards(t, e.h.square.WithAccessToken(d.AccessToken), square.ListCardsParams{}) {
 		if card.Enabled {
 			foreign = card.ID
 			break

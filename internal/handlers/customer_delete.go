@@ -1,12 +1,12 @@
 package handlers
 
 import (
-	"log/slog"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -20,11 +20,17 @@ import (
 // carries the version and the values shown, so that a conflict can say
 // what changed since.
 func deleteForm(id string, cu *square.Customer) views.CustomerDeleteForm {
+	return deleteFormOf(id, customers.DisplayName(cu), cu.Version, customers.FromSquare(cu, customers.Fields(true)))
+}
+
+// deleteFormOf is the delete form of a customer at version with the values
+// shown (every field's, EU-only ones included).
+func deleteFormOf(id, name string, version int64, shown customers.Values) views.CustomerDeleteForm {
 	return views.CustomerDeleteForm{
-		Name:      displayName(*cu),
+		Name:      name,
 		Action:    customerPath(id) + "/delete",
-		Version:   strconv.FormatInt(cu.Version, 10),
-		Original:  customerFormValues(cu, true),
+		Version:   strconv.FormatInt(version, 10),
+		Original:  hiddenInputs(customers.OriginalPrefix, customers.Fields(true), shown),
 		CancelURL: customerPath(id),
 	}
 }
@@ -50,37 +56,29 @@ func (a *app) deleteCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form, err := customerPostedForm(c)
-	if err != nil {
-		return err
-	}
+	form := postedForm(c)
 	version, err := postedVersion(form)
 	if err != nil {
 		return err
 	}
-	orig := readCustomerForm(form, true, true).orig
+	shown := customers.ReadForm(form, customers.Fields(true), true).Orig
 	err = a.client(c).Customers.Delete(c.Request().Context(), id, &version)
-	switch {
-	case err == nil:
-		return a.customerDeleted(c)
-	case square.IsNotFound(err):
+	switch customers.OutcomeOf(err) {
+	case customers.Done:
+		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer deleted."})
+		return redirect(c, "/customers")
+	case customers.Gone:
 		// A delete retried after its answer was lost finds nothing left
 		// to delete: it was done the first time. The same answer comes for
 		// an id that was never in this directory, so the words claim only
 		// what is certain: the customer is not there.
 		return a.customerGone(c)
-	case square.IsVersionMismatch(err):
-		return a.deleteConflict(c, id, version, orig)
-	case square.IsAuth(err):
+	case customers.Stale:
+		return a.deleteConflict(c, id, version, shown)
+	case customers.SignedOut:
 		return err
 	}
-	return a.deleteFailed(c, id, version, orig, err)
-}
-
-// customerDeleted ends a delete on the directory, with a flash.
-func (a *app) customerDeleted(c echo.Context) error {
-	sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer deleted."})
-	return redirect(c, "/customers")
+	return a.deleteFailed(c, id, version, shown, err)
 }
 
 // customerGone answers a delete that found the customer already gone.
@@ -91,48 +89,40 @@ func (a *app) customerGone(c echo.Context) error {
 
 // deleteConflict answers a delete with a stale version: what changed since
 // the user looked, and the choice to delete anyway with the new version.
-func (a *app) deleteConflict(c echo.Context, id string, version int64, orig views.CustomerValues) error {
+func (a *app) deleteConflict(c echo.Context, id string, version int64, shown customers.Values) error {
 	cu, err := a.client(c).Customers.Get(c.Request().Context(), id)
-	switch {
-	case square.IsNotFound(err):
+	switch customers.OutcomeOf(err) {
+	case customers.Done:
+	case customers.Gone:
 		// Deleted by someone else meanwhile: what the user wanted is done.
 		return a.customerGone(c)
-	case square.IsAuth(err):
+	case customers.SignedOut:
 		return err
-	case err != nil:
-		return a.deleteFailed(c, id, version, orig, err)
+	default:
+		return a.deleteFailed(c, id, version, shown, err)
 	}
 	f := deleteForm(id, cu)
 	f.CSRFToken = csrfToken(c)
 	v := views.CustomerDeleteConflictView{Form: f}
-	for _, u := range customerUnits(customerInputs(true)) {
-		if !unitEqual(u, orig, f.Original) {
-			v.Changes = append(v.Changes, views.CustomerChange{
-				Key: u.key, Label: unitLabel(u), Before: unitDisplay(u, orig), After: unitDisplay(u, f.Original),
-			})
-		}
+	for _, ch := range customers.Changes(customers.Fields(true), shown, customers.FromSquare(cu, customers.Fields(true))) {
+		v.Changes = append(v.Changes, views.CustomerChange{Key: ch.Field.Key, Label: ch.Field.Label, Before: ch.Before, After: ch.After})
 	}
 	return render(c, http.StatusConflict, views.CustomerDeleteConflictPage(a.layout(c, "Delete "+f.Name+"?", views.NavCustomers), v))
 }
 
 // deleteFailed answers a delete Square did not complete: the confirmation
 // again, saying whether the customer was not deleted or may have been.
-func (a *app) deleteFailed(c echo.Context, id string, version int64, orig views.CustomerValues, err error) error {
-	defer detachContext(c)()
-	pe := squareFailure(err)
-	a.logger.ErrorContext(c.Request().Context(), "deleting a customer failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
-	fail := views.CustomerFormFailure{
-		Title:     "The customer was not deleted.",
-		Message:   "Square could not take the request just now. Press Delete customer again in a moment.",
-		RequestID: requestIDOf(c),
-	}
-	if outcomeUnknown(err) {
-		fail.Title = "The customer may not have been deleted."
-		fail.Message = "Square did not confirm it. Press Delete customer again: if it was deleted, that simply confirms it."
-	}
-	f := views.CustomerDeleteForm{
-		Name: nameOfValues(orig), Action: customerPath(id) + "/delete", CSRFToken: csrfToken(c),
-		Version: strconv.FormatInt(version, 10), Original: orig, CancelURL: customerPath(id),
-	}
-	return render(c, pe.Status, views.CustomerDeletePage(a.layout(c, "Delete "+f.Name, views.NavCustomers), views.CustomerDeleteView{Form: f, Failure: &fail}))
+func (a *app) deleteFailed(c echo.Context, id string, version int64, shown customers.Values, err error) error {
+	return a.writeFailed(c, err, writeFailure{
+		action: "deleting a customer",
+		notDone: views.Failure{Title: "The customer was not deleted.",
+			Message: "Square could not take the request just now. Press Delete customer again in a moment."},
+		maybeDone: views.Failure{Title: "The customer may not have been deleted.",
+			Message: "Square did not confirm it. Press Delete customer again: if it was deleted, that simply confirms it."},
+		page: func(status int, fail *views.Failure) error {
+			f := deleteFormOf(id, shown.Name(), version, shown)
+			f.CSRFToken = csrfToken(c)
+			return render(c, status, views.CustomerDeletePage(a.layout(c, "Delete "+f.Name, views.NavCustomers), views.CustomerDeleteView{Form: f, Failure: fail}))
+		},
+	})
 }

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,7 +8,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
@@ -49,14 +49,8 @@ const maxCustomerID = 255
 // anything else here means odd input never reaches Square at all.
 func customerID(c echo.Context) (string, error) {
 	id := c.Param("id")
-	if id == "" || len(id) > maxCustomerID {
+	if id == "" || len(id) > maxCustomerID || !textutil.IsIDSafe(id) {
 		return "", errCustomerNotFound
-	}
-	for i := 0; i < len(id); i++ {
-		ch := id[i]
-		if (ch < '0' || ch > '9') && (ch < 'A' || ch > 'Z') && (ch < 'a' || ch > 'z') && ch != '-' && ch != '_' {
-			return "", errCustomerNotFound
-		}
 	}
 	for _, r := range reservedCustomerIDs {
 		if strings.EqualFold(id, r) {
@@ -71,8 +65,8 @@ func customerPath(id string) string {
 	return "/customers/" + url.PathEscape(id)
 }
 
-// customerReadError is what a failed read of a customer becomes: the 404 page for
-// an unknown one, the error handler's page otherwise.
+// customerReadError is what a failed read of a customer becomes: the 404
+// page for an unknown one, the error handler's page otherwise.
 func customerReadError(err error) error {
 	if square.IsNotFound(err) {
 		return errCustomerNotFound
@@ -80,34 +74,13 @@ func customerReadError(err error) error {
 	return err
 }
 
-// euVATCountries are the EU members and the UK, whose sellers can keep an
-// EU VAT number on their customers (square-api.md §2.4).
-var euVATCountries = map[string]bool{
-	"AT": true, "BE": true, "BG": true, "HR": true, "CY": true, "CZ": true, "DK": true, "EE": true,
-	"FI": true, "FR": true, "DE": true, "GR": true, "HU": true, "IE": true, "IT": true, "LV": true,
-	"LT": true, "LU": true, "MT": true, "NL": true, "PL": true, "PT": true, "RO": true, "SK": true,
-	"SI": true, "ES": true, "SE": true, "GB": true,
-}
-
-// newIdempotencyKey mints the key a create form carries: 128 random bits
-// from crypto/rand, 22 characters.
-func newIdempotencyKey() string {
-	return randomToken(16)
-}
-
-// validIdempotencyKey accepts the keys newIdempotencyKey makes, and no
-// longer than Square takes.
-func validIdempotencyKey(k string) bool {
-	if len(k) < 16 || len(k) > 45 {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		ch := k[i]
-		if (ch < '0' || ch > '9') && (ch < 'A' || ch > 'Z') && (ch < 'a' || ch > 'z') && ch != '-' && ch != '_' {
-			return false
-		}
-	}
-	return true
+// customerForm is the create or edit form being shown: its fields, with
+// what they hold and their messages.
+type customerForm struct {
+	view   views.CustomerFormView
+	fields []customers.Field
+	values customers.Values
+	errs   map[string]string
 }
 
 // newCustomer is the empty create form. Its idempotency key is minted now,
@@ -117,17 +90,19 @@ func (a *app) newCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := newCustomerView(euVATCountries[info.Country])
-	v.IdempotencyKey = newIdempotencyKey()
-	return a.renderCustomerForm(c, http.StatusOK, v)
+	f := newCustomerForm(customers.Fields(customers.EUVATCountry(info.Country)), customers.Values{})
+	f.view.IdempotencyKey = newIdempotencyKey()
+	return a.renderCustomerForm(c, http.StatusOK, f)
 }
 
-// newCustomerView is the create form without values.
-func newCustomerView(showVAT bool) views.CustomerFormView {
-	return views.CustomerFormView{
-		Heading: "New customer", Action: "/customers",
-		CancelURL: "/customers", CancelLabel: "Back to customers",
-		Values: views.CustomerValues{}, ShowVAT: showVAT,
+// newCustomerForm is the create form holding values.
+func newCustomerForm(fs []customers.Field, values customers.Values) customerForm {
+	return customerForm{
+		view: views.CustomerFormView{
+			Heading: "New customer", Action: "/customers",
+			CancelURL: "/customers", CancelLabel: "Back to customers",
+		},
+		fields: fs, values: values,
 	}
 }
 
@@ -148,123 +123,113 @@ func (a *app) editCustomer(c echo.Context) error {
 	}
 	// A VAT number the customer already has stays editable, wherever the
 	// seller is now.
-	showVAT := euVATCountries[info.Country] || (cu.TaxIDs != nil && cu.TaxIDs.EUVat != "")
-	vals := customerFormValues(cu, showVAT)
-	v := editCustomerView(id, displayName(*cu), cu.Version, vals)
-	v.Values = maps.Clone(vals)
-	return a.renderCustomerForm(c, http.StatusOK, v)
+	fs := customers.Fields(customers.EUVATCountry(info.Country) || (cu.TaxIDs != nil && cu.TaxIDs.EUVat != ""))
+	orig := customers.FromSquare(cu, fs)
+	return a.renderCustomerForm(c, http.StatusOK, editCustomerForm(id, customers.DisplayName(cu), cu.Version, fs, orig, orig))
 }
 
-// editCustomerView is the edit form of a customer with its originals.
-func editCustomerView(id, name string, version int64, orig views.CustomerValues) views.CustomerFormView {
-	_, showVAT := orig[views.CustomerEUVat]
-	return views.CustomerFormView{
-		Heading: "Edit " + name, Action: customerPath(id),
-		CancelURL: customerPath(id), CancelLabel: "Back to " + name,
-		Version: strconv.FormatInt(version, 10), Original: orig, ShowVAT: showVAT,
+// editCustomerForm is the edit form of a customer: its originals, and the
+// values the inputs hold.
+func editCustomerForm(id, name string, version int64, fs []customers.Field, orig, values customers.Values) customerForm {
+	return customerForm{
+		view: views.CustomerFormView{
+			Heading: "Edit " + name, Action: customerPath(id),
+			CancelURL: customerPath(id), CancelLabel: "Back to " + name,
+			Version: strconv.FormatInt(version, 10), Original: hiddenInputs(customers.OriginalPrefix, fs, orig),
+		},
+		fields: fs, values: values,
 	}
 }
 
 // renderCustomerForm renders the form: the whole page, or for htmx the
 // part that replaces #customer-editor.
-func (a *app) renderCustomerForm(c echo.Context, status int, v views.CustomerFormView) error {
+func (a *app) renderCustomerForm(c echo.Context, status int, f customerForm) error {
+	v := f.view
 	v.CSRFToken = csrfToken(c)
+	v.Sections = formSections(f.fields, f.values, f.errs)
 	if isHTMX(c) {
 		return render(c, status, views.CustomerEditor(v))
 	}
 	return render(c, status, views.CustomerFormPage(a.layout(c, v.Heading, views.NavCustomers), v))
 }
 
-// customerFormValues are a customer's values as the form shows them, for
-// every input of the form, normalised as a posted form is so that an
-// untouched input never looks changed.
-func customerFormValues(cu *square.Customer, showVAT bool) views.CustomerValues {
-	// Sized for every input at once, rather than grown twice on the way.
-	v := make(views.CustomerValues, len(formInputs[1]))
-	v[views.CustomerGivenName] = cu.GivenName
-	v[views.CustomerFamilyName] = cu.FamilyName
-	v[views.CustomerNickname] = cu.Nickname
-	v[views.CustomerCompanyName] = cu.CompanyName
-	v[views.CustomerEmailAddress] = cu.EmailAddress
-	v[views.CustomerPhoneNumber] = cu.PhoneNumber
-	v[views.CustomerReferenceID] = cu.ReferenceID
-	v[views.CustomerNote] = cu.Note
-	var addr square.Address
-	if cu.Address != nil {
-		addr = *cu.Address
+// customerFormInvalid shows the form again with its messages: 422, with
+// everything as typed.
+func (a *app) customerFormInvalid(c echo.Context, f customerForm, errs map[string]string, general []string) error {
+	f.errs = errs
+	f.view.Summary = formSummary(f.fields, errs, general)
+	return a.renderCustomerForm(c, http.StatusUnprocessableEntity, f)
+}
+
+// birthdayHint says how to enter a birthday.
+const birthdayHint = "For example, 27 March 1985. Leave the year empty if you do not know it."
+
+// formSections lays the fields out for the form, in runs of one section.
+func formSections(fs []customers.Field, values customers.Values, errs map[string]string) []views.FormSection {
+	var out []views.FormSection
+	for _, f := range fs {
+		if len(out) == 0 || out[len(out)-1].Legend != string(f.Section) {
+			sec := views.FormSection{Legend: string(f.Section)}
+			if f.Section != "" {
+				sec.TestID = strings.ToLower(string(f.Section))
+			}
+			out = append(out, sec)
+		}
+		sec := &out[len(out)-1]
+		sec.Inputs = append(sec.Inputs, formInput(f, values, errs))
 	}
-	v[views.CustomerAddressLine1] = addr.AddressLine1
-	v[views.CustomerAddressLine2] = addr.AddressLine2
-	v[views.CustomerLocality] = addr.Locality
-	v[views.CustomerRegion] = addr.AdministrativeDistrictLevel1
-	v[views.CustomerPostalCode] = addr.PostalCode
-	v[views.CustomerCountry] = addr.Country
-	v[views.CustomerBirthdayMonth], v[views.CustomerBirthdayDay], v[views.CustomerBirthdayYear] = splitBirthday(cu.Birthday)
-	if showVAT {
-		v[views.CustomerEUVat] = ""
-		if cu.TaxIDs != nil {
-			v[views.CustomerEUVat] = cu.TaxIDs.EUVat
+	return out
+}
+
+// inputTypes are the input types of the kinds that are not plain text;
+// the form is novalidate, so they only choose the keyboard, and the
+// server's messages are the only ones.
+var inputTypes = map[customers.Kind]string{customers.Email: "email", customers.Phone: "tel"}
+
+// formInput is one field of the form as the view lays it out.
+func formInput(f customers.Field, values customers.Values, errs map[string]string) views.FormInput {
+	field := func(name string) views.Field {
+		return views.Field{Name: name, Label: customers.InputLabel(name), Value: values[name], Error: errs[name]}
+	}
+	in := views.FormInput{Field: field(f.Key), Kind: views.InputText}
+	in.Hint, in.Type = f.Hint, inputTypes[f.Kind]
+	switch f.Kind {
+	case customers.LongText:
+		in.Kind = views.InputTextarea
+	case customers.CountryCode:
+		in.Kind, in.Options = views.InputSelect, views.CountryOptions(values[f.Key])
+	case customers.Date:
+		in.Kind, in.Hint = views.InputBirthday, birthdayHint
+		for _, name := range f.Inputs() {
+			in.Parts = append(in.Parts, field(name))
+		}
+		in.Options = views.MonthOptions(values[customers.BirthdayMonth])
+	}
+	return in
+}
+
+// hiddenInputs carries the values of fs, each input's name prefixed.
+func hiddenInputs(prefix string, fs []customers.Field, values customers.Values) []views.HiddenInput {
+	var out []views.HiddenInput
+	for _, name := range customers.InputNames(fs) {
+		if v, ok := values[name]; ok {
+			out = append(out, views.HiddenInput{Name: prefix + name, Value: v})
 		}
 	}
-	for k, s := range v {
-		v[k] = normalizeInput(k, s)
-	}
-	return v
+	return out
 }
 
-// splitBirthday splits Square's YYYY-MM-DD (0000 for no year) or MM-DD
-// into the form's month ("01"), day ("7") and year ("" for none). A value
-// it cannot read gives three empty inputs, which leave it untouched.
-func splitBirthday(b string) (month, day, year string) {
-	y, m, d, ok := parseBirthday(b)
-	if !ok {
-		return "", "", ""
+// formSummary is the error summary: the form-level messages first, then
+// one entry per input in form order, each linking to its input.
+func formSummary(fs []customers.Field, errs map[string]string, general []string) []views.FieldError {
+	var out []views.FieldError
+	for _, m := range general {
+		out = append(out, views.FieldError{Message: m})
 	}
-	month, day = fmt.Sprintf("%02d", m), strconv.Itoa(d)
-	if y != 0 {
-		year = fmt.Sprintf("%04d", y)
+	for _, in := range customers.InputNames(fs) {
+		if m, ok := errs[in]; ok {
+			out = append(out, views.FieldError{FieldID: "field-" + in, Message: m})
+		}
 	}
-	return month, day, year
-}
-
-// parseBirthday reads YYYY-MM-DD or MM-DD; year 0 means none.
-func parseBirthday(b string) (year, month, day int, ok bool) {
-	if len(b) == 5 {
-		b = "0000-" + b
-	}
-	if len(b) != 10 || b[4] != '-' || b[7] != '-' || !digitsOnly(b[:4]) || !digitsOnly(b[5:7]) || !digitsOnly(b[8:]) {
-		return 0, 0, 0, false
-	}
-	year, _ = strconv.Atoi(b[:4])
-	month, _ = strconv.Atoi(b[5:7])
-	day, _ = strconv.Atoi(b[8:])
-	if month < 1 || month > 12 || day < 1 || day > 31 {
-		return 0, 0, 0, false
-	}
-	return year, month, day, true
-}
-
-// joinBirthday is the form's birthday as Square takes it: YYYY-MM-DD, or
-// MM-DD without a year, or "" for none. The inputs have been validated.
-func joinBirthday(v views.CustomerValues) string {
-	month, day, year := v[views.CustomerBirthdayMonth], v[views.CustomerBirthdayDay], v[views.CustomerBirthdayYear]
-	if month == "" || day == "" {
-		return ""
-	}
-	m, _ := strconv.Atoi(month)
-	d, _ := strconv.Atoi(day)
-	if year == "" {
-		return fmt.Sprintf("%02d-%02d", m, d)
-	}
-	y, _ := strconv.Atoi(year)
-	return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
-}
-
-// nameOfValues is the display name of a customer given as form values.
-func nameOfValues(v views.CustomerValues) string {
-	return displayName(square.Customer{
-		GivenName: v[views.CustomerGivenName], FamilyName: v[views.CustomerFamilyName],
-		CompanyName: v[views.CustomerCompanyName], EmailAddress: v[views.CustomerEmailAddress],
-		PhoneNumber: v[views.CustomerPhoneNumber],
-	})
+	return out
 }

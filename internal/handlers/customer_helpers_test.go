@@ -192,3 +192,39 @@ func (e *custEnv) expectFlash(p *page, wantLocation, wantFlash string) *page {
 	}
 	return next
 }
+
+// listCustomers follows Customers.List's cursors: every customer of the
+// merchant sq signs in as.
+func listCustomers(t testing.TB, sq *square.Client) []square.Customer {
+	t.Helper()
+	var out []square.Customer
+	params := &square.ListCustomersParams{Limit: 100}
+	for {
+		page, err := sq.Customers.List(t.Context(), params)
+		if err != nil {
+			t.Fatalf("Customers.List(cursor %q) = %v", params.Cursor, err)
+		}
+		out = append(out, page.Customers...)
+		if page.Cursor == "" {
+			return out
+		}
+		params.Cursor = page.Cursor
+	}
+}
+
+// listCards follows Cards.List's cursors: every card params selects.
+func listCards(t testing.TB, sq *square.Client, params square.ListCardsParams) []square.Card {
+	t.Helper()
+	var out []square.Card
+	for {
+		page, err := sq.Cards.List(t.Context(), &params)
+		if err != nil {
+			t.Fatalf("Cards.List(cursor %q) = %v", params.Cursor, err)
+		}
+		out = append(out, page.Cards...)
+		if page.Cursor == "" {
+			return out
+		}
+		params.Cursor = page.Cursor
+	}
+}

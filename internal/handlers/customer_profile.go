@@ -1,18 +1,18 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/locale"
 	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
@@ -58,7 +58,7 @@ func (a *app) customerProfile(c echo.Context) error {
 	// missing.
 	if errInfo != nil {
 		info = nil
-		a.logger.WarnContext(ctx, "merchant info for a profile failed", slog.String("id", requestIDOf(c)), slog.Any("err", errInfo))
+		a.logger.WarnContext(ctx, "merchant info for a profile failed", slog.Any("err", errInfo))
 	}
 	v := profileView(id, cu, info)
 	v.Delete.CSRFToken = csrfToken(c)
@@ -69,7 +69,7 @@ func (a *app) customerProfile(c echo.Context) error {
 		v.RemovedToggleURL = customerPath(id) + "#cards"
 	}
 	if errCard != nil {
-		a.logger.WarnContext(ctx, "listing cards failed", slog.String("id", requestIDOf(c)), slog.Any("err", errCard))
+		a.logger.WarnContext(ctx, "listing cards failed", slog.Any("err", errCard))
 		v.CardsError = "Square did not list the cards on file just now. Reload the page to try again."
 	} else {
 		v.Cards, v.CardsMore = profileCards(id, cards, csrfToken(c), a.now()), cards.Cursor != ""
@@ -77,71 +77,31 @@ func (a *app) customerProfile(c echo.Context) error {
 	return render(c, http.StatusOK, views.CustomerProfilePage(a.layout(c, v.Name, views.NavCustomers), v))
 }
 
-// partOfDeadline returns a context whose deadline comes after num/den of
-// the time ctx has left; without a deadline it is ctx itself.
-func partOfDeadline(ctx context.Context, num, den int64) (context.Context, context.CancelFunc) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return context.WithCancel(ctx)
-	}
-	left := time.Until(deadline)
-	return context.WithTimeout(ctx, left*time.Duration(num)/time.Duration(den))
-}
-
-// runParallel runs the functions at once and returns when all have.
-func runParallel(fns ...func()) {
-	var wg sync.WaitGroup
-	for _, fn := range fns {
-		wg.Go(fn)
-	}
-	wg.Wait()
-}
-
 // profileView maps a customer to the profile. info, the merchant's
 // country and groups, may be nil when Square did not give it.
 func profileView(id string, cu *square.Customer, info *merchantInfo) views.CustomerProfileView {
-	name := displayName(*cu)
 	v := views.CustomerProfileView{
-		ID: id, Name: name,
+		ID: id, Name: customers.DisplayName(cu),
 		EditURL:   customerPath(id) + "/edit",
 		DeleteURL: customerPath(id) + "/delete",
 		Delete:    deleteForm(id, cu),
 	}
-	line := func(key, label, value string) views.ProfileDetail {
-		d := views.ProfileDetail{Key: key, Label: label}
-		if value != "" {
-			d.Lines = []string{value}
+	// The EU VAT number shows for sellers who can keep one, and wherever a
+	// customer has one.
+	fs := customers.Fields(true)
+	inEU := info != nil && customers.EUVATCountry(info.Country)
+	for _, f := range fs {
+		switch {
+		case f.Section == customers.AddressSection:
+			// The address is one block, with the lines the form does not
+			// edit (line 3, sublocality) too.
+			if f.Key == customers.AddressLine1 {
+				v.Details = append(v.Details, views.ProfileDetail{Key: "address", Label: "Address", Lines: addressLines(cu.Address)})
+			}
+		case f.EUOnly && !inEU && f.Of(cu) == "":
+		default:
+			v.Details = append(v.Details, profileDetail(f, f.Of(cu)))
 		}
-		return d
-	}
-	email := line("email_address", "Email address", cu.EmailAddress)
-	if cu.EmailAddress != "" {
-		email.Link = "mailto:" + cu.EmailAddress
-	}
-	phone := line("phone_number", "Phone number", cu.PhoneNumber)
-	if dial := telDigits(cu.PhoneNumber); dial != "" {
-		phone.Link = "tel:" + dial
-	}
-	note := line("note", "Note", cu.Note)
-	note.Multiline = true
-	v.Details = []views.ProfileDetail{
-		line("given_name", "First name", cu.GivenName),
-		line("family_name", "Last name", cu.FamilyName),
-		line("nickname", "Nickname", cu.Nickname),
-		line("company_name", "Company", cu.CompanyName),
-		email,
-		phone,
-		{Key: "address", Label: "Address", Lines: addressLines(cu.Address)},
-		line("birthday", "Birthday", formatBirthday(cu.Birthday)),
-		line("reference_id", "Reference ID", cu.ReferenceID),
-		note,
-	}
-	vat := ""
-	if cu.TaxIDs != nil {
-		vat = cu.TaxIDs.EUVat
-	}
-	if vat != "" || (info != nil && euVATCountries[info.Country]) {
-		v.Details = append(v.Details, line("eu_vat", "EU VAT number", vat))
 	}
 	v.Details = append(v.Details, groupDetail(cu.GroupIDs, info))
 	unsubscribed := views.ProfileDetail{Key: "email_unsubscribed", Label: "Unsubscribed from marketing email", Empty: "Not known"}
@@ -155,6 +115,34 @@ func profileView(id string, cu *square.Customer, info *merchantInfo) views.Custo
 		unsubscribed,
 	)
 	return v
+}
+
+// line is a profile row of one line, or none for an empty value.
+func line(key, label, value string) views.ProfileDetail {
+	d := views.ProfileDetail{Key: key, Label: label}
+	if value != "" {
+		d.Lines = []string{value}
+	}
+	return d
+}
+
+// profileDetail is the profile's row of one field: an email address and a
+// phone number are links, a note keeps its line breaks.
+func profileDetail(f customers.Field, value string) views.ProfileDetail {
+	d := line(f.Key, f.Label, f.Format(value))
+	switch f.Kind {
+	case customers.Email:
+		if value != "" {
+			d.Link = "mailto:" + value
+		}
+	case customers.Phone:
+		if dial := textutil.PhoneDigits(value); dial != "" && dial != "+" {
+			d.Link = "tel:" + dial
+		}
+	case customers.LongText:
+		d.Multiline = true
+	}
+	return d
 }
 
 // groupDetail names the customer's groups. Without the merchant's group
@@ -265,23 +253,6 @@ func profileSourceWords(s string) string {
 	return strings.ToUpper(w[:1]) + w[1:]
 }
 
-// formatBirthday writes Square's birthday for people: "17 May 1990", or
-// "17 May" when there is no year. A value it cannot read is shown as is.
-func formatBirthday(b string) string {
-	if b == "" {
-		return ""
-	}
-	y, m, d, ok := parseBirthday(b)
-	if !ok {
-		return b
-	}
-	s := strconv.Itoa(d) + " " + views.MonthName(m)
-	if y != 0 {
-		s += " " + strconv.Itoa(y)
-	}
-	return s
-}
-
 // addressLines is an address as a block: the street lines, the town with
 // its region and postal code, and the country.
 func addressLines(a *square.Address) []string {
@@ -300,7 +271,7 @@ func addressLines(a *square.Address) []string {
 	add(addressJoin(", ", a.Sublocality, a.Sublocality2, a.Sublocality3))
 	add(addressJoin(" ", addressJoin(", ", a.Locality, a.AdministrativeDistrictLevel2, a.AdministrativeDistrictLevel1), a.PostalCode))
 	if a.Country != "" {
-		add(views.CountryName(a.Country))
+		add(locale.CountryName(a.Country))
 	}
 	return lines
 }
@@ -313,17 +284,6 @@ func addressJoin(sep string, parts ...string) string {
 		}
 	}
 	return strings.Join(kept, sep)
-}
-
-// telDigits is a phone number for a tel: link: its digits and a leading +.
-func telDigits(phone string) string {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(phone) {
-		if (r >= '0' && r <= '9') || (r == '+' && i == 0) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func profileYesNo(b bool) string {

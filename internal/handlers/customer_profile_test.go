@@ -85,10 +85,7 @@ func TestTheProfileNamesTheCustomersGroups(t *testing.T) {
 	e := newCustEnv(t, 0)
 	ctx := context.Background()
 	var withGroups *square.Customer
-	for cu, err := range e.sq.Customers.All(ctx, nil) {
-		if err != nil {
-			t.Fatalf("Customers.All: %v", err)
-		}
+	for _, cu := range listCustomers(t, e.sq) {
 		if len(cu.GroupIDs) > 0 {
 			withGroups = &cu
 			break
@@ -119,10 +116,7 @@ func customerWithCards(t testing.TB, e *custEnv) (string, []square.Card) {
 	t.Helper()
 	byCustomer := map[string][]square.Card{}
 	first := ""
-	for card, err := range e.sq.Cards.All(context.Background(), nil) {
-		if err != nil {
-			t.Fatalf("Cards.All: %v", err)
-		}
+	for _, card := range listCards(t, e.sq, square.ListCardsParams{}) {
 		if card.CustomerID == "" {
 			continue
 		}

@@ -13,12 +13,6 @@ import (
 	"github.com/tessera-dashboard/tessera/views"
 )
 
-// hxTarget is the id of the element an htmx request will swap. The
-// directory answers its search form, whose target is the results region,
-// with that region, and anything else ("Load more", which appends to the
-// table body) with rows.
-const hxTarget = "HX-Target"
-
 // resultsTarget is the results region that the search form swaps.
 const resultsTarget = "customer-results"
 
@@ -78,15 +72,13 @@ func (a *app) directoryFailure(c echo.Context, q directoryQuery, info *merchantI
 	if square.IsInvalidRequest(err) {
 		// Only the code and field: Square's detail may repeat the search,
 		// an email or phone number, which logs must not hold.
-		var se *square.Error
-		errors.As(err, &se)
-		a.logger.InfoContext(ctx, "directory query refused by Square", slog.String("id", requestIDOf(c)),
-			slog.String("code", se.Code), slog.String("field", se.Field))
+		a.logger.InfoContext(ctx, "directory query refused by Square",
+			slog.String("code", square.ErrorCode(err)), slog.String("field", square.ErrorField(err)))
 		return a.renderDirectory(c, http.StatusBadRequest, q, info, nil, queryProblem(q, squareQueryProblems(err)))
 	}
 	// The same words as the error handler's, so one search of the logs
 	// finds every failure.
-	a.logger.ErrorContext(ctx, "request failed", slog.String("id", requestIDOf(c)),
+	a.logger.ErrorContext(ctx, "request failed",
 		slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 	status, p := unavailableProblem(q, err)
 	return a.renderDirectory(c, status, q, info, nil, p)
@@ -96,17 +88,16 @@ func (a *app) directoryFailure(c echo.Context, q directoryQuery, info *merchantI
 // directory query can cause get their own words; Square's detail stays in
 // the log.
 func squareQueryProblems(err error) []views.FieldError {
-	var se *square.Error
-	if !errors.As(err, &se) {
+	if len(square.ErrorDetails(err)) == 0 {
 		return nil
 	}
-	switch {
-	case se.Code == "INVALID_CURSOR":
+	switch code := square.ErrorCode(err); {
+	case code == "INVALID_CURSOR":
 		return []views.FieldError{cursorProblem()}
-	case se.Code == "INVALID_PHONE_NUMBER":
+	case code == "INVALID_PHONE_NUMBER":
 		return []views.FieldError{{FieldID: views.DirectoryQueryID,
 			Message: "Square did not accept this phone number. For an exact search, enter it with its country code, such as +1 206 555 0100."}}
-	case se.Code == "INVALID_TIME":
+	case code == "INVALID_TIME":
 		return []views.FieldError{{FieldID: views.DirectoryFromID, Message: "Square did not accept these dates. Choose other dates."}}
 	}
 	return []views.FieldError{{Message: "Square could not run this search. Check the search text and the filters, or start again."}}

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
@@ -238,6 +239,9 @@ func parseDay(s string) (time.Time, bool) {
 // searchField resolves the field to search: the chosen one, or for Auto the
 // one the text looks like. An @ means an email address; digits with only
 // + ( ) - and spaces around them a phone number; anything else a reference id.
+// A dot or a slash, which a phone number may hold when it is saved, makes
+// a short search such as "206.555" read as a reference id ("INV.2024",
+// "206/555"), which is what staff more often type into one box.
 func searchField(text, chosen string) string {
 	switch chosen {
 	case searchInEmail, searchInPhone, searchInReference:
@@ -246,26 +250,10 @@ func searchField(text, chosen string) string {
 	if strings.Contains(text, "@") {
 		return searchInEmail
 	}
-	if looksLikePhone(text) {
+	if textutil.IsPhoneText(text) && !strings.ContainsAny(text, "./") {
 		return searchInPhone
 	}
 	return searchInReference
-}
-
-// looksLikePhone reports text made of digits, + ( ) - and spaces, with at
-// least one digit.
-func looksLikePhone(text string) bool {
-	digits := 0
-	for _, r := range text {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case strings.ContainsRune("+()- ", r):
-		default:
-			return false
-		}
-	}
-	return digits > 0
 }
 
 // checkSearch returns what is wrong with a search Square would refuse or

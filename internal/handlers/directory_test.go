@@ -63,14 +63,7 @@ func dirSearchFirst(t *testing.T, sq *square.Client, f *square.CustomerFilter) *
 // dirAll is every customer of the merchant, in Square's default order.
 func dirAll(t *testing.T, sq *square.Client) []square.Customer {
 	t.Helper()
-	var all []square.Customer
-	for c, err := range sq.Customers.All(context.Background(), &square.ListCustomersParams{Limit: 100}) {
-		if err != nil {
-			t.Fatalf("Customers.All: %v", err)
-		}
-		all = append(all, c)
-	}
-	return all
+	return listCustomers(t, sq)
 }
 
 // dirGroups is the merchant's groups by name.
@@ -804,9 +797,10 @@ func TestAnEmptyDirectorySaysSo(t *testing.T) {
 	h := newHarness(t)
 	// The second merchant's customers, all deleted.
 	sq := dirSquare(h, 1)
-	ids := dirIDs(dirAll(t, sq))
-	if _, err := sq.Customers.BulkDelete(context.Background(), ids); err != nil {
-		t.Fatalf("Customers.BulkDelete(%d ids): %v", len(ids), err)
+	for _, id := range dirIDs(dirAll(t, sq)) {
+		if err := sq.Customers.Delete(t.Context(), id, nil); err != nil {
+			t.Fatalf("Customers.Delete(%s): %v", id, err)
+		}
 	}
 
 	p := h.newBrowser().signIn(1)

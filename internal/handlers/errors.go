@@ -63,7 +63,7 @@ func squareFailure(err error) *pageError {
 	case square.IsRateLimited(err):
 		return &pageError{Status: http.StatusServiceUnavailable, Title: "Square is busy",
 			Message: "Square asked us to slow down. Please wait a moment and try again.", Cause: err}
-	case square.IsServerError(err) && statusIs(err, http.StatusServiceUnavailable):
+	case square.IsUnavailable(err):
 		return &pageError{Status: http.StatusServiceUnavailable, Title: "Square is unavailable",
 			Message: "Square cannot take requests right now. Please try again in a moment.", Cause: err}
 	case square.IsNotFound(err):
@@ -101,10 +101,10 @@ func (a *app) errorHandler(err error, c echo.Context) {
 	}
 	if pe.Status >= 500 {
 		a.logger.ErrorContext(c.Request().Context(), "request failed",
-			slog.String("id", requestIDOf(c)), slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+			slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 	} else if pe.Cause != nil {
 		a.logger.InfoContext(c.Request().Context(), "request refused",
-			slog.String("id", requestIDOf(c)), slog.String("path", c.Request().URL.Path), slog.Any("err", err))
+			slog.String("path", c.Request().URL.Path), slog.Any("err", err))
 	}
 	v := views.ErrorView{
 		Status: pe.Status, Title: pe.Title, Message: pe.Message, RequestID: requestIDOf(c),
@@ -155,8 +155,7 @@ func (a *app) classify(err error, c echo.Context) *pageError {
 				Message: "Please go back and try again.", BackURL: "/customers", BackLabel: "Go to customers", Cause: err}
 		}
 	}
-	var se *square.Error
-	if errors.As(err, &se) || errors.Is(err, context.DeadlineExceeded) || isNetworkError(err) {
+	if square.IsError(err) || errors.Is(err, context.DeadlineExceeded) || isNetworkError(err) {
 		return squareFailure(err)
 	}
 	return &pageError{Status: http.StatusInternalServerError, Title: "Something went wrong",
@@ -178,10 +177,4 @@ func detachContext(c echo.Context) context.CancelFunc {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), errorHandlingTimeout)
 	c.SetRequest(c.Request().WithContext(ctx))
 	return cancel
-}
-
-// statusIs reports whether err is Square's answer with the given status.
-func statusIs(err error, status int) bool {
-	var se *square.Error
-	return errors.As(err, &se) && se.StatusCode == status
 }

@@ -2,10 +2,8 @@ package handlers_test
 
 import (
 	"fmt"
-	"log/slog"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -14,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tessera-dashboard/tessera/internal/handlers"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 )
@@ -48,45 +45,14 @@ import (
 // faultDeadline is the request deadline of the hang cells.
 const faultDeadline = 500 * time.Millisecond
 
-// withRequestTimeout serves the harness's Tessera again with a shorter
-// request deadline, from a second listener that takes over the harness's
-// base URL; the first server stays up, unused. It must be called before
-// any browser talks to the harness.
-func (h *harness) withRequestTimeout(d time.Duration) {
-	h.t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	base := &url.URL{Scheme: "http", Host: srv.Listener.Addr().String()}
-	cfg := *h.cfg
-	cfg.BaseURL, cfg.Addr = base, base.Host
-	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := square.NewClient(square.Options{
-		BaseURL:       "http://squarelocal.invalid",
-		Transport:     h.wire,
-		AuthorizeURL:  base.JoinPath("/squarelocal/oauth2/authorize").String(),
-		SquareVersion: cfg.SquareVersion,
-		ClientID:      squarelocal.LocalClientID,
-		ClientSecret:  squarelocal.LocalClientSecret,
-		Logger:        logger,
-	})
-	if err != nil {
-		h.t.Fatalf("square.NewClient: %v", err)
-	}
-	srv.Config.Handler = handlers.New(handlers.Deps{
-		Config: &cfg, Sessions: h.sessions, Square: client, DB: h.db,
-		Logger: logger, Emulator: h.emu, Now: h.clock.Now, RequestTimeout: d,
-	})
-	srv.Start()
-	h.t.Cleanup(srv.Close)
-	h.srv, h.base, h.cfg, h.square = srv, base, &cfg, client
-}
-
 // newFaultEnv is newCustEnv with an optional request deadline.
 func newFaultEnv(t *testing.T, deadline time.Duration) *custEnv {
 	t.Helper()
-	h := newHarness(t)
+	var opts []harnessOption
 	if deadline > 0 {
-		h.withRequestTimeout(deadline)
+		opts = append(opts, withRequestTimeout(deadline))
 	}
+	h := newHarness(t, opts...)
 	b := h.newBrowser()
 	b.signIn(0)
 	d, ok := h.sessionData(b.sessionCookie())

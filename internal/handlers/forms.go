@@ -3,8 +3,12 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
 // errFormUnreadable is a form body that cannot be decoded, such as one with
@@ -42,4 +46,33 @@ func readForm(next echo.HandlerFunc) echo.HandlerFunc {
 		req.Form = req.PostForm
 		return next(c)
 	}
+}
+
+// postedForm is the request's urlencoded body. The readForm middleware
+// has parsed it, and answered a body it could not parse, before any
+// handler runs; the query never counts.
+func postedForm(c echo.Context) url.Values {
+	return c.Request().PostForm
+}
+
+// postedVersion reads the customer version a form carries back: the one
+// the person saw, which Square checks on update and delete.
+func postedVersion(form url.Values) (int64, error) {
+	version, err := strconv.ParseInt(form.Get("version"), 10, 64)
+	if err != nil || version < 0 {
+		return 0, errBadCustomerForm
+	}
+	return version, nil
+}
+
+// newIdempotencyKey mints the key a create form carries: 128 random bits
+// from crypto/rand, 22 characters.
+func newIdempotencyKey() string {
+	return textutil.Token(16)
+}
+
+// validIdempotencyKey accepts the keys newIdempotencyKey makes, and no
+// longer than Square takes.
+func validIdempotencyKey(k string) bool {
+	return len(k) >= 16 && len(k) <= 45 && textutil.IsIDSafe(k)
 }

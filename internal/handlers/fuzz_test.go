@@ -19,6 +19,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -137,7 +138,7 @@ func newFormFuzzer(f *testing.F) *formFuzzer {
 	f.Cleanup(emu.Close)
 	var merchant string
 	for _, m := range emu.Merchants() {
-		if euVATCountries[m.Country] {
+		if customers.EUVATCountry(m.Country) {
 			merchant = m.ID
 		}
 	}
@@ -157,7 +158,9 @@ func newFormFuzzer(f *testing.F) *formFuzzer {
 	fz := &formFuzzer{echo: echo.New(), client: client, now: now, emptyControls: map[bool]map[string]int{}}
 	for _, vat := range []bool{false, true} {
 		var buf bytes.Buffer
-		if err := views.CustomerEditor(newCustomerView(vat)).Render(context.Background(), &buf); err != nil {
+		v := newCustomerForm(customers.Fields(vat), customers.Values{}).view
+		v.Sections = formSections(customers.Fields(vat), customers.Values{}, nil)
+		if err := views.CustomerEditor(v).Render(f.Context(), &buf); err != nil {
 			f.Fatalf("rendering the empty form: %v", err)
 		}
 		doc, err := goquery.NewDocumentFromReader(&buf)
@@ -172,16 +175,16 @@ func newFormFuzzer(f *testing.F) *formFuzzer {
 // fuzzedInputs are the inputs FuzzCustomerForm fills, in the order of its
 // arguments.
 var fuzzedInputs = []string{
-	views.CustomerGivenName, views.CustomerFamilyName, views.CustomerCompanyName,
-	views.CustomerEmailAddress, views.CustomerPhoneNumber, views.CustomerAddressLine1,
-	views.CustomerPostalCode, views.CustomerCountry, views.CustomerBirthdayMonth,
-	views.CustomerBirthdayDay, views.CustomerBirthdayYear, views.CustomerReferenceID,
-	views.CustomerNote, views.CustomerEUVat,
+	customers.GivenName, customers.FamilyName, customers.CompanyName,
+	customers.EmailAddress, customers.PhoneNumber, customers.AddressLine1,
+	customers.PostalCode, customers.Country, customers.BirthdayMonth,
+	customers.BirthdayDay, customers.BirthdayYear, customers.ReferenceID,
+	customers.Note, customers.EUVat,
 }
 
 // FuzzCustomerForm posts arbitrary values in the create form's inputs
-// through the form binding (customerPostedForm, readCustomerForm), the
-// checks (validate) and, when they pass, Square's CreateCustomer at
+// through the form binding (postedForm, customers.ReadForm), the
+// checks (Form.Validate) and, when they pass, Square's CreateCustomer at
 // squarelocal. The outcome is always one the handler answers with 303 or
 // 422: saved, or messages beside the fields (or at the top for Square's
 // refusals of no one field), never a failure. The form rendered again
@@ -221,7 +224,7 @@ func FuzzCustomerForm(f *testing.F) {
 		typed := []string{given, family, company, email, phone, line1, postal, country, month, day, year, ref, note, vat}
 		form := url.Values{"_csrf": {"token"}, "idempotency_key": {newIdempotencyKey()}}
 		for i, in := range fuzzedInputs {
-			if in == views.CustomerEUVat && !showVAT {
+			if in == customers.EUVat && !showVAT {
 				continue
 			}
 			form.Set(in, typed[i])
@@ -230,30 +233,30 @@ func FuzzCustomerForm(f *testing.F) {
 		// Bind as the handler does, from the urlencoded body.
 		req := httptest.NewRequest(http.MethodPost, "/customers", strings.NewReader(form.Encode()))
 		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationForm)
-		posted, err := customerPostedForm(fz.echo.NewContext(req, httptest.NewRecorder()))
-		if err != nil {
-			t.Fatalf("customerPostedForm(%q) = %v, want the form a browser sent read", form.Encode(), err)
+		if err := req.ParseForm(); err != nil {
+			t.Fatalf("ParseForm(%q) = %v, want the form a browser sent read", form.Encode(), err)
 		}
-		cf := readCustomerForm(posted, posted.Has(views.CustomerEUVat), false)
-		if !slices.Equal(cf.inputs, customerInputs(showVAT)) {
-			t.Fatalf("readCustomerForm: inputs %v, want %v", cf.inputs, customerInputs(showVAT))
+		posted := postedForm(fz.echo.NewContext(req, httptest.NewRecorder()))
+		cf := customers.ReadForm(posted, customers.Fields(posted.Has(customers.EUVat)), false)
+		if got, want := customers.InputNames(cf.Fields), customers.InputNames(customers.Fields(showVAT)); !slices.Equal(got, want) {
+			t.Fatalf("ReadForm: inputs %v, want %v", got, want)
 		}
-		errs := cf.validate(fz.now)
+		errs := cf.Validate(fz.now)
 		var general []string
 		if len(errs) == 0 {
 			// The handler would call Square now: it saves (303) or refuses
 			// (422, with messages mapped onto the form).
-			cu, err := fz.client.Customers.Create(context.Background(), createRequest(cf, form.Get("idempotency_key")))
+			cu, err := fz.client.Customers.Create(t.Context(), cf.CreateRequest(form.Get("idempotency_key")))
 			switch {
 			case err == nil:
-				if derr := fz.client.Customers.Delete(context.Background(), cu.ID, nil); derr != nil {
+				if derr := fz.client.Customers.Delete(t.Context(), cu.ID, nil); derr != nil {
 					t.Fatalf("Customers.Delete(%s) = %v", cu.ID, derr)
 				}
 				return
 			case square.IsInvalidRequest(err) && !square.IsIdempotencyKeyReused(err):
-				errs, general = squareFormErrors(err, cf.inputs)
+				errs, general = customers.SquareProblems(err, cf.Fields)
 				if len(errs) == 0 && len(general) == 0 {
-					t.Fatalf("squareFormErrors(%v) = no messages, want a 422 that says what is wrong", err)
+					t.Fatalf("SquareProblems(%v) = no messages, want a 422 that says what is wrong", err)
 				}
 			default:
 				t.Fatalf("Customers.Create after validate passed = %v, want success or a 400 the form can show (a 5xx page otherwise)", err)
@@ -261,10 +264,9 @@ func FuzzCustomerForm(f *testing.F) {
 		}
 
 		// The 422: the form again with its messages.
-		v := newCustomerView(showVAT)
-		v.Values = cf.values
-		v.Errors = errs
-		v.Summary = formSummary(errs, general)
+		v := newCustomerForm(cf.Fields, cf.Values).view
+		v.Sections = formSections(cf.Fields, cf.Values, errs)
+		v.Summary = formSummary(cf.Fields, errs, general)
 		v.CSRFToken = "token"
 		doc := renderForFuzz(t, views.CustomerEditor(v))
 		checkNoActiveContent(t, doc)
@@ -282,11 +284,11 @@ func FuzzCustomerForm(f *testing.F) {
 		if got := countControls(doc); !maps.Equal(got, want) {
 			t.Errorf("rendered form has controls %v, want %v as in an empty form", got, want)
 		}
-		for _, in := range cf.inputs {
-			typedValue := cf.values[in]
+		for _, in := range customers.InputNames(cf.Fields) {
+			typedValue := cf.Values[in]
 			shown, ok := shownValue(doc, in)
 			switch {
-			case in == views.CustomerBirthdayMonth && !slices.Contains(monthValues, typedValue):
+			case in == customers.BirthdayMonth && !slices.Contains(monthValues, typedValue):
 				// A select cannot show a month it does not offer; only a
 				// hand-made request sends one. It gets a message, unless it
 				// is a month validate reads ("1" for "01") and another part

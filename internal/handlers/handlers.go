@@ -7,6 +7,7 @@ package handlers
 import (
 	"cmp"
 	"context"
+	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"hash/fnv"
 	"log/slog"
 	"net/http"
@@ -86,6 +87,9 @@ func New(d Deps) *echo.Echo {
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
+	} else {
+		// Every line logged with a request's context carries its id.
+		a.logger = slog.New(requestid.NewHandler(a.logger.Handler()))
 	}
 	if a.now == nil {
 		a.now = time.Now
@@ -146,7 +150,7 @@ func deadline(d time.Duration) echo.MiddlewareFunc {
 
 // logPanic logs a recovered panic; the error handler shows the page.
 func (a *app) logPanic(c echo.Context, err error, stack []byte) error {
-	a.logger.ErrorContext(c.Request().Context(), "panic", slog.String("id", requestIDOf(c)), slog.Any("err", err), slog.String("stack", string(stack)))
+	a.logger.ErrorContext(c.Request().Context(), "panic", slog.Any("err", err), slog.String("stack", string(stack)))
 	return err
 }
 

@@ -20,8 +20,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
-	"github.com/tessera-dashboard/tessera/internal/handlers"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -180,6 +180,8 @@ type harnessOptions struct {
 	// transport between the Square client and squarelocal in place of the
 	// wire recorder, which then records nothing.
 	squareTransport func(http.RoundTripper) http.RoundTripper
+	// requestTimeout shortens each request's deadline when not zero.
+	requestTimeout time.Duration
 }
 
 type harnessOption func(*harnessOptions)
@@ -211,6 +213,12 @@ func withSessionTimeouts(idle, absolute time.Duration) harnessOption {
 // wire recorder's decoding of every body in the way.
 func withSquareTransport(wrap func(http.RoundTripper) http.RoundTripper) harnessOption {
 	return func(o *harnessOptions) { o.squareTransport = wrap }
+}
+
+// withRequestTimeout shortens each request's deadline, so that a Square
+// that never answers is given up on soon.
+func withRequestTimeout(d time.Duration) harnessOption {
+	return func(o *harnessOptions) { o.requestTimeout = d }
 }
 
 // newHarness starts a Tessera in local mode and stops it when the test (or
@@ -256,40 +264,26 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		h.cfg.AllowedMerchants = o.allowed(h.emu.Merchants())
 	}
 
-	var err error
-	h.db, err = store.Open(context.Background(), h.cfg.DataDir)
-	if err != nil {
-		t.Fatalf("store.Open: %v", err)
+	// Tessera is assembled exactly as cmd/web assembles it; the harness
+	// only brings the clock, the emulator it seeded, and the wire recorder.
+	h.wire = &wireRecorder{}
+	wrap := func(next http.RoundTripper) http.RoundTripper {
+		h.wire.next = next
+		return h.wire
 	}
-	t.Cleanup(func() { _ = h.db.Close() })
-	h.sessions, err = session.NewManager(h.db, session.Options{
-		Secrets: h.cfg.SessionSecrets, Secure: h.cfg.Secure(), Now: h.clock.Now, Logger: logger,
-		IdleTimeout: o.idle, AbsoluteTimeout: o.absolute,
-	})
-	if err != nil {
-		t.Fatalf("session.NewManager: %v", err)
-	}
-	h.wire = &wireRecorder{next: h.emu.Transport()}
-	var transport http.RoundTripper = h.wire
 	if o.squareTransport != nil {
-		transport = o.squareTransport(h.emu.Transport())
+		wrap = o.squareTransport
 	}
-	h.square, err = square.NewClient(square.Options{
-		BaseURL:       "http://squarelocal.invalid",
-		Transport:     transport,
-		AuthorizeURL:  h.base.JoinPath("/squarelocal/oauth2/authorize").String(),
-		SquareVersion: h.cfg.SquareVersion,
-		ClientID:      squarelocal.LocalClientID,
-		ClientSecret:  squarelocal.LocalClientSecret,
-		Logger:        logger,
+	tessera, err := app.New(t.Context(), h.cfg, logger, app.Options{
+		Emulator: h.emu, Now: h.clock.Now, SessionIdle: o.idle, SessionAbsolute: o.absolute,
+		RequestTimeout: o.requestTimeout, WrapSquareTransport: wrap,
 	})
 	if err != nil {
-		t.Fatalf("square.NewClient: %v", err)
+		t.Fatalf("app.New: %v", err)
 	}
-	h.srv.Config.Handler = handlers.New(handlers.Deps{
-		Config: h.cfg, Sessions: h.sessions, Square: h.square, DB: h.db,
-		Logger: logger, Emulator: h.emu, Now: h.clock.Now,
-	})
+	t.Cleanup(func() { _ = tessera.DB.Close() })
+	h.db, h.sessions, h.square = tessera.DB, tessera.Sessions, tessera.Square
+	h.srv.Config.Handler = tessera.Handler
 	if o.tls {
 		h.srv.StartTLS()
 	} else {

@@ -12,6 +12,9 @@ const (
 	hxHistoryRestore = "HX-History-Restore-Request"
 	hxRedirect       = "HX-Redirect"
 	hxPushURL        = "HX-Push-Url"
+	// hxTarget is the id of the element an htmx request will swap: the
+	// directory answers its search form, its results and its pager apart.
+	hxTarget = "HX-Target"
 )
 
 // isHTMX reports whether htmx sent the request and wants a fragment. A

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
-	"github.com/tessera-dashboard/tessera/views"
 )
 
 // What each page asks of Square, and whether it asks at once what it can.
@@ -141,7 +141,7 @@ func TestEachPageCallsSquareOnlyForWhatItShows(t *testing.T) {
 				p := e.b.get(customer + "/edit")
 				expect(t, p, http.StatusOK)
 				action, form := custFormValues(t, p, custFormSel)
-				form.Set(views.CustomerNote, "Called about the spring order.")
+				form.Set(customers.Note, "Called about the spring order.")
 				return request{method: http.MethodPost, target: action, form: form}
 			},
 			want: map[string]int{callUpdate: 1},
@@ -153,8 +153,8 @@ func TestEachPageCallsSquareOnlyForWhatItShows(t *testing.T) {
 				p := e.b.get("/customers/new")
 				expect(t, p, http.StatusOK)
 				action, form := custFormValues(t, p, custFormSel)
-				form.Set(views.CustomerGivenName, "Calla")
-				form.Set(views.CustomerFamilyName, "Count")
+				form.Set(customers.GivenName, "Calla")
+				form.Set(customers.FamilyName, "Count")
 				return request{method: http.MethodPost, target: action, form: form}
 			},
 			want: map[string]int{callCreate: 1},

@@ -39,7 +39,7 @@ func (a *app) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 				return
 			}
 			if err := cur.Save(c.Request().Context(), c.Response()); err != nil {
-				a.logger.ErrorContext(c.Request().Context(), "saving the session failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+				a.logger.ErrorContext(c.Request().Context(), "saving the session failed", slog.Any("err", err))
 			}
 		})
 		return next(c)
@@ -95,7 +95,7 @@ func (a *app) endSession(c echo.Context) {
 		return
 	}
 	if err := a.sessions.Logout(c.Request().Context(), c.Response(), s); err != nil {
-		a.logger.ErrorContext(c.Request().Context(), "ending the session failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+		a.logger.ErrorContext(c.Request().Context(), "ending the session failed", slog.Any("err", err))
 		return
 	}
 	s.AddFlash(session.Flash{Kind: views.FlashInfo, Message: "Your Square connection ended. Please sign in again."})
@@ -127,7 +127,7 @@ func (a *app) refreshIfDue(c echo.Context, s *session.Session) error {
 		}
 		// The token still works for a while: serve the page, try again
 		// on a later request.
-		a.logger.WarnContext(ctx, "token refresh failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+		a.logger.WarnContext(ctx, "token refresh failed", slog.Any("err", err))
 		return nil
 	}
 	return fresh.UpdateTokens(ctx, session.Tokens{
@@ -156,7 +156,6 @@ func (a *app) layout(c echo.Context, title, nav string) views.Layout {
 		CSRFToken: csrfToken(c),
 		LocalMode: a.cfg.IsLocal(),
 		RequestID: requestIDOf(c),
-		NoStore:   true,
 		ActiveNav: nav,
 	}
 	s := sessionOf(c)

@@ -31,7 +31,7 @@ func (a *app) connection(c echo.Context) error {
 		return err
 	}
 	if err != nil {
-		a.logger.WarnContext(c.Request().Context(), "token status failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+		a.logger.WarnContext(c.Request().Context(), "token status failed", slog.Any("err", err))
 		v.Error = "Square did not report the token's status just now; what is shown comes from this session."
 	} else {
 		v.Scopes = status.Scopes

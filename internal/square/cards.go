@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net/http"
 	"net/url"
 )
@@ -136,23 +135,6 @@ func (s *CardsService) List(ctx context.Context, params *ListCardsParams) (*Card
 		return nil, err
 	}
 	return page, nil
-}
-
-// All iterates over every card List returns for params, for example all the
-// cards of one customer.
-func (s *CardsService) All(ctx context.Context, params *ListCardsParams) iter.Seq2[Card, error] {
-	var p ListCardsParams
-	if params != nil {
-		p = *params
-	}
-	return paginate(p.Cursor, func(cursor string) ([]Card, string, error) {
-		p.Cursor = cursor
-		page, err := s.List(ctx, &p)
-		if err != nil {
-			return nil, "", err
-		}
-		return page.Cards, page.Cursor, nil
-	})
 }
 
 // Get returns the card with the given id.

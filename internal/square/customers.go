@@ -131,23 +131,6 @@ func (s *CustomersService) List(ctx context.Context, params *ListCustomersParams
 	return page, nil
 }
 
-// All iterates over every customer that List returns for params, following
-// cursors from params.Cursor on.
-func (s *CustomersService) All(ctx context.Context, params *ListCustomersParams) iter.Seq2[Customer, error] {
-	var p ListCustomersParams
-	if params != nil {
-		p = *params
-	}
-	return paginate(p.Cursor, func(cursor string) ([]Customer, string, error) {
-		p.Cursor = cursor
-		page, err := s.List(ctx, &p)
-		if err != nil {
-			return nil, "", err
-		}
-		return page.Customers, page.Cursor, nil
-	})
-}
-
 // Search returns one page of customers matching req. Square has no search by
 // name: filters are email, phone, reference id, dates, creation source,
 // groups, segments and custom attributes, all ANDed.
@@ -271,72 +254,6 @@ func (s *CustomersService) Delete(ctx context.Context, id string, version *int64
 	return s.client.do(req, nil)
 }
 
-// BulkDelete deletes several customers in one call. Square answers 200 even
-// when some fail, so the map holds, for every id Square reported on, nil
-// when it was deleted or an *Error (StatusCode 0) saying why not.
-func (s *CustomersService) BulkDelete(ctx context.Context, ids []string) (map[string]error, error) {
-	req, err := s.client.newRequest(ctx, http.MethodPost, "v2/customers/bulk-delete", map[string][]string{"customer_ids": ids})
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Responses map[string]struct {
-			Errors []ErrorDetail `json:"errors"`
-		} `json:"responses"`
-	}
-	if err := s.client.do(req, &out); err != nil {
-		return nil, err
-	}
-	results := make(map[string]error, len(out.Responses))
-	for id, item := range out.Responses {
-		results[id] = itemError(req, item.Errors)
-	}
-	return results, nil
-}
-
-// CustomerResult is one item of a bulk response: a customer or an error.
-type CustomerResult struct {
-	Customer *Customer
-	// Err is an *Error (StatusCode 0) when Square could not return the
-	// customer, for example NOT_FOUND.
-	Err error
-}
-
-// BulkRetrieve fetches several customers in one call, keyed by id.
-func (s *CustomersService) BulkRetrieve(ctx context.Context, ids []string) (map[string]CustomerResult, error) {
-	req, err := s.client.newRequest(ctx, http.MethodPost, "v2/customers/bulk-retrieve", map[string][]string{"customer_ids": ids})
-	if err != nil {
-		return nil, err
-	}
-	req.retrySafe = true
-	var out struct {
-		Responses map[string]struct {
-			Customer *Customer     `json:"customer"`
-			Errors   []ErrorDetail `json:"errors"`
-		} `json:"responses"`
-	}
-	if err := s.client.do(req, &out); err != nil {
-		return nil, err
-	}
-	results := make(map[string]CustomerResult, len(out.Responses))
-	for id, item := range out.Responses {
-		results[id] = CustomerResult{Customer: item.Customer, Err: itemError(req, item.Errors)}
-	}
-	return results, nil
-}
-
-// itemError makes an *Error of one bulk item's errors, or returns nil.
-func itemError(req *request, details []ErrorDetail) error {
-	if len(details) == 0 {
-		return nil
-	}
-	e := newError(0, details)
-	e.Method = req.Method
-	e.Path = req.URL.Path
-	e.redact(req.secrets)
-	return e
-}
-
 // CustomerGroup is a named group of customers that the seller manages.
 type CustomerGroup struct {
 	ID        string    `json:"id"`
@@ -382,52 +299,6 @@ func (s *CustomersService) AllGroups(ctx context.Context) iter.Seq2[CustomerGrou
 		}
 		return page.Groups, page.Cursor, nil
 	})
-}
-
-// CreateCustomerCardRequest is the body of the deprecated CreateCustomerCard.
-type CreateCustomerCardRequest struct {
-	// CardNonce is the cnon: token from the card form.
-	CardNonce         string   `json:"card_nonce"`
-	BillingAddress    *Address `json:"billing_address,omitempty"`
-	CardholderName    string   `json:"cardholder_name,omitempty"`
-	VerificationToken string   `json:"verification_token,omitempty"`
-}
-
-// CreateCustomerCard stores a card on file for a customer.
-//
-// Deprecated: Square replaced it with CardsService.Create.
-func (s *CustomersService) CreateCustomerCard(ctx context.Context, customerID string, body *CreateCustomerCardRequest) (*Card, error) {
-	if body == nil {
-		return nil, errors.New("square: Customers.CreateCustomerCard needs a request")
-	}
-	path, err := idPath("v2/customers/", customerID)
-	if err != nil {
-		return nil, err
-	}
-	req, err := s.client.newRequest(ctx, http.MethodPost, path+"/cards", body)
-	if err != nil {
-		return nil, err
-	}
-	return (*CardsService)(s).card(req)
-}
-
-// DeleteCustomerCard removes a card on file from a customer.
-//
-// Deprecated: Square replaced it with CardsService.Disable.
-func (s *CustomersService) DeleteCustomerCard(ctx context.Context, customerID, cardID string) error {
-	customerPath, err := idPath("v2/customers/", customerID)
-	if err != nil {
-		return err
-	}
-	path, err := idPath(customerPath+"/cards/", cardID)
-	if err != nil {
-		return err
-	}
-	req, err := s.client.newRequest(ctx, http.MethodDelete, path, nil)
-	if err != nil {
-		return err
-	}
-	return s.client.do(req, nil)
 }
 
 // customer sends req and returns the {"customer": ...} of its response.

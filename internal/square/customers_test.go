@@ -299,18 +299,6 @@ func TestCustomersUpdate(t *testing.T) {
 			wantClearNull: false,
 		},
 		{
-			name: "a replaced address clears the lines the user emptied",
-			req: &UpdateCustomerRequest{
-				Address: Set(ReplaceAddress(Address{AddressLine1: "1 Main St", Locality: "Springfield", Country: "US"})),
-			},
-			wantBody: `{"address":{
-			  "address_line_1":"1 Main St","address_line_2":null,"address_line_3":null,
-			  "locality":"Springfield","sublocality":null,"sublocality_2":null,"sublocality_3":null,
-			  "administrative_district_level_1":null,"administrative_district_level_2":null,"administrative_district_level_3":null,
-			  "postal_code":null,"country":"US","first_name":null,"last_name":null}}`,
-			wantClearNull: true,
-		},
-		{
 			name:          "a cleared address is null",
 			req:           &UpdateCustomerRequest{Address: Clear[AddressUpdate]()},
 			wantBody:      `{"address":null}`,
@@ -373,47 +361,6 @@ func TestCustomersDelete(t *testing.T) {
 	}
 }
 
-func TestCustomersBulkDelete(t *testing.T) {
-	env := setup(t)
-	env.mux.HandleFunc("/v2/customers/bulk-delete", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
-		testJSONBody(t, r, `{"customer_ids":["C1","C2"]}`)
-		fmt.Fprint(w, "{\"responses\":{\"C1\":{},\"C2\":{\"errors\":[{\"category\":\"INVALID_REQUEST_ERROR\",\"code\":\"NOT_FOUND\",\"detail\":\"Customer with ID `C2` not found.\"}]}}}")
-	})
-	got, err := env.client.Customers.BulkDelete(context.Background(), []string{"C1", "C2"})
-	if err != nil {
-		t.Fatalf("Customers.BulkDelete(ctx, [C1 C2]) error = %v", err)
-	}
-	if len(got) != 2 {
-		t.Fatalf("Customers.BulkDelete(ctx, [C1 C2]) = %v, want two results", got)
-	}
-	if got["C1"] != nil {
-		t.Errorf("Customers.BulkDelete(ctx, [C1 C2])[C1] = %v, want nil", got["C1"])
-	}
-	if !IsNotFound(got["C2"]) {
-		t.Errorf("Customers.BulkDelete(ctx, [C1 C2])[C2] = %v, want a not-found error", got["C2"])
-	}
-}
-
-func TestCustomersBulkRetrieve(t *testing.T) {
-	env := setup(t)
-	env.mux.HandleFunc("/v2/customers/bulk-retrieve", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
-		testJSONBody(t, r, `{"customer_ids":["C1","C2"]}`)
-		fmt.Fprint(w, `{"responses":{"C1":{"customer":{"id":"C1","version":1}},"C2":{"errors":[{"category":"INVALID_REQUEST_ERROR","code":"NOT_FOUND"}]}}}`)
-	})
-	got, err := env.client.Customers.BulkRetrieve(context.Background(), []string{"C1", "C2"})
-	if err != nil {
-		t.Fatalf("Customers.BulkRetrieve(ctx, [C1 C2]) error = %v", err)
-	}
-	if c := got["C1"]; c.Err != nil || c.Customer == nil || c.Customer.ID != "C1" || c.Customer.Version != 1 {
-		t.Errorf("Customers.BulkRetrieve(ctx, [C1 C2])[C1] = %+v, want customer C1 version 1", c)
-	}
-	if c := got["C2"]; c.Customer != nil || !IsNotFound(c.Err) {
-		t.Errorf("Customers.BulkRetrieve(ctx, [C1 C2])[C2] = %+v, want a not-found error", c)
-	}
-}
-
 func TestCustomersListGroups(t *testing.T) {
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers/groups", func(w http.ResponseWriter, r *http.Request) {
@@ -459,31 +406,5 @@ func TestCustomersAllGroups(t *testing.T) {
 	}
 	if want := []string{"G1", "G2"}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("Customers.AllGroups(ctx) = %v, want %v", ids, want)
-	}
-}
-
-func TestCustomersDeprecatedCardEndpoints(t *testing.T) {
-	env := setup(t)
-	env.mux.HandleFunc("/v2/customers/C1/cards", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "POST")
-		testJSONBody(t, r, `{"card_nonce":"cnon:ok","cardholder_name":"Amelia Earhart","billing_address":{"postal_code":"94103"},"verification_token":"verf:1"}`)
-		fmt.Fprint(w, `{"card":{"id":"ccof:1","card_brand":"VISA","last_4":"1111","exp_month":11,"exp_year":2030,"enabled":true}}`)
-	})
-	env.mux.HandleFunc("/v2/customers/C1/cards/ccof:1", func(w http.ResponseWriter, r *http.Request) {
-		testMethod(t, r, "DELETE")
-		fmt.Fprint(w, `{}`)
-	})
-	ctx := context.Background()
-	card, err := env.client.Customers.CreateCustomerCard(ctx, "C1", &CreateCustomerCardRequest{
-		CardNonce: "cnon:ok", CardholderName: "Amelia Earhart", BillingAddress: &Address{PostalCode: "94103"}, VerificationToken: "verf:1",
-	})
-	if err != nil {
-		t.Fatalf("Customers.CreateCustomerCard(ctx, C1, req) error = %v", err)
-	}
-	if want := (&Card{ID: "ccof:1", CardBrand: "VISA", Last4: "1111", ExpMonth: 11, ExpYear: 2030, Enabled: true}); !reflect.DeepEqual(card, want) {
-		t.Errorf("Customers.CreateCustomerCard(ctx, C1, req) = %+v, want %+v", card, want)
-	}
-	if err := env.client.Customers.DeleteCustomerCard(ctx, "C1", "ccof:1"); err != nil {
-		t.Errorf("Customers.DeleteCustomerCard(ctx, C1, ccof:1) error = %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -68,8 +69,10 @@ func newError(status int, details []ErrorDetail) *Error {
 	return e
 }
 
-// Error describes the failure for logs: request, status, code, field and
-// Square's detail. It never holds credentials; see redact.
+// Error describes the failure for logs: request, status, code and field.
+// It leaves out Square's detail, which can repeat what was sent (an email
+// address, a phone number) and so must not reach the logs; the Detail
+// field still has it for code that needs it.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("square: ")
@@ -83,13 +86,25 @@ func (e *Error) Error() string {
 	if e.Field != "" {
 		fmt.Fprintf(&b, " (field %s)", e.Field)
 	}
-	if e.Detail != "" {
-		b.WriteString(": " + e.Detail)
-	}
 	if n := len(e.Errors); n > 1 {
 		fmt.Fprintf(&b, " (and %d more)", n-1)
 	}
 	return b.String()
+}
+
+// LogValue is the error as structured log attributes: the request, the
+// status, and each error's category, code and field, without Square's
+// detail (see Error).
+func (e *Error) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("msg", e.Error())}
+	if e.StatusCode != 0 {
+		attrs = append(attrs, slog.Int("status", e.StatusCode))
+	}
+	attrs = append(attrs, slog.String("code", e.Code))
+	if e.Field != "" {
+		attrs = append(attrs, slog.String("field", e.Field))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // redact removes every secret from the text Square sent back, in case a
@@ -311,25 +326,68 @@ func IsInvalidRequest(err error) bool {
 	return ok && e.StatusCode == http.StatusBadRequest && e.hasCategory(categoryInvalidRequest)
 }
 
-// FieldErrors maps each request field that Square blamed to the code of its
-// first error, e.g. {"email_address": "INVALID_EMAIL_ADDRESS"}. It returns
-// nil when err is not an *Error or names no field.
-func FieldErrors(err error) map[string]string {
+// IsError reports whether err is an answer from Square (an *Error in its
+// chain), as opposed to a failure to reach Square at all.
+func IsError(err error) bool {
+	_, ok := asError(err)
+	return ok
+}
+
+// IsUnavailable reports whether Square answered 503: it cannot take
+// requests right now, and did nothing.
+func IsUnavailable(err error) bool {
+	e, ok := asError(err)
+	return ok && e.StatusCode == http.StatusServiceUnavailable
+}
+
+// IsRefused reports whether Square refused the request for a reason of the
+// request itself (a 4xx other than an ended authorization and a rate
+// limit): nothing was done, and a try with other details may work.
+func IsRefused(err error) bool {
+	e, ok := asError(err)
+	return ok && e.StatusCode >= 400 && e.StatusCode <= 499 && !IsAuth(err) && !IsRateLimited(err)
+}
+
+// OutcomeUnknown reports whether a failed write may have happened anyway:
+// no answer came (a dropped connection, a timeout), or Square failed in a
+// way that does not say the write was refused. 429 and 503 refuse it, and
+// so does every 4xx.
+func OutcomeUnknown(err error) bool {
+	if err == nil {
+		return false
+	}
 	e, ok := asError(err)
 	if !ok {
-		return nil
+		return true
 	}
-	var fields map[string]string
-	for _, d := range e.Errors {
-		if d.Field == "" {
-			continue
-		}
-		if fields == nil {
-			fields = make(map[string]string)
-		}
-		if _, seen := fields[d.Field]; !seen {
-			fields[d.Field] = d.Code
-		}
+	switch e.StatusCode {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
 	}
-	return fields
+	return false
+}
+
+// ErrorCode is the code of Square's first error in err, or "".
+func ErrorCode(err error) string {
+	if e, ok := asError(err); ok {
+		return e.Code
+	}
+	return ""
+}
+
+// ErrorField is the request field Square's first error in err blames, or "".
+func ErrorField(err error) string {
+	if e, ok := asError(err); ok {
+		return e.Field
+	}
+	return ""
+}
+
+// ErrorDetails are all the errors Square reported in err, or nil when err
+// is not Square's answer.
+func ErrorDetails(err error) []ErrorDetail {
+	if e, ok := asError(err); ok {
+		return e.Errors
+	}
+	return nil
 }

@@ -1,9 +1,11 @@
 package square
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -102,10 +104,12 @@ func TestErrorString(t *testing.T) {
 		want string
 	}{
 		{
-			name: "status, code, field and detail are shown",
-			err: &Error{Method: "POST", Path: "/v2/customers", StatusCode: 400, Code: "INVALID_EMAIL_ADDRESS", Field: "email_address", Detail: "Invalid email.",
-				Errors: []ErrorDetail{{Code: "INVALID_EMAIL_ADDRESS"}}},
-			want: "square: POST /v2/customers: 400 INVALID_EMAIL_ADDRESS (field email_address): Invalid email.",
+			// Square's detail can repeat what was sent, an email address
+			// or a phone number, so it stays out of the text that is logged.
+			name: "status, code and field are shown, and Square's detail is not",
+			err: &Error{Method: "POST", Path: "/v2/customers", StatusCode: 400, Code: "INVALID_EMAIL_ADDRESS", Field: "email_address",
+				Detail: "Invalid email: ada@example.com.", Errors: []ErrorDetail{{Code: "INVALID_EMAIL_ADDRESS"}}},
+			want: "square: POST /v2/customers: 400 INVALID_EMAIL_ADDRESS (field email_address)",
 		},
 		{
 			name: "further errors are counted",
@@ -122,6 +126,11 @@ func TestErrorString(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.err.Error(); got != tt.want {
 				t.Errorf("Error() = %q, want %q", got, tt.want)
+			}
+			var buf bytes.Buffer
+			slog.New(slog.NewTextHandler(&buf, nil)).Info("x", slog.Any("err", tt.err))
+			if tt.err.Detail != "" && strings.Contains(buf.String(), tt.err.Detail) {
+				t.Errorf("logged %q, want no Square detail in it", buf.String())
 			}
 		})
 	}
@@ -182,7 +191,24 @@ func TestPredicates(t *testing.T) {
 	}
 }
 
-func TestFieldErrors(t *testing.T) {
+// fieldCodes maps each field Square blamed to the code of its first error.
+func fieldCodes(err error) map[string]string {
+	var fields map[string]string
+	for _, d := range ErrorDetails(err) {
+		if d.Field == "" {
+			continue
+		}
+		if fields == nil {
+			fields = map[string]string{}
+		}
+		if _, seen := fields[d.Field]; !seen {
+			fields[d.Field] = d.Code
+		}
+	}
+	return fields
+}
+
+func TestErrorDetailsAreEveryErrorSquareReported(t *testing.T) {
 	multi := newError(400, []ErrorDetail{
 		{Code: "INVALID_EMAIL_ADDRESS", Field: "email_address"},
 		{Code: "VALUE_TOO_LONG", Field: "email_address"},
@@ -195,15 +221,18 @@ func TestFieldErrors(t *testing.T) {
 		want map[string]string
 	}{
 		{"each field gets the code of its first error", fmt.Errorf("wrapped: %w", multi), map[string]string{"email_address": "INVALID_EMAIL_ADDRESS", "phone_number": "INVALID_PHONE_NUMBER"}},
-		{"an error without fields gives nil", newError(404, []ErrorDetail{{Code: "NOT_FOUND"}}), nil},
-		{"a non-Square error gives nil", errors.New("boom"), nil},
+		{"an error without fields gives none", newError(404, []ErrorDetail{{Code: "NOT_FOUND"}}), nil},
+		{"a non-Square error gives none", errors.New("boom"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := FieldErrors(tt.err); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("FieldErrors(%v) = %v, want %v", tt.err, got, tt.want)
+			if got := fieldCodes(tt.err); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ErrorDetails(%v) by field = %v, want %v", tt.err, got, tt.want)
 			}
 		})
+	}
+	if got := len(ErrorDetails(multi)); got != 4 {
+		t.Errorf("len(ErrorDetails(4 errors)) = %d, want 4", got)
 	}
 }
 
@@ -292,10 +321,10 @@ func TestErrorResponsesThroughTheClient(t *testing.T) {
 		},
 		{
 			name:   "malformed JSON in a 404 is still not found",
-			path:   "/v2/locations/L1",
+			path:   "/v2/customers/C1",
 			status: 404,
 			body:   `{"errors":[`,
-			call:   func(c *Client) error { _, err := c.Locations.Get(ctx, "L1"); return err },
+			call:   func(c *Client) error { _, err := c.Customers.Get(ctx, "C1"); return err },
 			check:  IsNotFound,
 		},
 	}
@@ -317,8 +346,8 @@ func TestErrorResponsesThroughTheClient(t *testing.T) {
 			if !tt.check(err) {
 				t.Errorf("call error = %v, want one the predicate accepts", err)
 			}
-			if got := FieldErrors(err); !reflect.DeepEqual(got, tt.wantFields) {
-				t.Errorf("FieldErrors(%v) = %v, want %v", err, got, tt.wantFields)
+			if got := fieldCodes(err); !reflect.DeepEqual(got, tt.wantFields) {
+				t.Errorf("ErrorDetails(%v) by field = %v, want %v", err, got, tt.wantFields)
 			}
 		})
 	}
@@ -351,13 +380,23 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 		if err == nil {
 			t.Fatalf("%s() error = nil, want the 401", name)
 		}
+		// The detail is not in the error's text, but code that reads it
+		// must not find a secret there either.
+		var se *Error
+		if !errors.As(err, &se) {
+			t.Fatalf("%s() error = %v, want a *square.Error", name, err)
+		}
+		text := err.Error() + " " + se.Detail + " " + se.Field
+		for _, d := range se.Errors {
+			text += " " + d.Detail + " " + d.Field
+		}
 		for _, secret := range []string{testToken, testClientSecret, "EQAAsecret-refresh-token", "EAAAother-access-token"} {
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("%s() error = %q, want no %q in it", name, err, secret)
+			if strings.Contains(text, secret) {
+				t.Errorf("%s() error = %q, want no %q in it", name, text, secret)
 			}
 		}
-		if !strings.Contains(err.Error(), "[REDACTED]") {
-			t.Errorf("%s() error = %q, want the echoed secret replaced by [REDACTED]", name, err)
+		if !strings.Contains(se.Detail, "[REDACTED]") {
+			t.Errorf("%s() detail = %q, want the echoed secret replaced by [REDACTED]", name, se.Detail)
 		}
 	}
 }
@@ -397,7 +436,7 @@ func FuzzDecodeError(f *testing.F) {
 			t.Errorf("decodeError(%d, %q).RetryAfter = %v, want >= 0", status, body, e.RetryAfter)
 		}
 		_ = e.Error()
-		_ = FieldErrors(e)
+		_ = ErrorDetails(e)
 		_ = IsVersionMismatch(e)
 	})
 }

@@ -1,6 +1,7 @@
 package square
 
 import (
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,7 +62,7 @@ func FuzzRetryAfterWaitIsBounded(f *testing.F) {
 // small delay-seconds and IMF-fixdate HTTP-dates.
 func expectedRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(value)
-	if secs, err := strconv.ParseUint(v, 10, 32); err == nil && isDigits(v) {
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil && textutil.IsDigits(v) {
 		return time.Duration(secs) * time.Second, true
 	}
 	if when, err := time.Parse(http.TimeFormat, v); err == nil {

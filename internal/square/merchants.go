@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 )
 
 // MerchantsService reads the seller account behind the access token.
@@ -47,33 +45,4 @@ func (s *MerchantsService) Get(ctx context.Context, id string) (*Merchant, error
 		return nil, fmt.Errorf("square: %s %s: response has no merchant", req.Method, req.URL.Path)
 	}
 	return out.Merchant, nil
-}
-
-// MerchantPage is one page of ListMerchants. Unlike every other list, its
-// cursor is an integer; 0 means there are no more pages.
-type MerchantPage struct {
-	Merchants []Merchant
-	Cursor    int64
-}
-
-// List returns the merchants the token can see (in practice one). Pass 0
-// for the first page.
-func (s *MerchantsService) List(ctx context.Context, cursor int64) (*MerchantPage, error) {
-	v := url.Values{}
-	if cursor != 0 {
-		v.Set("cursor", strconv.FormatInt(cursor, 10))
-	}
-	req, err := s.client.newRequest(ctx, http.MethodGet, withQuery("v2/merchants", v), nil)
-	if err != nil {
-		return nil, err
-	}
-	// Square names the array "merchant", in the singular.
-	var out struct {
-		Merchant []Merchant `json:"merchant"`
-		Cursor   int64      `json:"cursor"`
-	}
-	if err := s.client.do(req, &out); err != nil {
-		return nil, err
-	}
-	return &MerchantPage{Merchants: out.Merchant, Cursor: out.Cursor}, nil
 }

@@ -1,27 +1,22 @@
 package square
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"reflect"
 	"sync/atomic"
 	"testing"
 )
 
-// threePages serves customers over three pages and counts the requests; the
-// page named by failOn answers 400 instead.
+// threePages serves customer groups over three pages and counts the
+// requests; the page named by failOn answers 400 instead.
 func threePages(t *testing.T, env *testEnv, failOn string) *atomic.Int32 {
 	t.Helper()
 	var calls atomic.Int32
-	env.mux.HandleFunc("/v2/customers", func(w http.ResponseWriter, r *http.Request) {
+	env.mux.HandleFunc("/v2/customers/groups", func(w http.ResponseWriter, r *http.Request) {
 		calls.Add(1)
 		cursor := r.URL.Query().Get("cursor")
-		if r.URL.Query().Get("limit") != "2" {
-			t.Errorf("page %q limit = %q, want the caller's 2 on every page", cursor, r.URL.Query().Get("limit"))
-		}
 		if cursor == failOn {
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprint(w, `{"errors":[{"category":"INVALID_REQUEST_ERROR","code":"INVALID_CURSOR","field":"cursor"}]}`)
@@ -29,11 +24,11 @@ func threePages(t *testing.T, env *testEnv, failOn string) *atomic.Int32 {
 		}
 		switch cursor {
 		case "":
-			fmt.Fprint(w, `{"customers":[{"id":"C1"},{"id":"C2"}],"cursor":"p2"}`)
+			fmt.Fprint(w, `{"groups":[{"id":"C1"},{"id":"C2"}],"cursor":"p2"}`)
 		case "p2":
-			fmt.Fprint(w, `{"customers":[{"id":"C3"},{"id":"C4"}],"cursor":"p3"}`)
+			fmt.Fprint(w, `{"groups":[{"id":"C3"},{"id":"C4"}],"cursor":"p3"}`)
 		case "p3":
-			fmt.Fprint(w, `{"customers":[{"id":"C5"}]}`)
+			fmt.Fprint(w, `{"groups":[{"id":"C5"}]}`)
 		default:
 			t.Errorf("unexpected cursor %q", cursor)
 		}
@@ -45,14 +40,14 @@ func TestPagerFollowsCursorsAcrossThreePages(t *testing.T) {
 	env := setup(t)
 	calls := threePages(t, env, "never")
 	var ids []string
-	for c, err := range env.client.Customers.All(context.Background(), &ListCustomersParams{Limit: 2}) {
+	for g, err := range env.client.Customers.AllGroups(t.Context()) {
 		if err != nil {
-			t.Fatalf("Customers.All(ctx, limit 2) error = %v", err)
+			t.Fatalf("Customers.AllGroups(ctx) error = %v", err)
 		}
-		ids = append(ids, c.ID)
+		ids = append(ids, g.ID)
 	}
 	if want := []string{"C1", "C2", "C3", "C4", "C5"}; !reflect.DeepEqual(ids, want) {
-		t.Errorf("Customers.All(ctx, limit 2) = %v, want %v", ids, want)
+		t.Errorf("Customers.AllGroups(ctx) = %v, want %v", ids, want)
 	}
 	if got := calls.Load(); got != 3 {
 		t.Errorf("requests = %d, want 3", got)
@@ -64,18 +59,18 @@ func TestPagerYieldsAnErrorOnceAndStops(t *testing.T) {
 	calls := threePages(t, env, "p2")
 	var ids []string
 	var errs []error
-	for c, err := range env.client.Customers.All(context.Background(), &ListCustomersParams{Limit: 2}) {
+	for g, err := range env.client.Customers.AllGroups(t.Context()) {
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		ids = append(ids, c.ID)
+		ids = append(ids, g.ID)
 	}
 	if want := []string{"C1", "C2"}; !reflect.DeepEqual(ids, want) {
-		t.Errorf("Customers.All(ctx, limit 2) items = %v, want %v", ids, want)
+		t.Errorf("Customers.AllGroups(ctx) items = %v, want %v", ids, want)
 	}
 	if len(errs) != 1 || !IsInvalidRequest(errs[0]) {
-		t.Errorf("Customers.All(ctx, limit 2) errors = %v, want one INVALID_CURSOR", errs)
+		t.Errorf("Customers.AllGroups(ctx) errors = %v, want one INVALID_CURSOR", errs)
 	}
 	if got := calls.Load(); got != 2 {
 		t.Errorf("requests = %d, want 2", got)
@@ -86,17 +81,17 @@ func TestPagerStopsWhenTheConsumerBreaks(t *testing.T) {
 	env := setup(t)
 	calls := threePages(t, env, "never")
 	var ids []string
-	for c, err := range env.client.Customers.All(context.Background(), &ListCustomersParams{Limit: 2}) {
+	for g, err := range env.client.Customers.AllGroups(t.Context()) {
 		if err != nil {
-			t.Fatalf("Customers.All(ctx, limit 2) error = %v", err)
+			t.Fatalf("Customers.AllGroups(ctx) error = %v", err)
 		}
-		ids = append(ids, c.ID)
-		if c.ID == "C3" {
+		ids = append(ids, g.ID)
+		if g.ID == "C3" {
 			break
 		}
 	}
 	if want := []string{"C1", "C2", "C3"}; !reflect.DeepEqual(ids, want) {
-		t.Errorf("Customers.All(ctx, limit 2) = %v, want %v", ids, want)
+		t.Errorf("Customers.AllGroups(ctx) = %v, want %v", ids, want)
 	}
 	if got := calls.Load(); got != 2 {
 		t.Errorf("requests = %d, want 2: no page after the break", got)
@@ -141,30 +136,5 @@ func TestPagerStartsAtTheGivenCursorEachTime(t *testing.T) {
 	}
 	if want := []string{"start", "next", "start", "next"}; !reflect.DeepEqual(cursors, want) {
 		t.Errorf("paginate(start) cursors = %v, want %v", cursors, want)
-	}
-}
-
-func TestCardsAllForACustomer(t *testing.T) {
-	env := setup(t)
-	env.mux.HandleFunc("/v2/cards", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		switch q.Get("cursor") {
-		case "":
-			testQuery(t, r, url.Values{"customer_id": {"C1"}})
-			fmt.Fprint(w, `{"cards":[{"id":"ccof:1","customer_id":"C1","enabled":true}],"cursor":"k2"}`)
-		case "k2":
-			testQuery(t, r, url.Values{"customer_id": {"C1"}, "cursor": {"k2"}})
-			fmt.Fprint(w, `{"cards":[{"id":"ccof:2","customer_id":"C1","enabled":true}]}`)
-		}
-	})
-	var ids []string
-	for card, err := range env.client.Cards.All(context.Background(), &ListCardsParams{CustomerID: "C1"}) {
-		if err != nil {
-			t.Fatalf("Cards.All(ctx, C1) error = %v", err)
-		}
-		ids = append(ids, card.ID)
-	}
-	if want := []string{"ccof:1", "ccof:2"}; !reflect.DeepEqual(ids, want) {
-		t.Errorf("Cards.All(ctx, C1) = %v, want %v", ids, want)
 	}
 }

@@ -3,6 +3,7 @@ package square
 import (
 	"context"
 	"errors"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -90,7 +91,7 @@ func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 	if value == "" {
 		return 0, false
 	}
-	if isDigits(value) {
+	if textutil.IsDigits(value) {
 		secs, err := strconv.ParseUint(value, 10, 64)
 		if err != nil || secs > math.MaxInt64/uint64(time.Second) {
 			// Too large to represent: the caller's cap applies anyway.
@@ -103,14 +104,4 @@ func parseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	return max(when.Sub(now), 0), true
-}
-
-// isDigits reports whether s is made of ASCII digits only.
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }

@@ -189,14 +189,6 @@ func TestRetries(t *testing.T) {
 			wantErr:   IsServerError,
 		},
 		{
-			name:      "a bulk delete is not retried",
-			path:      "/v2/customers/bulk-delete",
-			replies:   []reply{{status: 502, body: ""}},
-			call:      func(c *Client) error { _, err := c.Customers.BulkDelete(ctx, []string{"C1"}); return err },
-			wantCalls: 1,
-			wantErr:   IsServerError,
-		},
-		{
 			name:      "a token exchange is not retried",
 			path:      "/oauth2/token",
 			replies:   []reply{{status: 503, body: unavailable}},
@@ -232,13 +224,6 @@ func TestRetries(t *testing.T) {
 				_, err := c.Customers.Search(ctx, &SearchCustomersRequest{Limit: 5})
 				return err
 			},
-			wantCalls: 2,
-		},
-		{
-			name:      "a bulk retrieve is retried",
-			path:      "/v2/customers/bulk-retrieve",
-			replies:   []reply{{status: 503, body: unavailable}, {status: 200, body: `{"responses":{}}`}},
-			call:      func(c *Client) error { _, err := c.Customers.BulkRetrieve(ctx, []string{"C1"}); return err },
 			wantCalls: 2,
 		},
 		{

@@ -105,8 +105,6 @@ type Client struct {
 	OAuth *OAuthService
 	// Merchants reads the merchant behind the access token.
 	Merchants *MerchantsService
-	// Locations reads the merchant's locations.
-	Locations *LocationsService
 }
 
 // service is the shared state of every service; the typed services are
@@ -181,7 +179,6 @@ func (c *Client) initServices() {
 	c.Cards = (*CardsService)(&c.common)
 	c.OAuth = (*OAuthService)(&c.common)
 	c.Merchants = (*MerchantsService)(&c.common)
-	c.Locations = (*LocationsService)(&c.common)
 }
 
 // parseBaseURL checks that raw is absolute and gives it a trailing slash, so

@@ -191,21 +191,21 @@ func TestNewClientDefaults(t *testing.T) {
 	if want := SandboxBaseURL + "/oauth2/authorize"; c.authorizeURL != want {
 		t.Errorf("authorize URL = %q, want %q", c.authorizeURL, want)
 	}
-	if c.Customers == nil || c.Cards == nil || c.OAuth == nil || c.Merchants == nil || c.Locations == nil {
+	if c.Customers == nil || c.Cards == nil || c.OAuth == nil || c.Merchants == nil {
 		t.Errorf("NewClient() left a service nil: %+v", c)
 	}
 }
 
 func TestRequestHeaders(t *testing.T) {
 	env := setup(t)
-	env.mux.HandleFunc("/v2/locations", func(w http.ResponseWriter, r *http.Request) {
+	env.mux.HandleFunc("/v2/customers", func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "Square-Version", DefaultSquareVersion)
 		testHeader(t, r, "Authorization", "Bearer "+testToken)
 		testHeader(t, r, "User-Agent", "tessera")
 		testHeader(t, r, "Accept", "application/json")
 		testNoHeader(t, r, "Content-Type")
 		testNoHeader(t, r, "X-Clear-Null")
-		fmt.Fprint(w, `{"locations":[]}`)
+		fmt.Fprint(w, `{}`)
 	})
 	env.mux.HandleFunc("/v2/customers/search", func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "Content-Type", "application/json")
@@ -213,8 +213,8 @@ func TestRequestHeaders(t *testing.T) {
 		testNoHeader(t, r, "X-Clear-Null")
 		fmt.Fprint(w, `{}`)
 	})
-	if _, err := env.client.Locations.List(context.Background()); err != nil {
-		t.Errorf("Locations.List(ctx) error = %v", err)
+	if _, err := env.client.Customers.List(t.Context(), nil); err != nil {
+		t.Errorf("Customers.List(ctx, nil) error = %v", err)
 	}
 	if _, err := env.client.Customers.Search(context.Background(), nil); err != nil {
 		t.Errorf("Customers.Search(ctx, nil) error = %v", err)
@@ -225,15 +225,15 @@ func TestSquareVersionIsConfigurable(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "Square-Version", "2024-12-18")
 		testNoHeader(t, r, "Authorization")
-		fmt.Fprint(w, `{"locations":[]}`)
+		fmt.Fprint(w, `{}`)
 	}))
 	t.Cleanup(srv.Close)
 	c, err := NewClient(Options{BaseURL: srv.URL, SquareVersion: "2024-12-18"})
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
 	}
-	if _, err := c.Locations.List(context.Background()); err != nil {
-		t.Errorf("Locations.List(ctx) error = %v", err)
+	if _, err := c.Customers.List(t.Context(), nil); err != nil {
+		t.Errorf("Customers.List(ctx, nil) error = %v", err)
 	}
 }
 
@@ -241,18 +241,18 @@ func TestBaseURLPathPrefixIsKept(t *testing.T) {
 	var gotPath string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath = r.URL.Path
-		fmt.Fprint(w, `{"location":{"id":"L1"}}`)
+		fmt.Fprint(w, `{"merchant":{"id":"L1"}}`)
 	}))
 	t.Cleanup(srv.Close)
 	c, err := NewClient(Options{BaseURL: srv.URL + "/prefix"})
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
 	}
-	if _, err := c.Locations.Get(context.Background(), "L1"); err != nil {
-		t.Fatalf("Locations.Get(ctx, L1) error = %v", err)
+	if _, err := c.Merchants.Get(t.Context(), "L1"); err != nil {
+		t.Fatalf("Merchants.Get(ctx, L1) error = %v", err)
 	}
-	if want := "/prefix/v2/locations/L1"; gotPath != want {
-		t.Errorf("Locations.Get(ctx, L1) requested %q, want %q", gotPath, want)
+	if want := "/prefix/v2/merchants/L1"; gotPath != want {
+		t.Errorf("Merchants.Get(ctx, L1) requested %q, want %q", gotPath, want)
 	}
 }
 
@@ -284,19 +284,19 @@ func TestWithAccessToken(t *testing.T) {
 	env := setup(t)
 	var got []string
 	var mu sync.Mutex
-	env.mux.HandleFunc("/v2/locations", func(w http.ResponseWriter, r *http.Request) {
+	env.mux.HandleFunc("/v2/customers", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		got = append(got, r.Header.Get("Authorization"))
 		mu.Unlock()
-		fmt.Fprint(w, `{"locations":[]}`)
+		fmt.Fprint(w, `{}`)
 	})
 	other := env.client.WithAccessToken("other-merchant-token")
 	ctx := context.Background()
-	if _, err := other.Locations.List(ctx); err != nil {
-		t.Fatalf("Locations.List(ctx) error = %v", err)
+	if _, err := other.Customers.List(ctx, nil); err != nil {
+		t.Fatalf("Customers.List(ctx, nil) error = %v", err)
 	}
-	if _, err := env.client.Locations.List(ctx); err != nil {
-		t.Fatalf("Locations.List(ctx) error = %v", err)
+	if _, err := env.client.Customers.List(ctx, nil); err != nil {
+		t.Fatalf("Customers.List(ctx, nil) error = %v", err)
 	}
 	want := []string{"Bearer other-merchant-token", "Bearer " + testToken}
 	if !reflect.DeepEqual(got, want) {

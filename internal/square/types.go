@@ -81,28 +81,6 @@ type AddressUpdate struct {
 	LastName                     Nullable[string] `json:"last_name,omitzero"`
 }
 
-// ReplaceAddress returns the update that turns any stored address into a:
-// fields set in a are set, and empty ones are cleared. To remove the address
-// altogether, Clear[AddressUpdate]() says so more plainly.
-func ReplaceAddress(a Address) AddressUpdate {
-	return AddressUpdate{
-		AddressLine1:                 SetOrClear(a.AddressLine1),
-		AddressLine2:                 SetOrClear(a.AddressLine2),
-		AddressLine3:                 SetOrClear(a.AddressLine3),
-		Locality:                     SetOrClear(a.Locality),
-		Sublocality:                  SetOrClear(a.Sublocality),
-		Sublocality2:                 SetOrClear(a.Sublocality2),
-		Sublocality3:                 SetOrClear(a.Sublocality3),
-		AdministrativeDistrictLevel1: SetOrClear(a.AdministrativeDistrictLevel1),
-		AdministrativeDistrictLevel2: SetOrClear(a.AdministrativeDistrictLevel2),
-		AdministrativeDistrictLevel3: SetOrClear(a.AdministrativeDistrictLevel3),
-		PostalCode:                   SetOrClear(a.PostalCode),
-		Country:                      SetOrClear(a.Country),
-		FirstName:                    SetOrClear(a.FirstName),
-		LastName:                     SetOrClear(a.LastName),
-	}
-}
-
 // TaxIDs holds a customer's tax identifiers; Square only keeps them for
 // sellers in the EU and the UK.
 type TaxIDs struct {
