@@ -127,8 +127,17 @@ func (a *App) squareClient(opts Options) (*square.Client, error) {
 	}
 	switch cfg.Environment {
 	case config.Local:
+		// The built-in app sends the browser back to Tessera's own callback
+		// only, as Square does with a registered redirect URL: any other
+		// redirect_uri would make the consent page an open redirect. The
+		// controls answer requests to Tessera's own (loopback) address only.
 		a.Emulator = squarelocal.New(squarelocal.Options{
 			Logger: a.logger, CustomersPerMerchant: opts.EmulatorCustomers, Seed: opts.EmulatorSeed,
+			Apps: []squarelocal.App{{
+				ClientID: squarelocal.LocalClientID, ClientSecret: squarelocal.LocalClientSecret,
+				RedirectURIs: []string{cfg.RedirectURL()},
+			}},
+			ControlHosts: []string{cfg.BaseURL.Host},
 		})
 		o.BaseURL = "http://squarelocal.invalid"
 		o.Transport = a.Emulator.Transport()
