@@ -134,7 +134,7 @@ func TestControlsRefuseWhatAWebPageCanSend(t *testing.T) {
 	if faults := s.Faults(); len(faults) != 0 {
 		t.Errorf("Faults() after refused requests = %v, want none", faults)
 	}
-	if now := s.Now(); now.Sub(time.Now()) > time.Minute {
+	if now := s.Now(); time.Until(now) > time.Minute {
 		t.Errorf("Now() after a refused clock request = %s, want the wall clock", now)
 	}
 
