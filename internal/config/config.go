@@ -348,7 +348,7 @@ func (l *loader) baseURL(env Environment, addr string) *url.URL {
 // variable that fixes all of them.
 func (l *loader) refuseSquareSettings(c *Config) {
 	var names []string
-	if raw := l.getenv(EnvBaseURL); raw != "" && c.BaseURL != nil && (c.BaseURL.Scheme == "https" || !isLoopbackHost(c.BaseURL.Hostname())) {
+	if l.getenv(EnvBaseURL) != "" && c.BaseURL != nil && (c.BaseURL.Scheme == "https" || !isLoopbackHost(c.BaseURL.Hostname())) {
 		names = append(names, EnvBaseURL+" ("+c.BaseURL.String()+")")
 	}
 	for _, name := range []string{EnvApplicationID, EnvApplicationSecret} {
