@@ -142,7 +142,9 @@ type ProfileDetail struct {
 	Key   string
 	Label string
 	Lines []string
-	// Link, when set, makes the single line a link (mailto:, tel:).
+	// Link, when set, makes the single line a link: a tel: URL, or
+	// "mailto:" and the address as Square holds it, unescaped; the view
+	// encodes it (mailtoURL), so that the address cannot add mail headers.
 	Link string
 	// Multiline keeps the line breaks of the text (the note).
 	Multiline bool

@@ -2,19 +2,28 @@ package views
 
 import "strings"
 
-// MailtoURL is the mailto: link that writes to address and to nothing else.
+// mailtoURL is the mailto: link that writes to address and to nothing else.
 // A mailto: URL carries mail headers after a "?" (RFC 6068), and Square
 // accepts an address such as "ops?cc=spy@evil.example&body=…", so pasting
 // the address in would let a customer's record add recipients or text to a
 // message staff send. Every character of the address that is not plain
 // (letters, digits, "-._~" and, in the local part, "!$'*+") is
 // percent-encoded, so the link's target is exactly the address shown.
-func MailtoURL(address string) string {
+func mailtoURL(address string) string {
 	at := strings.LastIndexByte(address, '@')
 	if at < 0 {
 		return "mailto:" + escapeMailto(address, "")
 	}
 	return "mailto:" + escapeMailto(address[:at], "!$'*+") + "@" + escapeMailto(address[at+1:], "")
+}
+
+// profileLinkURL is the href of a profile value's link: a "mailto:" link
+// holds the raw address, which is encoded here, where the URL is made.
+func profileLinkURL(link string) string {
+	if address, ok := strings.CutPrefix(link, "mailto:"); ok {
+		return mailtoURL(address)
+	}
+	return link
 }
 
 // escapeMailto percent-encodes every byte of s but RFC 3986's unreserved

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestMailtoURLAddsNoHeaders(t *testing.T) {
+func TestTheMailtoLinkAddsNoHeaders(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ address, want string }{
 		{"ada@example.com", "mailto:ada@example.com"},
@@ -17,17 +17,17 @@ func TestMailtoURLAddsNoHeaders(t *testing.T) {
 		{"zoë@exämple.de", "mailto:zo%C3%AB@ex%C3%A4mple.de"},
 	}
 	for _, tt := range tests {
-		got := MailtoURL(tt.address)
+		got := mailtoURL(tt.address)
 		if got != tt.want {
-			t.Errorf("MailtoURL(%q) = %q, want %q", tt.address, got, tt.want)
+			t.Errorf("mailtoURL(%q) = %q, want %q", tt.address, got, tt.want)
 		}
 		u, err := url.Parse(got)
 		if err != nil || u.Scheme != "mailto" || u.RawQuery != "" || u.Fragment != "" {
-			t.Errorf("MailtoURL(%q) = %q parses as %+v (%v), want a mailto: URL without query or fragment", tt.address, got, u, err)
+			t.Errorf("mailtoURL(%q) = %q parses as %+v (%v), want a mailto: URL without query or fragment", tt.address, got, u, err)
 			continue
 		}
 		if to, err := url.PathUnescape(u.Opaque); err != nil || to != tt.address {
-			t.Errorf("MailtoURL(%q) addresses %q (%v), want the address itself", tt.address, to, err)
+			t.Errorf("mailtoURL(%q) addresses %q (%v), want the address itself", tt.address, to, err)
 		}
 	}
 }

@@ -116,7 +116,7 @@ func profileView(id string, cu *square.Customer, info *merchantInfo) views.Custo
 	}
 	email := line("email_address", "Email address", cu.EmailAddress)
 	if cu.EmailAddress != "" {
-		email.Link = views.MailtoURL(cu.EmailAddress)
+		email.Link = "mailto:" + cu.EmailAddress
 	}
 	phone := line("phone_number", "Phone number", cu.PhoneNumber)
 	if dial := telDigits(cu.PhoneNumber); dial != "" {
