@@ -82,8 +82,7 @@ func fillCard(t *testing.T, page playwright.Page, c cardTrigger, cardholder stri
 // in squarelocal's call log, read over HTTP as any tool would.
 func cardCalls(t *testing.T, app *webApp, pattern string, status int) int {
 	t.Helper()
-	resp, err := http.Get(app.URL + "/squarelocal/_squarelocal/calls")
-	check(t, err, "reading squarelocal's call log")
+	resp := getCallLog(t, app)
 	defer resp.Body.Close()
 	var log struct {
 		Calls []struct {

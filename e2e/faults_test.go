@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/playwright-community/playwright-go"
+
+	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 )
 
 // Writes while Square misbehaves, in a real browser with JavaScript:
@@ -51,6 +53,7 @@ func clearFaults(t *testing.T, app *webApp) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodDelete, faultsURL(app), nil)
 	check(t, err, "building the request that clears faults")
+	req.Header.Set(squarelocal.ControlHeader, "1")
 	resp, err := http.DefaultClient.Do(req)
 	check(t, err, "clearing faults")
 	resp.Body.Close()
@@ -68,11 +71,26 @@ type loggedCall struct {
 	IdempotencyKey string `json:"idempotency_key"`
 }
 
+// getCallLog asks for squarelocal's call log as a test program must: with
+// the control header, which no web page can send cross-site unasked.
+func getCallLog(t *testing.T, app *webApp) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, app.URL+"/squarelocal/_squarelocal/calls", nil)
+	check(t, err, "building the request for squarelocal's call log")
+	req.Header.Set(squarelocal.ControlHeader, "1")
+	resp, err := http.DefaultClient.Do(req)
+	check(t, err, "reading squarelocal's call log")
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		t.Fatalf("GET squarelocal's call log = %d, want 200", resp.StatusCode)
+	}
+	return resp
+}
+
 // callsTo returns the logged calls of a route pattern, in order.
 func callsTo(t *testing.T, app *webApp, pattern string) []loggedCall {
 	t.Helper()
-	resp, err := http.Get(app.URL + "/squarelocal/_squarelocal/calls")
-	check(t, err, "reading squarelocal's call log")
+	resp := getCallLog(t, app)
 	defer resp.Body.Close()
 	var log struct {
 		Calls []loggedCall `json:"calls"`

@@ -8,12 +8,10 @@
 # what fails (see its comment). About 20 s, most of it govulncheck.
 set -eu
 GO=${GO:-go}
-VULNDB_VERSION=v0.0.0-20261105234957-e22db6528018
-# The time of that pseudo-version, the database's "modified".
-VULNDB_TIME=2026-11-05T23:49:57Z
 GOVULNCHECK_VERSION=v1.9.0
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/vulndb.env"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$root"

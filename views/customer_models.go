@@ -115,7 +115,9 @@ type ProfileDetail struct {
 	Key   string
 	Label string
 	Lines []string
-	// Link, when set, makes the single line a link (mailto:, tel:).
+	// Link, when set, makes the single line a link: a tel: URL, or
+	// "mailto:" and the address as Square holds it, unescaped; the view
+	// encodes it (mailtoURL), so that the address cannot add mail headers.
 	Link string
 	// Multiline keeps the line breaks of the text (the note).
 	Multiline bool
@@ -207,7 +209,7 @@ type CustomerConflictRow struct {
 	// whose values are "mine" and "square".
 	Key      string
 	PickName string
-	Label string
+	Label    string
 	// Mine and Square are the two values formatted for reading.
 	Mine, Square string
 	// MineInputs are the inputs of the user's value, sent as mine_<input>.

@@ -2,6 +2,12 @@
 // root of its listener, for other tools and SDKs to test against.
 //
 //	go run ./cmd/squarelocal -addr 127.0.0.1:8081 -access-token dev-token
+//
+// As on Square, the consent page sends the browser only to a registered
+// redirect URI (-redirect-uri). The controls under /_squarelocal/ answer
+// only requests to localhost, 127.0.0.1 or [::1] on the listener's port
+// that send Content-Type: application/json or an X-Squarelocal-Control
+// header, so that no web page can use them.
 package main
 
 import (
@@ -13,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -50,7 +57,7 @@ type config struct {
 	accessToken  string
 	clientID     string
 	clientSecret string
-	redirectURI  string
+	redirectURIs redirectURIs
 	faults       []squarelocal.Fault
 	verbose      bool
 }
@@ -68,7 +75,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.accessToken, "access-token", "", "a personal access token with every scope for the first merchant")
 	fs.StringVar(&c.clientID, "client-id", squarelocal.LocalClientID, "OAuth client id of the registered app")
 	fs.StringVar(&c.clientSecret, "client-secret", squarelocal.LocalClientSecret, "OAuth client secret of the registered app")
-	fs.StringVar(&c.redirectURI, "redirect-uri", "", "registered OAuth redirect URI (empty: any http(s) URL)")
+	fs.Var(&c.redirectURIs, "redirect-uri", "a registered OAuth redirect URI; repeat the flag or separate them with commas. The consent page sends the browser to no other, as Square does (default "+defaultRedirectURI+", Tessera's in local mode)")
 	fs.DurationVar(&latency, "latency", 0, "latency added to every API call, e.g. 50ms")
 	fs.StringVar(&faultSpec, "fault", "", "a fault on every call: rate_limit, internal_error, unavailable, hang or drop_after_write, optionally kind@rate such as internal_error@0.1")
 	fs.BoolVar(&c.verbose, "v", false, "log every request")
@@ -88,6 +95,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, usageError{fmt.Errorf("-addr %q: %v", c.addr, err)}
 	}
+	if len(c.redirectURIs) == 0 {
+		c.redirectURIs = redirectURIs{defaultRedirectURI}
+	}
 	if c.customers < 0 {
 		return c, usageError{fmt.Errorf("-customers must not be negative, got %d", c.customers)}
 	}
@@ -105,6 +115,42 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.faults = append(c.faults, f)
 	}
 	return c, nil
+}
+
+// defaultRedirectURI is the redirect URI registered when -redirect-uri is
+// not given: Tessera's callback at its default local address.
+const defaultRedirectURI = "http://localhost:8080/auth/callback"
+
+// redirectURIs is the -redirect-uri flag: it may be repeated, and each
+// value may list several URIs separated by commas.
+type redirectURIs []string
+
+func (r *redirectURIs) String() string { return strings.Join(*r, ",") }
+
+// Set adds the URIs of one -redirect-uri. Each must be an absolute http or
+// https URL, as Square's developer console requires of a redirect URL.
+func (r *redirectURIs) Set(v string) error {
+	for raw := range strings.SplitSeq(v, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" {
+			return fmt.Errorf("%q is not an absolute http or https URL without a fragment", raw)
+		}
+		*r = append(*r, raw)
+	}
+	return nil
+}
+
+// loopbackHosts are the Host values the emulator's controls answer on the
+// port of addr: its loopback names only, so that neither another machine
+// nor a page whose name was re-pointed at this one can use them.
+func loopbackHosts(addr net.Addr) []string {
+	_, port, _ := net.SplitHostPort(addr.String())
+	return []string{
+		net.JoinHostPort("localhost", port),
+		net.JoinHostPort("127.0.0.1", port),
+		net.JoinHostPort("::1", port),
+	}
 }
 
 // parseFault reads "kind" or "kind@rate".
@@ -136,27 +182,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if customers == 0 {
 		customers = -1
 	}
-	app := squarelocal.App{ClientID: c.clientID, ClientSecret: c.clientSecret}
-	if c.redirectURI != "" {
-		app.RedirectURIs = []string{c.redirectURI}
+	// The listener comes first: the controls answer only its port.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return usageError{fmt.Errorf("cannot listen on %s: %v", c.addr, err)}
 	}
+	defer ln.Close()
 	emu := squarelocal.New(squarelocal.Options{
 		CustomersPerMerchant: customers,
 		Seed:                 c.seed,
-		Apps:                 []squarelocal.App{app},
+		Apps:                 []squarelocal.App{{ClientID: c.clientID, ClientSecret: c.clientSecret, RedirectURIs: c.redirectURIs}},
 		PersonalAccessToken:  c.accessToken,
 		Logger:               logger,
+		ControlHosts:         loopbackHosts(ln.Addr()),
 	})
 	defer emu.Close()
 	for _, f := range c.faults {
 		if err := emu.InjectFault(f); err != nil {
 			return usageError{err}
 		}
-	}
-
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return usageError{fmt.Errorf("cannot listen on %s: %v", c.addr, err)}
 	}
 	srv := &http.Server{
 		Handler:           emu,
@@ -167,6 +211,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "squarelocal listening on http://%s\n", ln.Addr())
 	for _, m := range emu.Merchants() {
 		fmt.Fprintf(stdout, "  merchant %s  %s (%s)\n", m.ID, m.BusinessName, m.Country)
+	}
+	for _, u := range c.redirectURIs {
+		fmt.Fprintf(stdout, "  redirect URI %s\n", u)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

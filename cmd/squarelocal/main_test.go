@@ -8,9 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 )
 
 func TestRunRejectsBadFlagsAsUsageErrors(t *testing.T) {
@@ -108,5 +111,143 @@ func TestRunReportsAPortInUse(t *testing.T) {
 	var usage usageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "cannot listen") {
 		t.Errorf("run on a busy port = %v, want a usage error saying it cannot listen", err)
+	}
+}
+
+// startEmulator runs the command with args on a free loopback port until
+// the test ends and returns its base URL.
+func startEmulator(t *testing.T, args ...string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-addr", addr, "-customers", "0"}, args...), io.Discard, io.Discard)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run(%q) = %v, want nil after its context ended", args, err)
+		}
+	})
+	base := "http://" + addr
+	for range 100 {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+			return base
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("squarelocal %q did not listen on %s", args, addr)
+	return ""
+}
+
+// send makes one request and returns its status and body; host, when not
+// empty, replaces the Host header.
+func send(t *testing.T, method, target, host, body string, header map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, target, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host != "" {
+		req.Host = host
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestConsentSendsTheBrowserOnlyToTheRegisteredRedirectURIs(t *testing.T) {
+	t.Parallel()
+	authorize := func(base, redirect string) string {
+		q := url.Values{"client_id": {squarelocal.LocalClientID}, "response_type": {"code"}, "redirect_uri": {redirect}}
+		return base + "/oauth2/authorize?" + q.Encode()
+	}
+	tests := []struct {
+		name       string
+		args       []string
+		registered []string
+		refused    []string
+	}{
+		{
+			name:       "without -redirect-uri, Tessera's local callback only",
+			registered: []string{"http://localhost:8080/auth/callback"},
+			refused:    []string{"https://evil.example/cb", "http://localhost:8080/other", "http://localhost:9090/auth/callback"},
+		},
+		{
+			name:       "a repeated flag and a comma list",
+			args:       []string{"-redirect-uri", "https://a.example/cb, https://b.example/cb", "-redirect-uri", "http://localhost:3000/oauth"},
+			registered: []string{"https://a.example/cb", "https://b.example/cb", "http://localhost:3000/oauth"},
+			refused:    []string{"https://evil.example/cb", "https://a.example/cb2", "http://localhost:8080/auth/callback"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			base := startEmulator(t, tt.args...)
+			for _, u := range tt.registered {
+				if status, body := send(t, "GET", authorize(base, u), "", "", nil); status != http.StatusOK {
+					t.Errorf("GET the consent page for %s = %d, want 200; body:\n%s", u, status, body)
+				}
+			}
+			for _, u := range tt.refused {
+				status, body := send(t, "GET", authorize(base, u), "", "", nil)
+				if status != http.StatusBadRequest || !strings.Contains(body, "redirect_uri is not one the application registered") {
+					t.Errorf("GET the consent page for %s = %d, want 400 saying it is not registered; body:\n%s", u, status, body)
+				}
+			}
+		})
+	}
+}
+
+func TestRunRejectsARedirectURIThatIsNotAnAbsoluteURL(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"/auth/callback", "ftp://example.com/cb", "https://example.com/cb#x", "https://a.example/cb,"} {
+		err := run(t.Context(), []string{"-redirect-uri", v}, io.Discard, io.Discard)
+		if _, ok := errors.AsType[usageError](err); !ok || !strings.Contains(err.Error(), "-redirect-uri") {
+			t.Errorf("run(-redirect-uri %q) = %v, want a usage error naming -redirect-uri", v, err)
+		}
+	}
+}
+
+func TestControlsAnswerOnlyAProgramOnLoopback(t *testing.T) {
+	t.Parallel()
+	base := startEmulator(t)
+	faults := base + "/_squarelocal/faults"
+	port := base[strings.LastIndex(base, ":")+1:]
+	fault := `{"kind":"unavailable"}`
+	refused := []struct {
+		name, method, host string
+		header             map[string]string
+	}{
+		{"a cross-site text/plain POST", "POST", "", map[string]string{"Content-Type": "text/plain", "Origin": "https://evil.example"}},
+		{"a JSON POST to a rebound name (DNS rebinding)", "POST", "rebound.evil.example:" + port, map[string]string{"Content-Type": "application/json"}},
+		{"a JSON POST to another port's name", "POST", "localhost:1", map[string]string{"Content-Type": "application/json"}},
+		{"a GET without the control header", "GET", "", nil},
+	}
+	for _, r := range refused {
+		if status, body := send(t, r.method, faults, r.host, fault, r.header); status != http.StatusForbidden {
+			t.Errorf("%s: %s %s = %d %q, want 403", r.name, r.method, faults, status, body)
+		}
+	}
+	if status, body := send(t, "POST", faults, "localhost:"+port, fault, map[string]string{"Content-Type": "application/json"}); status != http.StatusOK {
+		t.Errorf("POST %s as JSON to localhost = %d %q, want 200", faults, status, body)
+	}
+	if status, body := send(t, "GET", faults, "", "", map[string]string{squarelocal.ControlHeader: "1"}); status != http.StatusOK || strings.Count(body, "unavailable") != 1 {
+		t.Errorf("GET %s with the control header = %d %q, want 200 with the one fault injected as JSON", faults, status, body)
 	}
 }

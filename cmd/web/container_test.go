@@ -132,6 +132,38 @@ func TestDockerfileDescribesTheImage(t *testing.T) {
 	}
 }
 
+// minGoPatch is the first Go 1.26 patch release without a standard-library
+// vulnerability known to the pinned database (scripts/vulndb.env);
+// scripts/stdlib-warning.sh names it when a toolchain is older.
+const minGoPatch = 10
+
+func TestDockerfileBuildsWithTheNewestGo126Patch(t *testing.T) {
+	t.Parallel()
+	build := readDockerfile(t).stages[0]
+	image, _, _ := strings.Cut(build.from, " ")
+	tag, ok := strings.CutPrefix(image, "golang:")
+	if !ok {
+		t.Fatalf("build stage FROM %s, want a golang image", build.from)
+	}
+	// golang:1.26 (or a variant such as 1.26-bookworm) moves to each new
+	// patch release; a pinned patch must be one without known holes.
+	version, _, _ := strings.Cut(tag, "-")
+	if version != "1.26" {
+		patch, found := strings.CutPrefix(version, "1.26.")
+		n, err := strconv.Atoi(patch)
+		if !found || err != nil || n < minGoPatch {
+			t.Errorf("build stage FROM %s: pinned to Go %s, want golang:1.26 (the newest patch) or 1.26.%d or later", build.from, version, minGoPatch)
+		}
+	}
+	text, err := os.ReadFile(filepath.Join(moduleRoot(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), "docker build --pull") {
+		t.Errorf("the Dockerfile's usage says to build without --pull, which reuses an older golang:1.26 image Docker already has")
+	}
+}
+
 func TestDockerignoreKeepsTheBuildContextToTheSources(t *testing.T) {
 	patterns, err := readDockerignore(moduleRoot(t))
 	if err != nil {

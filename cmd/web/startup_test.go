@@ -121,6 +121,25 @@ func TestRunStartupErrorsAreOneLineNamingTheVariable(t *testing.T) {
 			wantVar: config.EnvBaseURL, wantText: "must not contain a user name or password", secret: "s3cr3t-pw",
 		},
 		{
+			name: "a deployment that forgot SQUARE_ENVIRONMENT does not start on the emulator",
+			env: func(t *testing.T) env {
+				e := sandboxEnv(t)
+				delete(e, config.EnvEnvironment)
+				e[config.EnvTrustedProxies] = "127.0.0.1"
+				return e
+			},
+			wantVar: config.EnvEnvironment,
+			wantText: "refuses TESSERA_BASE_URL (https://tessera.example.com), SQUARE_APPLICATION_ID, SQUARE_APPLICATION_SECRET, " +
+				"TESSERA_TRUSTED_PROXIES, which only make sense against Square; set it to sandbox or production",
+		},
+		{
+			name: "local mode with a public http base URL",
+			env: func(t *testing.T) env {
+				return env{config.EnvBaseURL: "http://203.0.113.7:8080", config.EnvDataDir: t.TempDir(), config.EnvAddr: freeAddr(t)}
+			},
+			wantVar: config.EnvEnvironment, wantText: "local mode (the default: the built-in Square emulator) refuses TESSERA_BASE_URL",
+		},
+		{
 			name: "a data directory that cannot be created, in local mode",
 			env: func(t *testing.T) env {
 				return env{config.EnvDataDir: filepath.Join(regularFile(t), "data"), config.EnvAddr: freeAddr(t)}

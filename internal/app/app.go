@@ -42,8 +42,7 @@ type Options struct {
 	EmulatorCustomers int
 	EmulatorSeed      int64
 	// Emulator, when set, is the squarelocal that local mode uses instead
-	// of starting its own: a test that needs the seeded merchants before
-	// it configures Tessera (an allowlist) makes it first.
+	// of starting its own (see NewEmulator).
 	Emulator *squarelocal.Server
 	// Now is the clock of the sessions and the handlers (and of the
 	// emulator local mode starts); time.Now by default. Tests move it.
@@ -152,9 +151,7 @@ func (a *App) squareClient(opts Options) (*square.Client, error) {
 	case config.Local:
 		a.Emulator = opts.Emulator
 		if a.Emulator == nil {
-			a.Emulator = squarelocal.New(squarelocal.Options{
-				Logger: a.logger, CustomersPerMerchant: opts.EmulatorCustomers, Seed: opts.EmulatorSeed, Now: opts.Now,
-			})
+			a.Emulator = NewEmulator(cfg, a.logger, opts)
 		}
 		o.BaseURL = "http://squarelocal.invalid"
 		o.Transport = a.Emulator.Transport()
@@ -187,6 +184,24 @@ func (a *App) squareClient(opts Options) (*square.Client, error) {
 		return nil, fmt.Errorf("%s: %w", config.EnvEnvironment, err)
 	}
 	return client, nil
+}
+
+// NewEmulator starts squarelocal as local mode runs it for cfg. The
+// built-in app sends the browser back to Tessera's own callback only, as
+// Square does with a registered redirect URL: any other redirect_uri would
+// make the consent page an open redirect. The controls answer requests to
+// Tessera's own (loopback) address only. A test that needs the seeded
+// merchants before it finishes its configuration starts the emulator with
+// this and passes it in Options.Emulator.
+func NewEmulator(cfg *config.Config, logger *slog.Logger, opts Options) *squarelocal.Server {
+	return squarelocal.New(squarelocal.Options{
+		Logger: logger, CustomersPerMerchant: opts.EmulatorCustomers, Seed: opts.EmulatorSeed, Now: opts.Now,
+		Apps: []squarelocal.App{{
+			ClientID: squarelocal.LocalClientID, ClientSecret: squarelocal.LocalClientSecret,
+			RedirectURIs: []string{cfg.RedirectURL()},
+		}},
+		ControlHosts: []string{cfg.BaseURL.Host},
+	})
 }
 
 // dataDirError names TESSERA_DATA_DIR in a data directory problem, unless

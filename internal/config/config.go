@@ -2,7 +2,8 @@
 //
 // Load validates every variable and reports each bad or missing one as a
 // *Error naming it, so that start-up stops with a message an operator can act
-// on. In local mode (the default) nothing is required; in sandbox and
+// on. In local mode (the default) nothing is required, and settings that
+// only make sense against Square are refused; in sandbox and
 // production mode the Square credentials, the session secret, the public base
 // URL and the merchant allow-list must be set. Secrets may instead be read
 // from files named by NAME_FILE, the convention of Docker and systemd
@@ -170,6 +171,9 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.OAuthPKCE = l.boolean(EnvOAuthPKCE)
 	// Square's PKCE flow is the one that works without the secret.
 	l.require(EnvApplicationSecret, c.ApplicationSecret != "" || c.OAuthPKCE, env)
+	if env == Local {
+		l.refuseSquareSettings(c)
+	}
 
 	switch len(l.errs) {
 	case 0:
@@ -333,6 +337,48 @@ func (l *loader) baseURL(env Environment, addr string) *url.URL {
 	}
 	u.Path = ""
 	return u
+}
+
+// refuseSquareSettings stops local mode from starting with settings that
+// only make sense against Square. Local mode is the default, so a
+// deployment that forgot SQUARE_ENVIRONMENT would otherwise come up on the
+// emulator, whose consent page signs anyone in as a demo merchant and whose
+// controls change its answers, behind a public URL. The problem is one line
+// naming every such variable, reported against SQUARE_ENVIRONMENT, the one
+// variable that fixes all of them.
+func (l *loader) refuseSquareSettings(c *Config) {
+	var names []string
+	if l.getenv(EnvBaseURL) != "" && c.BaseURL != nil && (c.BaseURL.Scheme == "https" || !isLoopbackHost(c.BaseURL.Hostname())) {
+		names = append(names, EnvBaseURL+" ("+c.BaseURL.String()+")")
+	}
+	for _, name := range []string{EnvApplicationID, EnvApplicationSecret} {
+		for _, v := range []string{name, name + FileSuffix} {
+			if l.getenv(v) != "" {
+				names = append(names, v)
+			}
+		}
+	}
+	for _, name := range []string{EnvAllowedMerchants, EnvTrustedProxies} {
+		// A bad value is already reported; naming it twice would not help.
+		if l.getenv(name) != "" && !l.failed[name] {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	l.fail(EnvEnvironment, "local mode (the default: the built-in Square emulator) refuses %s, which only make sense against Square; set it to sandbox or production, or unset them",
+		strings.Join(names, ", "))
+}
+
+// isLoopbackHost reports whether a URL's host names this machine only:
+// "localhost" or a loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // localBaseURL is the URL a browser on the same machine uses to reach addr.

@@ -45,6 +45,21 @@ var productionEnv = map[string]string{
 	EnvAllowedMerchants:  "MERCHANT1",
 }
 
+// sandboxEnv is a complete sandbox configuration on a local http URL, for
+// the settings that local mode refuses.
+var sandboxEnv = map[string]string{
+	EnvEnvironment: "sandbox", EnvBaseURL: "http://localhost:8080", EnvSessionSecret: secretA,
+	EnvApplicationID: "sandbox-sq0idb-app", EnvApplicationSecret: "x", EnvAllowAnyMerchant: "true",
+}
+
+// inSandbox changes the local defaults into what Load returns for sandboxEnv.
+func inSandbox(c *Config) {
+	c.Environment = Sandbox
+	c.SessionSecrets = [][]byte{[]byte(secretA)}
+	c.ApplicationID = "sandbox-sq0idb-app"
+	c.ApplicationSecret = "x"
+}
+
 // localDefaults is what Load returns for an empty environment.
 func localDefaults() *Config {
 	return &Config{
@@ -105,8 +120,16 @@ func TestLoadAcceptsGoodValues(t *testing.T) {
 		},
 		{
 			name: "a base URL with a trailing slash loses it",
-			env:  map[string]string{EnvBaseURL: "https://dash.example.com:8443/"},
-			want: func(c *Config) { c.BaseURL = mustParseURL("https://dash.example.com:8443") },
+			env:  with(sandboxEnv, EnvBaseURL, "https://dash.example.com:8443/"),
+			want: func(c *Config) {
+				inSandbox(c)
+				c.BaseURL = mustParseURL("https://dash.example.com:8443")
+			},
+		},
+		{
+			name: "local mode takes a loopback http base URL",
+			env:  map[string]string{EnvBaseURL: "http://127.0.0.1:9000"},
+			want: func(c *Config) { c.BaseURL = mustParseURL("http://127.0.0.1:9000") },
 		},
 		{
 			name: "the data directory is kept",
@@ -120,8 +143,9 @@ func TestLoadAcceptsGoodValues(t *testing.T) {
 		},
 		{
 			name: "allowed merchants are split, trimmed, and empty entries dropped",
-			env:  map[string]string{EnvAllowedMerchants: " M1, M_2-x ,,"},
+			env:  with(sandboxEnv, EnvAllowAnyMerchant, "", EnvAllowedMerchants, " M1, M_2-x ,,"),
 			want: func(c *Config) {
+				inSandbox(c)
 				c.AllowedMerchants = []string{"M1", "M_2-x"}
 				c.AllowAnyMerchant = false
 			},
@@ -133,8 +157,9 @@ func TestLoadAcceptsGoodValues(t *testing.T) {
 		},
 		{
 			name: "trusted proxies take CIDRs and bare addresses",
-			env:  map[string]string{EnvTrustedProxies: "10.1.2.3/8, 192.168.1.1,fd00::/8, ::1"},
+			env:  with(sandboxEnv, EnvTrustedProxies, "10.1.2.3/8, 192.168.1.1,fd00::/8, ::1"),
 			want: func(c *Config) {
+				inSandbox(c)
 				c.TrustedProxies = []netip.Prefix{
 					netip.MustParsePrefix("10.0.0.0/8"),
 					netip.MustParsePrefix("192.168.1.1/32"),
@@ -169,14 +194,6 @@ func TestLoadAcceptsGoodValues(t *testing.T) {
 			want: func(c *Config) {},
 		},
 		{
-			name: "local mode keeps credentials that are set",
-			env:  map[string]string{EnvApplicationID: "sandbox-sq0idb-x", EnvApplicationSecret: "s3cret"},
-			want: func(c *Config) {
-				c.ApplicationID = "sandbox-sq0idb-x"
-				c.ApplicationSecret = "s3cret"
-			},
-		},
-		{
 			name: "the location id is kept",
 			env:  map[string]string{EnvLocationID: "L123ABC"},
 			want: func(c *Config) { c.LocationID = "L123ABC" },
@@ -206,16 +223,8 @@ func TestLoadAcceptsGoodValues(t *testing.T) {
 		},
 		{
 			name: "sandbox allows an http base URL and any merchant when asked",
-			env: map[string]string{
-				EnvEnvironment: "sandbox", EnvBaseURL: "http://localhost:8080", EnvSessionSecret: secretA,
-				EnvApplicationID: "sandbox-sq0idb-app", EnvApplicationSecret: "x", EnvAllowAnyMerchant: "true",
-			},
-			want: func(c *Config) {
-				c.Environment = Sandbox
-				c.SessionSecrets = [][]byte{[]byte(secretA)}
-				c.ApplicationID = "sandbox-sq0idb-app"
-				c.ApplicationSecret = "x"
-			},
+			env:  sandboxEnv,
+			want: inSandbox,
 		},
 		{
 			name: "PKCE outside local mode needs no application secret",
@@ -270,7 +279,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"an empty session secret in the list", map[string]string{EnvSessionSecret: secretA + ","}, EnvSessionSecret, "secret 2 of 2 is empty"},
 		{"a merchant id with a quote", map[string]string{EnvAllowedMerchants: `"M1"`}, EnvAllowedMerchants, "not a Square id"},
 		{"allow any merchant that is not a boolean", map[string]string{EnvAllowAnyMerchant: "yes"}, EnvAllowAnyMerchant, `must be true, false, 1 or 0, got "yes"`},
-		{"allow any merchant together with a list", map[string]string{EnvAllowAnyMerchant: "true", EnvAllowedMerchants: "M1"}, EnvAllowAnyMerchant, "must not be true"},
+		{"allow any merchant together with a list", with(sandboxEnv, EnvAllowAnyMerchant, "true", EnvAllowedMerchants, "M1"), EnvAllowAnyMerchant, "must not be true"},
 		{"allow any merchant false without a list in local mode", map[string]string{EnvAllowAnyMerchant: "0"}, EnvAllowedMerchants, "required when TESSERA_ALLOW_ANY_MERCHANT is false"},
 		{"a trusted proxy that is not an address", map[string]string{EnvTrustedProxies: "10.0.0.0/8,proxy.local"}, EnvTrustedProxies, `"proxy.local"`},
 		{"a trusted proxy with a bad prefix length", map[string]string{EnvTrustedProxies: "10.0.0.0/33"}, EnvTrustedProxies, "CIDR"},
@@ -429,16 +438,18 @@ func TestLoadReadsFileTwins(t *testing.T) {
 func TestConfigDerivedValues(t *testing.T) {
 	tests := []struct {
 		name         string
+		env          map[string]string
 		baseURL      string
 		wantSecure   bool
 		wantRedirect string
+		wantLocal    bool
 	}{
-		{"http is not secure", "http://localhost:8080", false, "http://localhost:8080/auth/callback"},
-		{"https is secure", "https://dash.example.com/", true, "https://dash.example.com/auth/callback"},
+		{"http is not secure", map[string]string{}, "http://localhost:8080", false, "http://localhost:8080/auth/callback", true},
+		{"https is secure", sandboxEnv, "https://dash.example.com/", true, "https://dash.example.com/auth/callback", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Load(getenv(map[string]string{EnvBaseURL: tt.baseURL}))
+			cfg, err := Load(getenv(with(tt.env, EnvBaseURL, tt.baseURL)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -448,8 +459,8 @@ func TestConfigDerivedValues(t *testing.T) {
 			if got := cfg.RedirectURL(); got != tt.wantRedirect {
 				t.Errorf("RedirectURL() for %s = %q, want %q", tt.baseURL, got, tt.wantRedirect)
 			}
-			if !cfg.IsLocal() {
-				t.Errorf("IsLocal() = false, want true")
+			if got := cfg.IsLocal(); got != tt.wantLocal {
+				t.Errorf("IsLocal() = %v, want %v", got, tt.wantLocal)
 			}
 		})
 	}
@@ -618,5 +629,79 @@ func TestLocalBaseURLCannotBeDerivedFromAZonedAddress(t *testing.T) {
 	var ce *Error
 	if !errors.As(err, &ce) || ce.Var != EnvBaseURL {
 		t.Fatalf("Load(TESSERA_ADDR=[fe80::1%%lo]:8080) = %v, want an error naming %s", err, EnvBaseURL)
+	}
+}
+
+func TestLocalModeRefusesSettingsThatOnlyMakeSenseAgainstSquare(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	idFile := filepath.Join(dir, "app-id")
+	if err := os.WriteFile(idFile, []byte("sq0idp-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		// wantNames are the variables the one line must name.
+		wantNames []string
+	}{
+		{"an https base URL on loopback", map[string]string{EnvBaseURL: "https://localhost:8443"}, []string{EnvBaseURL}},
+		{"a public base URL over http", map[string]string{EnvBaseURL: "http://tessera.example.com"}, []string{EnvBaseURL}},
+		{"a base URL on a LAN address", map[string]string{EnvBaseURL: "http://192.168.1.20:8080"}, []string{EnvBaseURL}},
+		{"an application id", map[string]string{EnvApplicationID: "sq0idp-app"}, []string{EnvApplicationID}},
+		{"an application id in a file", map[string]string{EnvApplicationID + FileSuffix: idFile}, []string{EnvApplicationID + FileSuffix}},
+		{"an application secret", map[string]string{EnvApplicationSecret: "sq0csp-secret"}, []string{EnvApplicationSecret}},
+		{"an application secret in a file", map[string]string{EnvApplicationSecret + FileSuffix: idFile}, []string{EnvApplicationSecret + FileSuffix}},
+		{"a merchant allow-list", map[string]string{EnvAllowedMerchants: "M1"}, []string{EnvAllowedMerchants}},
+		{"trusted proxies", map[string]string{EnvTrustedProxies: "127.0.0.1"}, []string{EnvTrustedProxies}},
+		{
+			name:      "a production-style deployment that forgot SQUARE_ENVIRONMENT",
+			env:       with(productionEnv, EnvEnvironment, "", EnvSessionSecret, "", EnvTrustedProxies, "10.0.0.0/8"),
+			wantNames: []string{EnvBaseURL, EnvApplicationID, EnvApplicationSecret, EnvAllowedMerchants, EnvTrustedProxies},
+		},
+		{
+			name:      "an explicit local mode",
+			env:       map[string]string{EnvEnvironment: "local", EnvTrustedProxies: "::1"},
+			wantNames: []string{EnvTrustedProxies},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := Load(getenv(tt.env))
+			if cfg != nil || err == nil {
+				t.Fatalf("Load(%v) = %+v, %v, want an error", tt.env, cfg, err)
+			}
+			ce, ok := errors.AsType[*Error](err)
+			if !ok || ce.Var != EnvEnvironment {
+				t.Fatalf("Load(%v) error = %q, want a *Error on %s", tt.env, err, EnvEnvironment)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("Load(%v) error = %q, want one line", tt.env, msg)
+			}
+			for _, name := range tt.wantNames {
+				if !strings.Contains(msg, name) {
+					t.Errorf("Load(%v) error = %q, want it to name %s", tt.env, msg, name)
+				}
+			}
+			if !strings.Contains(msg, "sandbox or production") {
+				t.Errorf("Load(%v) error = %q, want it to say what to set", tt.env, msg)
+			}
+		})
+	}
+}
+
+func TestLocalModeStillStartsWithLocalSettings(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{
+		{},
+		{EnvBaseURL: "http://localhost:9090", EnvAddr: "localhost:9090"},
+		{EnvBaseURL: "http://[::1]:8080"},
+		{EnvEnvironment: "local", EnvSessionSecret: secretA, EnvAllowAnyMerchant: "true", EnvLocationID: "L1"},
+	} {
+		if _, err := Load(getenv(env)); err != nil {
+			t.Errorf("Load(%v) error = %v, want nil", env, err)
+		}
 	}
 }

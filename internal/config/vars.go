@@ -90,4 +90,6 @@ func Usage(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\n* may instead be read from the file named by NAME"+FileSuffix+" (a trailing newline is ignored).")
+	fmt.Fprintln(w, "\nLocal mode refuses to start with an https or non-loopback "+EnvBaseURL+", "+EnvApplicationID+", "+
+		EnvApplicationSecret+", "+EnvAllowedMerchants+" or "+EnvTrustedProxies+": they only make sense against Square.")
 }

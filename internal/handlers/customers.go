@@ -23,8 +23,9 @@ const resultsTarget = "customer-results"
 // (SearchCustomers). The merchant's groups come from the merchant cache, so
 // a page costs one call to Square once the cache is warm.
 //
-// A bad parameter never reaches Square: the page comes back with status
-// 400, the form as typed and a message. Square failing gives the page with
+// A bad parameter never reaches Square, whether or not the merchant's
+// groups are cached: the page comes back with status 400, the form as typed
+// and a message. Square failing gives the page with
 // the form and a message in place of the results, status 502, 503 or 504.
 //
 // Paging follows Square's cursors. "Next page" is a plain link to the view
@@ -34,12 +35,18 @@ const resultsTarget = "customer-results"
 // names one page, never a pile of them.
 func (a *app) customers(c echo.Context) error {
 	q, problems := parseDirectoryQuery(c.Request().URL.RawQuery)
+	if len(problems) > 0 {
+		// A query that cannot be run costs Square nothing, not even the
+		// merchant's groups on a cold cache: without them the form keeps
+		// the chosen group as a choice of its own.
+		return a.renderDirectory(c, http.StatusBadRequest, q, nil, nil, queryProblem(q, problems))
+	}
 	info, err := a.merchantInfo(c)
 	if err != nil {
 		return a.directoryFailure(c, q, nil, err)
 	}
-	problems = append(problems, q.checkGroup(info)...)
-	if len(problems) > 0 {
+	// Whether a group exists is the one check that needs Square's data.
+	if problems := q.checkGroup(info); len(problems) > 0 {
 		return a.renderDirectory(c, http.StatusBadRequest, q, info, nil, queryProblem(q, problems))
 	}
 

@@ -192,7 +192,9 @@ func TestLocalModeMountsOnlyTheEmulatorsBrowserPages(t *testing.T) {
 		// Without parameters the consent page explains what is wrong.
 		{"/squarelocal/oauth2/authorize", "consent-error", "text/html", http.StatusBadRequest},
 		{"/squarelocal/v1/square.js", "", "javascript", http.StatusOK},
-		{"/squarelocal/_squarelocal/calls", "", "application/json", http.StatusOK},
+		// The controls answer a browser's plain GET with squarelocal's
+		// refusal: only a program's request (with a header) is served.
+		{"/squarelocal/_squarelocal/calls", "", "application/json", http.StatusForbidden},
 	}
 	for _, r := range reachable {
 		p := b.get(r.path)

@@ -245,8 +245,6 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	h.base = &url.URL{Scheme: scheme, Host: h.srv.Listener.Addr().String()}
 
-	h.emu = squarelocal.New(squarelocal.Options{Now: h.clock.Now, CustomersPerMerchant: customersPerMerchant, Logger: logger})
-	t.Cleanup(h.emu.Close)
 	h.cfg = &config.Config{
 		Addr:             h.base.Host,
 		BaseURL:          h.base,
@@ -260,6 +258,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		SquareVersion:    config.DefaultSquareVersion,
 		OAuthPKCE:        o.pkce,
 	}
+	// The emulator comes before the allowlist, which picks from the
+	// merchants it seeded.
+	appOpts := app.Options{EmulatorCustomers: customersPerMerchant, Now: h.clock.Now}
+	h.emu = app.NewEmulator(h.cfg, logger, appOpts)
+	t.Cleanup(h.emu.Close)
 	if o.allowed != nil {
 		h.cfg.AllowedMerchants = o.allowed(h.emu.Merchants())
 	}
@@ -274,10 +277,10 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if o.squareTransport != nil {
 		wrap = o.squareTransport
 	}
-	tessera, err := app.New(t.Context(), h.cfg, logger, app.Options{
-		Emulator: h.emu, Now: h.clock.Now, SessionIdle: o.idle, SessionAbsolute: o.absolute,
-		RequestTimeout: o.requestTimeout, WrapSquareTransport: wrap,
-	})
+	appOpts.Emulator = h.emu
+	appOpts.SessionIdle, appOpts.SessionAbsolute = o.idle, o.absolute
+	appOpts.RequestTimeout, appOpts.WrapSquareTransport = o.requestTimeout, wrap
+	tessera, err := app.New(t.Context(), h.cfg, logger, appOpts)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}

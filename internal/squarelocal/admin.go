@@ -2,13 +2,82 @@ package squarelocal
 
 import (
 	"encoding/json"
+	"mime"
+	"net"
 	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
 // adminPrefix is where the emulator's own endpoints live; Square has no
 // such path, so they cannot collide with its API.
 const adminPrefix = "/_squarelocal/"
+
+// ControlHeader marks a request to the emulator's controls as sent by a
+// program. A request with it, or with a JSON body, is one that a web page
+// cannot send to another site without asking first (a CORS preflight,
+// which the controls never grant), so the controls answer only those.
+const ControlHeader = "X-Squarelocal-Control"
+
+// control registers one of the emulator's controls. They have no sign-in:
+// they are for tests on the developer's machine. So that no web page the
+// developer visits can use them, a control answers only a request to one
+// of the loopback hosts it serves (a page whose name was re-pointed at
+// 127.0.0.1, DNS rebinding, still sends its own name as Host) that a
+// browser sends cross-site only after a preflight: a custom header or a
+// content type other than a form's or text/plain.
+func (s *Server) control(pattern string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !s.controlHostAllowed(r.Host) || !sentByProgram(r.Header) {
+			writeError(w, newError(http.StatusForbidden, catAuthentication, "FORBIDDEN", "",
+				"The emulator's controls answer only requests to its loopback address that send "+
+					"Content-Type: application/json or an "+ControlHeader+" header."))
+			return
+		}
+		h(w, r)
+	})
+}
+
+// controlHostAllowed reports whether host, a request's Host, is one the
+// controls answer: one of Options.ControlHosts, or without them any
+// loopback name.
+func (s *Server) controlHostAllowed(host string) bool {
+	if len(s.opts.ControlHosts) > 0 {
+		return slices.ContainsFunc(s.opts.ControlHosts, func(h string) bool { return strings.EqualFold(h, host) })
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}
+
+// sentByProgram reports whether a request carries something a browser
+// sends cross-site only after a preflight: the control header, or a
+// Content-Type that is not one of the three a plain form or fetch may use.
+func sentByProgram(h http.Header) bool {
+	if h.Get(ControlHeader) != "" {
+		return true
+	}
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/x-www-form-urlencoded", "multipart/form-data", "text/plain":
+		return false
+	}
+	return true
+}
 
 func (s *Server) adminCalls(w http.ResponseWriter, _ *http.Request) {
 	calls := s.Calls()

@@ -48,11 +48,11 @@ func (s *Server) routes() {
 	// Stand-in for the Web Payments SDK (§8.3).
 	s.mux.HandleFunc("GET /v1/square.js", s.squareJS)
 
-	// The emulator's own controls.
-	s.mux.HandleFunc("GET "+adminPrefix+"calls", s.adminCalls)
-	s.mux.HandleFunc("DELETE "+adminPrefix+"calls", s.adminResetCalls)
-	s.mux.HandleFunc("GET "+adminPrefix+"faults", s.adminFaults)
-	s.mux.HandleFunc("POST "+adminPrefix+"faults", s.adminInjectFault)
-	s.mux.HandleFunc("DELETE "+adminPrefix+"faults", s.adminClearFaults)
-	s.mux.HandleFunc("POST "+adminPrefix+"clock", s.adminAdvanceClock)
+	// The emulator's own controls, for programs on this machine only.
+	s.control("GET "+adminPrefix+"calls", s.adminCalls)
+	s.control("DELETE "+adminPrefix+"calls", s.adminResetCalls)
+	s.control("GET "+adminPrefix+"faults", s.adminFaults)
+	s.control("POST "+adminPrefix+"faults", s.adminInjectFault)
+	s.control("DELETE "+adminPrefix+"faults", s.adminClearFaults)
+	s.control("POST "+adminPrefix+"clock", s.adminAdvanceClock)
 }

@@ -81,6 +81,10 @@ type Options struct {
 	PersonalAccessToken string
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
+	// ControlHosts are the Host header values (host:port) whose requests
+	// the controls under /_squarelocal/ answer; empty means any loopback
+	// name (localhost, 127.0.0.1, [::1]) on any port.
+	ControlHosts []string
 }
 
 // DefaultCustomers is the number of demo customers per merchant.
