@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -453,3 +454,63 @@ func TestLogsHoldNoTokensCookiesOrCustomerContacts(t *testing.T) {
 		}
 	}
 }
+
+// echoingSquare answers every CreateCustomer with the given status and an
+// error whose detail repeats what was typed, as real Square's details may.
+func echoingSquare(status int, code, field, detail string) func(http.RoundTripper) http.RoundTripper {
+	return func(next http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method != http.MethodPost || r.URL.Path != "/v2/customers" {
+				return next.RoundTrip(r)
+			}
+			body := `{"errors":[{"category":"INVALID_REQUEST_ERROR","code":"` + code + `","field":"` + field + `","detail":"` + detail + `"}]}`
+			if status >= 500 {
+				body = `{"errors":[{"category":"API_ERROR","code":"INTERNAL_SERVER_ERROR","detail":"` + detail + `"}]}`
+			}
+			return &http.Response{
+				StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}},
+				Body: io.NopCloser(strings.NewReader(body)), Request: r,
+			}, nil
+		})
+	}
+}
+
+func TestLogsHoldNoContactDetailsSquareRepeatsInItsErrors(t *testing.T) {
+	const email, phone = "ada.private@example.com", "+44 20 7946 0123"
+	cases := []struct {
+		name   string
+		status int
+		wrap   func(http.RoundTripper) http.RoundTripper
+	}{
+		{"a refusal that names the email", http.StatusBadRequest,
+			echoingSquare(http.StatusBadRequest, "INVALID_EMAIL_ADDRESS", "email_address", "Email "+email+" is not valid.")},
+		{"a failure that repeats the phone", http.StatusInternalServerError,
+			echoingSquare(http.StatusInternalServerError, "", "", "Could not save phone "+phone+".")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newCustEnv(t, 0, withSquareTransport(tc.wrap))
+			form := e.b.get("/customers/new")
+			expect(t, form, http.StatusOK)
+			p := e.submit(form, `[data-testid="customer-form"]`, map[string]string{"given_name": "Ada", "email_address": email, "phone_number": phone})
+			if p.StatusCode == http.StatusSeeOther || p.StatusCode < 400 {
+				t.Fatalf("POST /customers with Square refusing = %d, want the form again", p.StatusCode)
+			}
+			logs := e.h.logs.String()
+			if !strings.Contains(logs, "/v2/customers") {
+				t.Fatalf("the log has no line about Square's answer, want one to check:\n%s", logs)
+			}
+			for _, secret := range []string{email, phone, "ada.private"} {
+				if strings.Contains(logs, secret) {
+					t.Errorf("the log holds %q from Square's detail:\n%s", secret, logs)
+				}
+			}
+		})
+	}
+}
+
+// roundTripFunc is a function as an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
