@@ -2,7 +2,6 @@ package views
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -25,7 +24,7 @@ const (
 func render(t *testing.T, c templ.Component) (*goquery.Document, string) {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := c.Render(templ.WithNonce(context.Background(), nonce), &buf); err != nil {
+	if err := c.Render(templ.WithNonce(t.Context(), nonce), &buf); err != nil {
 		t.Fatalf("Render() error = %v", err)
 	}
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(buf.String()))
@@ -576,7 +575,7 @@ func TestNamesAreIsolatedFromTheTextAroundThem(t *testing.T) {
 		"conflict":            CustomerConflict(CustomerConflictView{Name: name}),
 	} {
 		var b strings.Builder
-		if err := c.Render(context.Background(), &b); err != nil {
+		if err := c.Render(t.Context(), &b); err != nil {
 			t.Fatalf("%s: %v", label, err)
 		}
 		if !strings.Contains(b.String(), "<bdi>"+name+"</bdi>") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -192,7 +191,7 @@ func TestDialsOnlyItsListener(t *testing.T) {
 
 	b := &browser{
 		base: mustURL(t, "http://"+addr), client: &http.Client{Transport: tr},
-		rec: newRecorder(10, false), stop: context.Background(),
+		rec: newRecorder(10, false), stop: t.Context(),
 	}
 	for _, target := range []string{"http://example.com/customers", "//10.0.0.1/customers", "https://" + addr + "/customers"} {
 		if _, err := b.request(t.Context(), kindDirectory, http.MethodGet, target, nil, "", http.StatusOK); !errors.Is(err, errRefused) {

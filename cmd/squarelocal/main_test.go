@@ -32,7 +32,7 @@ func TestRunRejectsBadFlagsAsUsageErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(context.Background(), tc.args, io.Discard, io.Discard)
+			err := run(t.Context(), tc.args, io.Discard, io.Discard)
 			var usage usageError
 			if !errors.As(err, &usage) {
 				t.Fatalf("run(%q) = %v, want a usage error", tc.args, err)
@@ -46,7 +46,7 @@ func TestRunRejectsBadFlagsAsUsageErrors(t *testing.T) {
 
 func TestHelpListsTheFlags(t *testing.T) {
 	var stderr bytes.Buffer
-	err := run(context.Background(), []string{"-help"}, io.Discard, &stderr)
+	err := run(t.Context(), []string{"-help"}, io.Discard, &stderr)
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("run(-help) = %v, want flag.ErrHelp", err)
 	}
@@ -65,7 +65,7 @@ func TestRunServesTheAPIWithThePersonalAccessToken(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-addr", addr, "-customers", "5", "-access-token", "pat-123"}, io.Discard, io.Discard)
@@ -107,7 +107,7 @@ func TestRunReportsAPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	err = run(context.Background(), []string{"-addr", ln.Addr().String(), "-customers", "0"}, io.Discard, io.Discard)
+	err = run(t.Context(), []string{"-addr", ln.Addr().String(), "-customers", "0"}, io.Discard, io.Discard)
 	var usage usageError
 	if !errors.As(err, &usage) || !strings.Contains(err.Error(), "cannot listen") {
 		t.Errorf("run on a busy port = %v, want a usage error saying it cannot listen", err)

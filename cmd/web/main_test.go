@@ -88,7 +88,7 @@ func startServer(t *testing.T, e env) *server {
 	for k, v := range e {
 		full[k] = v
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	s := &server{
 		t: t, addr: full[config.EnvAddr], base: "http://" + full[config.EnvAddr], dataDir: full[config.EnvDataDir],
 		cancel: cancel, done: make(chan error, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{},

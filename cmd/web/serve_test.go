@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -63,7 +62,7 @@ func TestHealthcheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), []string{"healthcheck"}, env{config.EnvAddr: tt.addr}.get, &stdout, &stderr)
+			err := run(t.Context(), []string{"healthcheck"}, env{config.EnvAddr: tt.addr}.get, &stdout, &stderr)
 			if got := exitCode(err); got != tt.want {
 				t.Errorf("run(healthcheck) with %s=%s = %v (exit %d), want exit %d", config.EnvAddr, tt.addr, err, got, tt.want)
 			}
@@ -115,7 +114,7 @@ func TestRunFinishesRequestsInFlightOnShutdown(t *testing.T) {
 			writtenAt = time.Now()
 			close(written)
 		}}
-		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, callback, nil)
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, callback, nil)
 		resp, err := b.noFollow.Do(req)
 		if err == nil {
 			_, err = b.readAll(resp)

@@ -180,7 +180,7 @@ func TestRunStartupErrorsAreOneLineNamingTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			var stdout bytes.Buffer
 			stderr := &syncBuffer{}
@@ -332,7 +332,7 @@ func TestRunHelpListsEveryVariableWithItsDefault(t *testing.T) {
 	for _, arg := range []string{"-help", "-h", "--help", "help"} {
 		t.Run(arg, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			if err := run(context.Background(), []string{arg}, env{}.get, &stdout, &stderr); err != nil {
+			if err := run(t.Context(), []string{arg}, env{}.get, &stdout, &stderr); err != nil {
 				t.Fatalf("run(%q) = %v, want nil (exit 0)", arg, err)
 			}
 			if stderr.Len() != 0 {
@@ -357,7 +357,7 @@ func TestRunHelpListsEveryVariableWithItsDefault(t *testing.T) {
 
 func TestRunRefusesAnUnknownArgument(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"--port=9090"}, env{}.get, &stdout, &stderr)
+	err := run(t.Context(), []string{"--port=9090"}, env{}.get, &stdout, &stderr)
 	if got := exitCode(err); got != 2 {
 		t.Fatalf("exit code of run(--port=9090) = %d (%v), want 2", got, err)
 	}

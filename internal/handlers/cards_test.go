@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -53,7 +52,7 @@ func (e *custEnv) visa(postal string) string {
 // addCard stores a card for a customer at Square directly.
 func (e *custEnv) addCard(customerID, token, cardholder string) *square.Card {
 	e.t.Helper()
-	card, err := e.sq.Cards.Create(context.Background(), &square.CreateCardRequest{
+	card, err := e.sq.Cards.Create(e.t.Context(), &square.CreateCardRequest{
 		IdempotencyKey: "test-" + strings.ReplaceAll(token[len(token)-20:], "_", "-"),
 		SourceID:       token,
 		Card:           square.NewCard{CustomerID: customerID, CardholderName: cardholder},
@@ -106,7 +105,7 @@ func TestTheProfileListsEnabledCardsWithTheirDetailsAndRemovedOnesOnRequest(t *t
 	cu := e.create(square.CreateCustomerRequest{GivenName: "Ada", FamilyName: "Lovelace"})
 	kept := e.addCard(cu.ID, e.visa("94103"), "Ada Lovelace")
 	removed := e.addCard(cu.ID, e.token("5105 1051 0510 5100", "11/29", "123", "10001"), "A. Lovelace")
-	if _, err := e.sq.Cards.Disable(context.Background(), removed.ID); err != nil {
+	if _, err := e.sq.Cards.Disable(t.Context(), removed.ID); err != nil {
 		t.Fatalf("Cards.Disable = %v", err)
 	}
 
@@ -465,7 +464,7 @@ func TestACardForACustomerDeletedMeanwhileSaysTheCustomerIsGone(t *testing.T) {
 	e := newCustEnv(t, 0)
 	cu := e.create(square.CreateCustomerRequest{GivenName: "Gone"})
 	p := e.cardPage(cu.ID)
-	if err := e.sq.Customers.Delete(context.Background(), cu.ID, nil); err != nil {
+	if err := e.sq.Customers.Delete(t.Context(), cu.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	next := e.submitCard(p, e.visa("94103"), "", "94103")

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ const deleteFormSel = `[data-testid="delete-confirm"] form, [data-testid="delete
 // expectDeleted fails unless Square no longer has the customer.
 func (e *custEnv) expectDeleted(id string) {
 	e.t.Helper()
-	if _, err := e.sq.Customers.Get(context.Background(), id); !square.IsNotFound(err) {
+	if _, err := e.sq.Customers.Get(e.t.Context(), id); !square.IsNotFound(err) {
 		e.t.Errorf("Customers.Get(%s) after the delete = %v, want NOT_FOUND", id, err)
 	}
 }
@@ -143,7 +142,7 @@ func TestAnotherMerchantsCustomerCannotBeSeenChangedOrDeleted(t *testing.T) {
 	other := e.h.newBrowser()
 	other.signIn(1)
 	d, _ := e.h.sessionData(other.sessionCookie())
-	theirs, err := e.h.square.WithAccessToken(d.AccessToken).Customers.Create(context.Background(), &square.CreateCustomerRequest{GivenName: "Not yours"})
+	theirs, err := e.h.square.WithAccessToken(d.AccessToken).Customers.Create(t.Context(), &square.CreateCustomerRequest{GivenName: "Not yours"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +156,7 @@ func TestAnotherMerchantsCustomerCannotBeSeenChangedOrDeleted(t *testing.T) {
 	})
 	expectErrorPage(t, p, http.StatusNotFound)
 	e.b.post("/customers/"+theirs.ID+"/delete", map[string][]string{"_csrf": {token}, "version": {"0"}})
-	got, err := e.h.square.WithAccessToken(d.AccessToken).Customers.Get(context.Background(), theirs.ID)
+	got, err := e.h.square.WithAccessToken(d.AccessToken).Customers.Get(t.Context(), theirs.ID)
 	if err != nil || got.GivenName != "Not yours" {
 		t.Errorf("the other merchant's customer = %v, %v; want it unchanged", got, err)
 	}

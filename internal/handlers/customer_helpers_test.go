@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,7 +42,7 @@ func newCustEnv(t testing.TB, merchant int, opts ...harnessOption) *custEnv {
 // create makes a customer at Square directly.
 func (e *custEnv) create(req square.CreateCustomerRequest) *square.Customer {
 	e.t.Helper()
-	cu, err := e.sq.Customers.Create(context.Background(), &req)
+	cu, err := e.sq.Customers.Create(e.t.Context(), &req)
 	if err != nil {
 		e.t.Fatalf("Customers.Create(%+v) = %v, want a customer", req, err)
 	}
@@ -53,7 +52,7 @@ func (e *custEnv) create(req square.CreateCustomerRequest) *square.Customer {
 // get reads a customer at Square directly.
 func (e *custEnv) get(id string) *square.Customer {
 	e.t.Helper()
-	cu, err := e.sq.Customers.Get(context.Background(), id)
+	cu, err := e.sq.Customers.Get(e.t.Context(), id)
 	if err != nil {
 		e.t.Fatalf("Customers.Get(%s) = %v, want the customer", id, err)
 	}
@@ -63,7 +62,7 @@ func (e *custEnv) get(id string) *square.Customer {
 // update changes a customer at Square directly, as another person would.
 func (e *custEnv) update(id string, req square.UpdateCustomerRequest) *square.Customer {
 	e.t.Helper()
-	cu, err := e.sq.Customers.Update(context.Background(), id, &req)
+	cu, err := e.sq.Customers.Update(e.t.Context(), id, &req)
 	if err != nil {
 		e.t.Fatalf("Customers.Update(%s) = %v, want the customer", id, err)
 	}
@@ -73,7 +72,7 @@ func (e *custEnv) update(id string, req square.UpdateCustomerRequest) *square.Cu
 // count is the number of customers Square lists for the merchant.
 func (e *custEnv) count() int64 {
 	e.t.Helper()
-	page, err := e.sq.Customers.List(context.Background(), &square.ListCustomersParams{Limit: 1, Count: true})
+	page, err := e.sq.Customers.List(e.t.Context(), &square.ListCustomersParams{Limit: 1, Count: true})
 	if err != nil {
 		e.t.Fatalf("Customers.List(count) = %v", err)
 	}

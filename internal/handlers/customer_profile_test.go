@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,7 +82,7 @@ func TestTheProfileShowsABirthdayWithoutAYearAndEmptyFieldsPlainly(t *testing.T)
 
 func TestTheProfileNamesTheCustomersGroups(t *testing.T) {
 	e := newCustEnv(t, 0)
-	ctx := context.Background()
+	ctx := t.Context()
 	var withGroups *square.Customer
 	for _, cu := range listCustomers(t, e.sq) {
 		if len(cu.GroupIDs) > 0 {
@@ -196,7 +195,7 @@ func TestAWarmProfileCostsTwoSquareCallsMadeSideBySide(t *testing.T) {
 func TestTheProfileOfAnUnknownOrDeletedCustomerIsANotFoundPage(t *testing.T) {
 	e := newCustEnv(t, 0)
 	gone := e.create(square.CreateCustomerRequest{GivenName: "Gone"})
-	if err := e.sq.Customers.Delete(context.Background(), gone.ID, nil); err != nil {
+	if err := e.sq.Customers.Delete(t.Context(), gone.ID, nil); err != nil {
 		t.Fatalf("Customers.Delete(%s) = %v", gone.ID, err)
 	}
 	for _, tt := range []struct{ name, id string }{

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -37,7 +36,7 @@ func dirSquare(h *harness, i int) *square.Client {
 // dirList and dirSearch ask Square for the page the directory should show.
 func dirList(t *testing.T, sq *square.Client, p *square.ListCustomersParams) *square.CustomerPage {
 	t.Helper()
-	page, err := sq.Customers.List(context.Background(), p)
+	page, err := sq.Customers.List(t.Context(), p)
 	if err != nil {
 		t.Fatalf("Customers.List(%+v): %v", p, err)
 	}
@@ -46,7 +45,7 @@ func dirList(t *testing.T, sq *square.Client, p *square.ListCustomersParams) *sq
 
 func dirSearch(t *testing.T, sq *square.Client, req *square.SearchCustomersRequest) *square.CustomerPage {
 	t.Helper()
-	page, err := sq.Customers.Search(context.Background(), req)
+	page, err := sq.Customers.Search(t.Context(), req)
 	if err != nil {
 		t.Fatalf("Customers.Search: %v", err)
 	}
@@ -70,7 +69,7 @@ func dirAll(t *testing.T, sq *square.Client) []square.Customer {
 func dirGroups(t *testing.T, sq *square.Client) map[string]string {
 	t.Helper()
 	byName := map[string]string{}
-	for g, err := range sq.Customers.AllGroups(context.Background()) {
+	for g, err := range sq.Customers.AllGroups(t.Context()) {
 		if err != nil {
 			t.Fatalf("Customers.AllGroups: %v", err)
 		}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"context"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -313,7 +312,7 @@ var monthValues = []string{"", "01", "02", "03", "04", "05", "06", "07", "08", "
 func renderForFuzz(t *testing.T, c templ.Component) *goquery.Document {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := c.Render(context.Background(), &buf); err != nil {
+	if err := c.Render(t.Context(), &buf); err != nil {
 		t.Fatalf("Render = %v", err)
 	}
 	doc, err := goquery.NewDocumentFromReader(&buf)

@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -331,7 +330,7 @@ func (h *harness) revokeMerchant(merchantID string) {
 // tokenWorks reports whether Square still accepts an access token.
 func (h *harness) tokenWorks(token string) bool {
 	h.t.Helper()
-	_, err := h.square.WithAccessToken(token).Merchants.Get(context.Background(), "me")
+	_, err := h.square.WithAccessToken(token).Merchants.Get(h.t.Context(), "me")
 	if err != nil && !square.IsAuth(err) {
 		h.t.Fatalf("Merchants.Get(me) = %v, want success or an auth error", err)
 	}

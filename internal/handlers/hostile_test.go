@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -698,7 +697,7 @@ func TestAStaleOrForgedSessionCookieWritesNothingEvenWithAValidCSRFToken(t *test
 			// The session's own token may be revoked by now; ask as the
 			// merchant with a fresh one.
 			fresh := e.h.square.WithAccessToken(e.h.emu.MintAccessToken(e.h.merchant(0).ID))
-			if got, err := fresh.Customers.Get(context.Background(), cu.ID); err != nil || got.GivenName != "Untouched" || got.Version != 0 {
+			if got, err := fresh.Customers.Get(t.Context(), cu.ID); err != nil || got.GivenName != "Untouched" || got.Version != 0 {
 				t.Errorf("with %s: Customers.Get(%s) = %+v, %v; want Untouched at version 0", tt.name, cu.ID, got, err)
 			}
 			if e.b.signedIn() {
@@ -714,7 +713,7 @@ func TestAnotherMerchantsCustomerIsNotFoundOnEveryRouteAndSquareRecordsNoWrite(t
 	other.signIn(1)
 	d, _ := e.h.sessionData(other.sessionCookie())
 	theirClient := e.h.square.WithAccessToken(d.AccessToken)
-	theirs, err := theirClient.Customers.Create(context.Background(), &square.CreateCustomerRequest{GivenName: "Not yours", EmailAddress: "b@example.com"})
+	theirs, err := theirClient.Customers.Create(t.Context(), &square.CreateCustomerRequest{GivenName: "Not yours", EmailAddress: "b@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -760,7 +759,7 @@ func TestAnotherMerchantsCustomerIsNotFoundOnEveryRouteAndSquareRecordsNoWrite(t
 			t.Errorf("Square accepted %s %s (%d) for another merchant's customer", c.Method, c.Path, c.Status)
 		}
 	}
-	got, err := theirClient.Customers.Get(context.Background(), theirs.ID)
+	got, err := theirClient.Customers.Get(t.Context(), theirs.ID)
 	if err != nil || got.GivenName != "Not yours" || got.Version != theirs.Version {
 		t.Errorf("the other merchant's customer = %+v, %v; want it unchanged at version %d", got, err, theirs.Version)
 	}

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -51,7 +50,7 @@ func TestLoginPageHasASignInWithSquareButton(t *testing.T) {
 func directory(t *testing.T, h *harness, merchantID string) (ids []string, count int64) {
 	t.Helper()
 	token := h.emu.MintAccessToken(merchantID)
-	page, err := h.square.WithAccessToken(token).Customers.List(context.Background(),
+	page, err := h.square.WithAccessToken(token).Customers.List(t.Context(),
 		&square.ListCustomersParams{Limit: 50, Count: true})
 	if err != nil {
 		t.Fatalf("Customers.List for %s: %v", merchantID, err)

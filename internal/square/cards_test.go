@@ -1,7 +1,6 @@
 package square
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -76,7 +75,7 @@ func TestCardsCreate(t *testing.T) {
 		}`)
 		fmt.Fprint(w, `{"card":`+fullCardJSON+`}`)
 	})
-	got, err := env.client.Cards.Create(context.Background(), &CreateCardRequest{
+	got, err := env.client.Cards.Create(t.Context(), &CreateCardRequest{
 		IdempotencyKey:    "card-key-1",
 		SourceID:          "cnon:card-nonce-ok",
 		VerificationToken: "verf:abc",
@@ -88,7 +87,7 @@ func TestCardsCreate(t *testing.T) {
 	if want := fullCard(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Cards.Create(ctx, req) = %+v, want %+v", got, want)
 	}
-	if _, err := env.client.Cards.Create(context.Background(), nil); err == nil {
+	if _, err := env.client.Cards.Create(t.Context(), nil); err == nil {
 		t.Errorf("Cards.Create(ctx, nil) error = nil, want an error")
 	}
 }
@@ -99,7 +98,7 @@ func TestCardsCreateSendsOnlyWhatIsGiven(t *testing.T) {
 		testJSONBody(t, r, `{"idempotency_key":"k","source_id":"cnon:x","card":{"customer_id":"C1"}}`)
 		fmt.Fprint(w, `{"card":{"id":"ccof:1","enabled":true}}`)
 	})
-	if _, err := env.client.Cards.Create(context.Background(), &CreateCardRequest{IdempotencyKey: "k", SourceID: "cnon:x", Card: NewCard{CustomerID: "C1"}}); err != nil {
+	if _, err := env.client.Cards.Create(t.Context(), &CreateCardRequest{IdempotencyKey: "k", SourceID: "cnon:x", Card: NewCard{CustomerID: "C1"}}); err != nil {
 		t.Errorf("Cards.Create(ctx, minimal) error = %v", err)
 	}
 }
@@ -125,7 +124,7 @@ func TestCardsList(t *testing.T) {
 				testQuery(t, r, tt.wantQuery)
 				fmt.Fprint(w, `{"cards":[`+fullCardJSON+`],"cursor":"more"}`)
 			})
-			got, err := env.client.Cards.List(context.Background(), tt.params)
+			got, err := env.client.Cards.List(t.Context(), tt.params)
 			if err != nil {
 				t.Fatalf("Cards.List(ctx, %+v) error = %v", tt.params, err)
 			}
@@ -142,7 +141,7 @@ func TestCardsListEmpty(t *testing.T) {
 	env.mux.HandleFunc("/v2/cards", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{}`)
 	})
-	got, err := env.client.Cards.List(context.Background(), &ListCardsParams{CustomerID: "C1"})
+	got, err := env.client.Cards.List(t.Context(), &ListCardsParams{CustomerID: "C1"})
 	if err != nil {
 		t.Fatalf("Cards.List(ctx, C1) error = %v", err)
 	}
@@ -157,7 +156,7 @@ func TestCardsGet(t *testing.T) {
 		testMethod(t, r, "GET")
 		fmt.Fprint(w, `{"card":`+fullCardJSON+`}`)
 	})
-	got, err := env.client.Cards.Get(context.Background(), "ccof:uIbfJXhXETSP197M3GB")
+	got, err := env.client.Cards.Get(t.Context(), "ccof:uIbfJXhXETSP197M3GB")
 	if err != nil {
 		t.Fatalf("Cards.Get(ctx, id) error = %v", err)
 	}
@@ -174,7 +173,7 @@ func TestCardsDisable(t *testing.T) {
 		testNoHeader(t, r, "Content-Type")
 		fmt.Fprint(w, `{"card":{"id":"ccof:1","enabled":false,"version":2,"disabled_at":"2025-08-21T10:11:12Z"}}`)
 	})
-	got, err := env.client.Cards.Disable(context.Background(), "ccof:1")
+	got, err := env.client.Cards.Disable(t.Context(), "ccof:1")
 	if err != nil {
 		t.Fatalf("Cards.Disable(ctx, ccof:1) error = %v", err)
 	}

@@ -65,7 +65,7 @@ func squareErr(t *testing.T, err error) *Error {
 
 func TestContractCustomerLifecycle(t *testing.T) {
 	c := newContract(t, -1)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	created, err := c.a.Customers.Create(ctx, &CreateCustomerRequest{
 		IdempotencyKey: "create-1", GivenName: "Ada", FamilyName: "Lovelace",
@@ -149,7 +149,7 @@ func TestContractValidationErrorsNameTheField(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := c.a.Customers.Create(context.Background(), &tc.req)
+			_, err := c.a.Customers.Create(t.Context(), &tc.req)
 			e := squareErr(t, err)
 			if e.StatusCode != 400 || e.Code != tc.wantCode || e.Field != tc.wantField {
 				t.Errorf("Create = %d %s %s, want 400 %s %s", e.StatusCode, e.Code, e.Field, tc.wantCode, tc.wantField)
@@ -160,7 +160,7 @@ func TestContractValidationErrorsNameTheField(t *testing.T) {
 		})
 	}
 
-	_, err := c.a.Customers.Create(context.Background(), &CreateCustomerRequest{Note: "nobody"})
+	_, err := c.a.Customers.Create(t.Context(), &CreateCustomerRequest{Note: "nobody"})
 	if e := squareErr(t, err); e.StatusCode != 400 || !IsInvalidRequest(err) {
 		t.Errorf("Create with none of the five fields = %d %s, want a 400 invalid request", e.StatusCode, e.Code)
 	}
@@ -168,7 +168,7 @@ func TestContractValidationErrorsNameTheField(t *testing.T) {
 
 func TestContractListingPagesThroughEveryCustomerOnce(t *testing.T) {
 	c := newContract(t, 120)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	first, err := c.a.Customers.List(ctx, &ListCustomersParams{Limit: 100, Count: true})
 	if err != nil {
@@ -216,7 +216,7 @@ func TestContractListingPagesThroughEveryCustomerOnce(t *testing.T) {
 
 func TestContractSearchFilters(t *testing.T) {
 	c := newContract(t, -1)
-	ctx := context.Background()
+	ctx := t.Context()
 	mk := func(req CreateCustomerRequest) *Customer {
 		t.Helper()
 		cust, err := c.a.Customers.Create(ctx, &req)
@@ -272,7 +272,7 @@ func TestContractSearchFilters(t *testing.T) {
 
 func TestContractGroups(t *testing.T) {
 	c := newContract(t, 30)
-	ctx := context.Background()
+	ctx := t.Context()
 	var groups []CustomerGroup
 	for g, err := range c.a.Customers.AllGroups(ctx) {
 		if err != nil {
@@ -321,7 +321,7 @@ func listAll(t *testing.T, c *Client, limit int) []Customer {
 
 func TestContractMerchantsCannotSeeEachOther(t *testing.T) {
 	c := newContract(t, 10)
-	ctx := context.Background()
+	ctx := t.Context()
 	cust, err := c.a.Customers.Create(ctx, &CreateCustomerRequest{GivenName: "Private"})
 	if err != nil {
 		t.Fatal(err)
@@ -351,7 +351,7 @@ func TestContractMerchantsCannotSeeEachOther(t *testing.T) {
 
 func TestContractCardsOnFile(t *testing.T) {
 	c := newContract(t, -1)
-	ctx := context.Background()
+	ctx := t.Context()
 	cust, err := c.a.Customers.Create(ctx, &CreateCustomerRequest{GivenName: "Card", FamilyName: "Holder"})
 	if err != nil {
 		t.Fatal(err)
@@ -496,7 +496,7 @@ func htmlUnescape(s string) string {
 
 func TestContractOAuthCodeFlow(t *testing.T) {
 	c := newContract(t, -1)
-	ctx := context.Background()
+	ctx := t.Context()
 	const redirect = "http://localhost:8080/auth/callback"
 	cfg := c.anon.OAuth.Config(redirect, []string{"CUSTOMERS_READ", "MERCHANT_PROFILE_READ"})
 	loc := consent(t, c.emu, cfg.AuthCodeURL("state-123"), "Allow")
@@ -560,7 +560,7 @@ func TestContractOAuthCodeFlow(t *testing.T) {
 
 func TestContractOAuthPKCEFlow(t *testing.T) {
 	c := newContract(t, -1)
-	ctx := context.Background()
+	ctx := t.Context()
 	pkce, err := NewClient(Options{BaseURL: "http://squarelocal.invalid", Transport: c.emu.Transport(), ClientID: squarelocal.LocalClientID})
 	if err != nil {
 		t.Fatal(err)
@@ -593,7 +593,7 @@ func TestContractOAuthPKCEFlow(t *testing.T) {
 func TestContractExpiredTokensAreAuthErrors(t *testing.T) {
 	c := newContract(t, -1)
 	c.emu.Advance(31 * 24 * time.Hour)
-	_, err := c.a.Customers.List(context.Background(), nil)
+	_, err := c.a.Customers.List(t.Context(), nil)
 	if !IsAuth(err) || squareErr(t, err).Code != "ACCESS_TOKEN_EXPIRED" {
 		t.Errorf("List with an expired token = %v, want ACCESS_TOKEN_EXPIRED", err)
 	}
@@ -610,20 +610,20 @@ func TestContractRetriesFollowTheEmulatorsFaults(t *testing.T) {
 		{
 			"a GET is retried after a 429 with Retry-After",
 			squarelocal.Fault{Kind: squarelocal.FaultRateLimit, RetryAfter: 1, Count: 1},
-			func(cl *Client) error { _, err := cl.Customers.List(context.Background(), nil); return err },
+			func(cl *Client) error { _, err := cl.Customers.List(t.Context(), nil); return err },
 			false, 2,
 		},
 		{
 			"a GET is retried after 503s until the budget is spent",
 			squarelocal.Fault{Kind: squarelocal.FaultUnavailable},
-			func(cl *Client) error { _, err := cl.Customers.List(context.Background(), nil); return err },
+			func(cl *Client) error { _, err := cl.Customers.List(t.Context(), nil); return err },
 			true, 3,
 		},
 		{
 			"a keyed create is retried after a dropped connection and creates once",
 			squarelocal.Fault{Kind: squarelocal.FaultDropAfterWrite, Count: 1, Endpoint: "POST /v2/customers"},
 			func(cl *Client) error {
-				_, err := cl.Customers.Create(context.Background(), &CreateCustomerRequest{IdempotencyKey: "drop-1", GivenName: "Once"})
+				_, err := cl.Customers.Create(t.Context(), &CreateCustomerRequest{IdempotencyKey: "drop-1", GivenName: "Once"})
 				return err
 			},
 			false, 2,
@@ -632,7 +632,7 @@ func TestContractRetriesFollowTheEmulatorsFaults(t *testing.T) {
 			"an update is not retried after a 500",
 			squarelocal.Fault{Kind: squarelocal.FaultInternal, Count: 1, Endpoint: "PUT /v2/customers/{customer_id}"},
 			func(cl *Client) error {
-				_, err := cl.Customers.Update(context.Background(), "ANY", &UpdateCustomerRequest{Nickname: Set("x")})
+				_, err := cl.Customers.Update(t.Context(), "ANY", &UpdateCustomerRequest{Nickname: Set("x")})
 				return err
 			},
 			true, 1,
@@ -659,10 +659,10 @@ func TestContractRetriesFollowTheEmulatorsFaults(t *testing.T) {
 	if err := c.emu.InjectFault(squarelocal.Fault{Kind: squarelocal.FaultDropAfterWrite, Count: 1, Endpoint: "POST /v2/customers"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.a.Customers.Create(context.Background(), &CreateCustomerRequest{IdempotencyKey: "drop-2", GivenName: "Only"}); err != nil {
+	if _, err := c.a.Customers.Create(t.Context(), &CreateCustomerRequest{IdempotencyKey: "drop-2", GivenName: "Only"}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := c.a.Customers.List(context.Background(), &ListCustomersParams{Count: true})
+	page, err := c.a.Customers.List(t.Context(), &ListCustomersParams{Count: true})
 	if err != nil || page.Count == nil || *page.Count != 1 {
 		t.Errorf("customers after a dropped, retried create = %v, %v; want exactly 1", fmt.Sprint(page.Count), err)
 	}

@@ -1,7 +1,6 @@
 package square
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -114,7 +113,7 @@ func TestCustomersList(t *testing.T) {
 				testNoBody(t, r)
 				fmt.Fprint(w, tt.response)
 			})
-			got, err := env.client.Customers.List(context.Background(), tt.params)
+			got, err := env.client.Customers.List(t.Context(), tt.params)
 			if err != nil {
 				t.Fatalf("Customers.List(ctx, %+v) error = %v", tt.params, err)
 			}
@@ -189,7 +188,7 @@ func TestCustomersSearch(t *testing.T) {
 		}`)
 		fmt.Fprint(w, `{"customers":[{"id":"C1","email_address":"steven.johnson@gmail.com","version":2}],"cursor":"next","count":1}`)
 	})
-	got, err := env.client.Customers.Search(context.Background(), req)
+	got, err := env.client.Customers.Search(t.Context(), req)
 	if err != nil {
 		t.Fatalf("Customers.Search(ctx, req) error = %v", err)
 	}
@@ -205,7 +204,7 @@ func TestCustomersSearchWithoutRequestSendsEmptyObject(t *testing.T) {
 		testJSONBody(t, r, `{}`)
 		fmt.Fprint(w, `{}`)
 	})
-	got, err := env.client.Customers.Search(context.Background(), nil)
+	got, err := env.client.Customers.Search(t.Context(), nil)
 	if err != nil {
 		t.Fatalf("Customers.Search(ctx, nil) error = %v", err)
 	}
@@ -221,7 +220,7 @@ func TestCustomersGet(t *testing.T) {
 		testHeader(t, r, "Authorization", "Bearer "+testToken)
 		fmt.Fprint(w, `{"customer":`+fullCustomerJSON+`}`)
 	})
-	got, err := env.client.Customers.Get(context.Background(), "JDKYHBWT1D4F8MFH63DBMEN8Y4")
+	got, err := env.client.Customers.Get(t.Context(), "JDKYHBWT1D4F8MFH63DBMEN8Y4")
 	if err != nil {
 		t.Fatalf("Customers.Get(ctx, id) error = %v", err)
 	}
@@ -257,7 +256,7 @@ func TestCustomersCreate(t *testing.T) {
 		Birthday:       "07-24",
 		TaxIDs:         &TaxIDs{EUVat: "IE3426675K"},
 	}
-	got, err := env.client.Customers.Create(context.Background(), req)
+	got, err := env.client.Customers.Create(t.Context(), req)
 	if err != nil {
 		t.Fatalf("Customers.Create(ctx, req) error = %v", err)
 	}
@@ -265,7 +264,7 @@ func TestCustomersCreate(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Customers.Create(ctx, req) = %+v, want %+v", got, want)
 	}
-	if _, err := env.client.Customers.Create(context.Background(), nil); err == nil {
+	if _, err := env.client.Customers.Create(t.Context(), nil); err == nil {
 		t.Errorf("Customers.Create(ctx, nil) error = nil, want an error")
 	}
 }
@@ -324,7 +323,7 @@ func TestCustomersUpdate(t *testing.T) {
 				testJSONBody(t, r, tt.wantBody)
 				fmt.Fprint(w, `{"customer":{"id":"C1","version":8}}`)
 			})
-			got, err := env.client.Customers.Update(context.Background(), "C1", tt.req)
+			got, err := env.client.Customers.Update(t.Context(), "C1", tt.req)
 			if err != nil {
 				t.Fatalf("Customers.Update(ctx, C1, req) error = %v", err)
 			}
@@ -354,7 +353,7 @@ func TestCustomersDelete(t *testing.T) {
 				testNoBody(t, r)
 				fmt.Fprint(w, `{}`)
 			})
-			if err := env.client.Customers.Delete(context.Background(), "C1", tt.version); err != nil {
+			if err := env.client.Customers.Delete(t.Context(), "C1", tt.version); err != nil {
 				t.Errorf("Customers.Delete(ctx, C1, %v) error = %v", tt.version, err)
 			}
 		})
@@ -368,7 +367,7 @@ func TestCustomersListGroups(t *testing.T) {
 		testQuery(t, r, url.Values{"cursor": {"g1"}, "limit": {"25"}})
 		fmt.Fprint(w, `{"groups":[{"id":"G1","name":"Regulars","created_at":"2020-04-13T21:54:57.863Z","updated_at":"2020-04-13T21:54:58Z"}],"cursor":"g2"}`)
 	})
-	got, err := env.client.Customers.ListGroups(context.Background(), "g1", 25)
+	got, err := env.client.Customers.ListGroups(t.Context(), "g1", 25)
 	if err != nil {
 		t.Fatalf("Customers.ListGroups(ctx, g1, 25) error = %v", err)
 	}
@@ -398,7 +397,7 @@ func TestCustomersAllGroups(t *testing.T) {
 		}
 	})
 	var ids []string
-	for g, err := range env.client.Customers.AllGroups(context.Background()) {
+	for g, err := range env.client.Customers.AllGroups(t.Context()) {
 		if err != nil {
 			t.Fatalf("Customers.AllGroups(ctx) error = %v", err)
 		}

@@ -2,7 +2,6 @@ package square
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -237,7 +236,7 @@ func TestErrorDetailsAreEveryErrorSquareReported(t *testing.T) {
 }
 
 func TestErrorResponsesThroughTheClient(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	tests := []struct {
 		name       string
 		path       string
@@ -366,7 +365,7 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 	env.mux.HandleFunc("/v2/customers/C1", echo)
 	env.mux.HandleFunc("/oauth2/token", echo)
 	env.mux.HandleFunc("/oauth2/revoke", echo)
-	ctx := context.Background()
+	ctx := t.Context()
 	calls := map[string]func() error{
 		"Customers.Get": func() error { _, err := env.client.Customers.Get(ctx, "C1"); return err },
 		"OAuth.RefreshToken": func() error {

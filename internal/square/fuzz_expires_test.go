@@ -2,7 +2,6 @@ package square
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -93,7 +92,7 @@ func FuzzTokenExpiresAt(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		body = []byte(`{"access_token":"EAAAx","token_type":"bearer","merchant_id":"M","refresh_token":"EQAAx","expires_at":` + raw + `}`)
-		tok, err := c.OAuth.ExchangeCode(context.Background(), "code", "", "")
+		tok, err := c.OAuth.ExchangeCode(t.Context(), "code", "", "")
 
 		if !json.Valid([]byte(raw)) {
 			// Not one JSON value: either the body is broken, which must be

@@ -1,7 +1,6 @@
 package square
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -25,7 +24,7 @@ func TestMerchantsGet(t *testing.T) {
 		testHeader(t, r, "Authorization", "Bearer "+testToken)
 		fmt.Fprint(w, `{"merchant":`+merchantJSON+`}`)
 	})
-	got, err := env.client.Merchants.Get(context.Background(), "me")
+	got, err := env.client.Merchants.Get(t.Context(), "me")
 	if err != nil {
 		t.Fatalf("Merchants.Get(ctx, me) error = %v", err)
 	}

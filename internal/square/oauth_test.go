@@ -1,7 +1,6 @@
 package square
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -51,7 +50,7 @@ func TestOAuthExchangeCode(t *testing.T) {
 				testJSONBody(t, r, tt.wantBody)
 				fmt.Fprint(w, tokenResponse)
 			})
-			got, err := env.client.OAuth.ExchangeCode(context.Background(), "sq0cgb-code", "https://tessera.example/auth/callback", tt.verifier)
+			got, err := env.client.OAuth.ExchangeCode(t.Context(), "sq0cgb-code", "https://tessera.example/auth/callback", tt.verifier)
 			if err != nil {
 				t.Fatalf("OAuth.ExchangeCode(ctx, code, uri, %q) error = %v", tt.verifier, err)
 			}
@@ -80,7 +79,7 @@ func TestOAuthExpiresAtSetsExpiry(t *testing.T) {
 	env.mux.HandleFunc("/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"access_token":"EAAAx","token_type":"bearer","expires_at":%q,"merchant_id":"M","refresh_token":"EQAAx"}`, expiresAt.Format(time.RFC3339Nano))
 	})
-	got, err := env.client.OAuth.ExchangeCode(context.Background(), "code", "", "")
+	got, err := env.client.OAuth.ExchangeCode(t.Context(), "code", "", "")
 	if err != nil {
 		t.Fatalf("OAuth.ExchangeCode() error = %v", err)
 	}
@@ -132,7 +131,7 @@ func TestOAuthRefreshToken(t *testing.T) {
 				testJSONBody(t, r, tt.wantBody)
 				fmt.Fprint(w, tt.response)
 			})
-			got, err := env.client.OAuth.RefreshToken(context.Background(), "EQAAold", tt.pkce)
+			got, err := env.client.OAuth.RefreshToken(t.Context(), "EQAAold", tt.pkce)
 			if err != nil {
 				t.Fatalf("OAuth.RefreshToken(ctx, EQAAold, %v) error = %v", tt.pkce, err)
 			}
@@ -157,7 +156,7 @@ func TestOAuthTokenResponsesThatCannotBeUsed(t *testing.T) {
 			env.mux.HandleFunc("/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, tt.response)
 			})
-			if got, err := env.client.OAuth.ExchangeCode(context.Background(), "code", "", ""); err == nil {
+			if got, err := env.client.OAuth.ExchangeCode(t.Context(), "code", "", ""); err == nil {
 				t.Errorf("OAuth.ExchangeCode() = %+v, want an error", got)
 			}
 		})
@@ -177,7 +176,7 @@ func TestOAuthNeedsCredentialsBeforeSending(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
 	}
-	ctx := context.Background()
+	ctx := t.Context()
 	checks := map[string]error{
 		"code flow without a secret":    func() error { _, err := noSecret.OAuth.ExchangeCode(ctx, "code", "", ""); return err }(),
 		"code refresh without a secret": func() error { _, err := noSecret.OAuth.RefreshToken(ctx, "EQAA", false); return err }(),
@@ -220,7 +219,7 @@ func TestOAuthRevokeToken(t *testing.T) {
 				testJSONBody(t, r, fmt.Sprintf(`{"client_id":%q,"access_token":"EAAAsession","revoke_only_access_token":%v}`, testClientID, tt.only))
 				fmt.Fprint(w, tt.response)
 			})
-			err := env.client.OAuth.RevokeToken(context.Background(), "EAAAsession", tt.only)
+			err := env.client.OAuth.RevokeToken(t.Context(), "EAAAsession", tt.only)
 			if (err != nil) != tt.wantErr {
 				t.Errorf("OAuth.RevokeToken(ctx, EAAAsession, %v) error = %v, want error %v", tt.only, err, tt.wantErr)
 			}
@@ -259,7 +258,7 @@ func TestOAuthTokenStatus(t *testing.T) {
 				testNoBody(t, r)
 				fmt.Fprint(w, tt.response)
 			})
-			got, err := env.client.OAuth.TokenStatus(context.Background(), "EAAAasked-about")
+			got, err := env.client.OAuth.TokenStatus(t.Context(), "EAAAasked-about")
 			if err != nil {
 				t.Fatalf("OAuth.TokenStatus(ctx, token) error = %v", err)
 			}
@@ -276,7 +275,7 @@ func TestOAuthTokenStatusOfABadTokenIsAuth(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"errors":[{"category":"AUTHENTICATION_ERROR","code":"UNAUTHORIZED"}]}`)
 	})
-	if _, err := env.client.OAuth.TokenStatus(context.Background(), "EAAAbad"); !IsAuth(err) {
+	if _, err := env.client.OAuth.TokenStatus(t.Context(), "EAAAbad"); !IsAuth(err) {
 		t.Errorf("OAuth.TokenStatus(ctx, bad) error = %v, want an auth error", err)
 	}
 }

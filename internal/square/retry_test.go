@@ -62,7 +62,7 @@ const (
 )
 
 func TestRetries(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	get := func(c *Client) error { _, err := c.Customers.Get(ctx, "C1"); return err }
 	tests := []struct {
 		name       string
@@ -273,7 +273,7 @@ func TestRetryNeverSleepsPastTheDeadline(t *testing.T) {
 	env := setup(t)
 	s := &script{replies: []reply{{status: 429, header: map[string]string{"Retry-After": "5"}, body: rateLimited}, {status: 200, body: oneCustomer}}}
 	env.mux.Handle("/v2/customers/C1", s)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
 	defer cancel()
 	_, err := env.client.Customers.Get(ctx, "C1")
 	if !IsRateLimited(err) {
@@ -295,7 +295,7 @@ func TestCancellationWhileWaitingEndsTheRetries(t *testing.T) {
 	env := setup(t)
 	s := &script{replies: []reply{{status: 503, body: unavailable}}}
 	env.mux.Handle("/v2/customers/C1", s)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	env.client.sleep = func(ctx context.Context, d time.Duration) error {
 		cancel()
 		return ctx.Err()
@@ -318,13 +318,13 @@ func TestNetworkErrors(t *testing.T) {
 	}{
 		{
 			name:      "a GET is retried after a network error",
-			call:      func(c *Client) error { _, err := c.Customers.Get(context.Background(), "C1"); return err },
+			call:      func(c *Client) error { _, err := c.Customers.Get(t.Context(), "C1"); return err },
 			wantCalls: 2,
 		},
 		{
 			name: "an update is not retried after a network error",
 			call: func(c *Client) error {
-				_, err := c.Customers.Update(context.Background(), "C1", &UpdateCustomerRequest{})
+				_, err := c.Customers.Update(t.Context(), "C1", &UpdateCustomerRequest{})
 				return err
 			},
 			wantCalls: 1,
@@ -390,7 +390,7 @@ func TestHangingServerAndContextDeadline(t *testing.T) {
 		t.Fatalf("NewClient() error = %v", err)
 	}
 	c.sleep = func(ctx context.Context, d time.Duration) error { return nil }
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	_, err = c.Customers.Get(ctx, "C1")
@@ -415,7 +415,7 @@ func TestHangingServerAndClientTimeout(t *testing.T) {
 		t.Fatalf("NewClient() error = %v", err)
 	}
 	c.sleep = func(ctx context.Context, d time.Duration) error { return nil }
-	_, err = c.Customers.Get(context.Background(), "C1")
+	_, err = c.Customers.Get(t.Context(), "C1")
 	var netErr net.Error
 	if !errors.As(err, &netErr) || !netErr.Timeout() {
 		t.Errorf("Customers.Get(ctx, C1) error = %v, want a timeout", err)
@@ -456,10 +456,10 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestSleepContext(t *testing.T) {
-	if err := sleepContext(context.Background(), time.Millisecond); err != nil {
+	if err := sleepContext(t.Context(), time.Millisecond); err != nil {
 		t.Errorf("sleepContext(ctx, 1ms) = %v, want nil", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if err := sleepContext(ctx, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Errorf("sleepContext(cancelled, 1h) = %v, want context.Canceled", err)

@@ -216,7 +216,7 @@ func TestRequestHeaders(t *testing.T) {
 	if _, err := env.client.Customers.List(t.Context(), nil); err != nil {
 		t.Errorf("Customers.List(ctx, nil) error = %v", err)
 	}
-	if _, err := env.client.Customers.Search(context.Background(), nil); err != nil {
+	if _, err := env.client.Customers.Search(t.Context(), nil); err != nil {
 		t.Errorf("Customers.Search(ctx, nil) error = %v", err)
 	}
 }
@@ -271,7 +271,7 @@ func TestTransportOptionCarriesRequests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
 	}
-	m, err := c.Merchants.Get(context.Background(), "me")
+	m, err := c.Merchants.Get(t.Context(), "me")
 	if err != nil {
 		t.Fatalf("Merchants.Get(ctx, me) error = %v", err)
 	}
@@ -291,7 +291,7 @@ func TestWithAccessToken(t *testing.T) {
 		fmt.Fprint(w, `{}`)
 	})
 	other := env.client.WithAccessToken("other-merchant-token")
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := other.Customers.List(ctx, nil); err != nil {
 		t.Fatalf("Customers.List(ctx, nil) error = %v", err)
 	}
@@ -317,7 +317,7 @@ func TestIDsAreEscapedAndChecked(t *testing.T) {
 		gotURI = r.RequestURI
 		fmt.Fprint(w, `{"customer":{"id":"x"}}`)
 	})
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := env.client.Customers.Get(ctx, "a/b?c"); err != nil {
 		t.Fatalf("Customers.Get(ctx, %q) error = %v", "a/b?c", err)
 	}
@@ -347,7 +347,7 @@ func TestLoggerRecordsAttemptsWithoutSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
 	}
-	if _, err := c.Customers.List(context.Background(), &ListCustomersParams{Cursor: "secret-cursor"}); err != nil {
+	if _, err := c.Customers.List(t.Context(), &ListCustomersParams{Cursor: "secret-cursor"}); err != nil {
 		t.Fatalf("Customers.List() error = %v", err)
 	}
 	mu.Lock()
@@ -381,7 +381,7 @@ func TestMalformedSuccessBodyIsAnError(t *testing.T) {
 	env.mux.HandleFunc("/v2/customers/C1", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"customer": {"id": "C1", `)
 	})
-	got, err := env.client.Customers.Get(context.Background(), "C1")
+	got, err := env.client.Customers.Get(t.Context(), "C1")
 	if err == nil {
 		t.Fatalf("Customers.Get(ctx, C1) = %+v, want a decoding error", got)
 	}
@@ -398,7 +398,7 @@ func TestSuccessWithoutTheObjectIsAnError(t *testing.T) {
 	env.mux.HandleFunc("/v2/customers/C1", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{}`)
 	})
-	if got, err := env.client.Customers.Get(context.Background(), "C1"); err == nil {
+	if got, err := env.client.Customers.Get(t.Context(), "C1"); err == nil {
 		t.Errorf("Customers.Get(ctx, C1) = %+v, want an error for a missing customer", got)
 	}
 }

@@ -264,7 +264,7 @@ func TestTransportHangsUntilTheCallerGivesUp(t *testing.T) {
 	if err := s.InjectFault(Fault{Kind: FaultHang}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://squarelocal.invalid/v2/merchants/me", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
