@@ -70,15 +70,17 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return nil, dataDirError(err)
 	}
 	a := &App{Config: cfg, DB: db, logger: logger}
-	a.Sessions, err = session.NewManager(db, session.Options{Secrets: secrets, Secure: cfg.Secure(), Logger: logger})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("%s: %w", config.EnvSessionSecret, err)
-	}
 	client, err := a.squareClient(opts)
 	if err != nil {
 		db.Close()
 		return nil, err
+	}
+	a.Sessions, err = session.NewManager(db, session.Options{
+		Secrets: secrets, Secure: cfg.Secure(), Logger: logger, Revoke: Revoker(cfg, client),
+	})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("%s: %w", config.EnvSessionSecret, err)
 	}
 	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: client, DB: db, Logger: logger}
 	if a.Emulator != nil {
@@ -86,6 +88,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 	a.Handler = handlers.New(deps)
 	return a, nil
+}
+
+// Revoker revokes a session's access token, and only that one (another
+// staff member of the seller keeps theirs), for the sessions that end
+// without a sign-out. It is nil when Square would refuse: its revoke
+// endpoint needs the application secret, which the PKCE flow may run
+// without.
+func Revoker(cfg *config.Config, client *square.Client) session.Revoker {
+	if !cfg.IsLocal() && cfg.ApplicationSecret == "" {
+		return nil
+	}
+	return func(ctx context.Context, accessToken string) error {
+		return client.OAuth.RevokeToken(ctx, accessToken, true)
+	}
 }
 
 // Server is an http.Server for the app with explicit timeouts.

@@ -103,11 +103,7 @@ func (a *app) callback(c echo.Context) error {
 		return &e
 	}
 	if !a.cfg.MerchantAllowed(tok.MerchantID) {
-		// Square granted a token we will not use: give it back at once.
-		if err := a.square.OAuth.RevokeToken(ctx, tok.AccessToken, true); err != nil {
-			a.logger.WarnContext(ctx, "revoking a refused merchant's token failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
-		}
-		a.logger.InfoContext(ctx, "merchant not allowed", slog.String("id", requestIDOf(c)), slog.String("merchant", tok.MerchantID))
+		a.revokeMerchant(c, tok.MerchantID, tok.AccessToken)
 		return errLoginMerchant
 	}
 	name := tok.MerchantID
@@ -130,7 +126,7 @@ func (a *app) callback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Set(ctxSession, fresh)
+	useSession(c, fresh)
 	target := attempt.ReturnTo
 	if target == "" {
 		target = "/customers"
@@ -140,20 +136,58 @@ func (a *app) callback(c echo.Context) error {
 
 // logout revokes this session's access token only (a full revoke would
 // sign out every other staff member of the seller), deletes the session
-// and says so on the sign-in page.
+// and says so on the sign-in page. Signed out already, there is nothing to
+// say: a message would need a session kept for it, which anyone could make
+// the server keep by posting here.
 func (a *app) logout(c echo.Context) error {
 	ctx := c.Request().Context()
 	s := sessionOf(c)
-	if s.SignedIn() {
+	if !s.SignedIn() {
+		return redirect(c, "/login")
+	}
+	if a.canRevoke() {
 		if err := a.square.OAuth.RevokeToken(ctx, s.Data().AccessToken, true); err != nil {
 			a.logger.WarnContext(ctx, "revoking the token at sign-out failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
 		}
-		if err := a.sessions.Logout(ctx, c.Response(), s); err != nil {
-			return err
-		}
+	}
+	if err := a.sessions.Logout(ctx, c.Response(), s); err != nil {
+		return err
 	}
 	s.AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "You have signed out."})
 	return redirect(c, "/login")
+}
+
+// refuseMerchant ends the session of a merchant that is no longer allowed
+// (taken off TESSERA_ALLOWED_MERCHANTS since signing in) and revokes its
+// authorization, as at sign-in.
+func (a *app) refuseMerchant(c echo.Context, s *session.Session) error {
+	d := s.Data()
+	if err := a.sessions.Logout(c.Request().Context(), c.Response(), s); err != nil {
+		return err
+	}
+	a.revokeMerchant(c, d.MerchantID, d.AccessToken)
+	return errLoginMerchant
+}
+
+// revokeMerchant revokes the whole authorization of a merchant Tessera
+// refuses, not only the token at hand: a refused merchant should keep no
+// token, refresh token or grant of ours that works.
+func (a *app) revokeMerchant(c echo.Context, merchantID, accessToken string) {
+	ctx := c.Request().Context()
+	a.logger.InfoContext(ctx, "merchant not allowed", slog.String("id", requestIDOf(c)), slog.String("merchant", merchantID))
+	if !a.canRevoke() {
+		return
+	}
+	if err := a.square.OAuth.RevokeToken(ctx, accessToken, false); err != nil {
+		a.logger.WarnContext(ctx, "revoking a refused merchant's authorization failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
+	}
+}
+
+// canRevoke reports whether Tessera can revoke tokens: Square's revoke
+// endpoint authenticates the application with its secret, which the PKCE
+// flow may run without. Local mode has the emulator's built-in secret.
+func (a *app) canRevoke() bool {
+	return a.cfg.IsLocal() || a.cfg.ApplicationSecret != ""
 }
 
 // returnTo keeps a "return to" value only when it is a path on this site.

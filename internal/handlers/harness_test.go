@@ -20,6 +20,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/handlers"
 	"github.com/tessera-dashboard/tessera/internal/session"
@@ -176,6 +177,8 @@ type harnessOptions struct {
 	allowed func([]squarelocal.Merchant) []string
 	// idle and absolute override the session timeouts when not zero.
 	idle, absolute time.Duration
+	// maxSignedOut overrides how many signed-out sessions are kept.
+	maxSignedOut int
 	// squareTransport, when not nil, puts its wrapper of the emulator's
 	// transport between the Square client and squarelocal in place of the
 	// wire recorder, which then records nothing.
@@ -204,6 +207,11 @@ func withAllowedMerchants(pick func([]squarelocal.Merchant) []string) harnessOpt
 // due, which takes weeks; the session's own timeouts are tested elsewhere.
 func withSessionTimeouts(idle, absolute time.Duration) harnessOption {
 	return func(o *harnessOptions) { o.idle, o.absolute = idle, absolute }
+}
+
+// withMaxSignedOut keeps at most n signed-out sessions.
+func withMaxSignedOut(n int) harnessOption {
+	return func(o *harnessOptions) { o.maxSignedOut = n }
 }
 
 // withSquareTransport wraps the transport the Square client reaches
@@ -262,13 +270,6 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatalf("store.Open: %v", err)
 	}
 	t.Cleanup(func() { _ = h.db.Close() })
-	h.sessions, err = session.NewManager(h.db, session.Options{
-		Secrets: h.cfg.SessionSecrets, Secure: h.cfg.Secure(), Now: h.clock.Now, Logger: logger,
-		IdleTimeout: o.idle, AbsoluteTimeout: o.absolute,
-	})
-	if err != nil {
-		t.Fatalf("session.NewManager: %v", err)
-	}
 	h.wire = &wireRecorder{next: h.emu.Transport()}
 	var transport http.RoundTripper = h.wire
 	if o.squareTransport != nil {
@@ -285,6 +286,14 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	})
 	if err != nil {
 		t.Fatalf("square.NewClient: %v", err)
+	}
+	h.sessions, err = session.NewManager(h.db, session.Options{
+		Secrets: h.cfg.SessionSecrets, Secure: h.cfg.Secure(), Now: h.clock.Now, Logger: logger,
+		IdleTimeout: o.idle, AbsoluteTimeout: o.absolute, MaxSignedOut: o.maxSignedOut,
+		Revoke: app.Revoker(h.cfg, h.square),
+	})
+	if err != nil {
+		t.Fatalf("session.NewManager: %v", err)
 	}
 	h.srv.Config.Handler = handlers.New(handlers.Deps{
 		Config: h.cfg, Sessions: h.sessions, Square: h.square, DB: h.db,
