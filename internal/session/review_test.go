@@ -158,7 +158,7 @@ func TestFlashesAreNotRepeatedAndTheirNumberIsCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := f.load(f.m, c).Data().Flashes, added[len(added)-maxFlashes:]; !reflect.DeepEqual(got, want) {
-		t.Errorf("Flashes after adding 10 messages = %v, want the newest %d: %v", got, maxFlashes, want)
+		t.Errorf("Flashes after adding 10 messages = %d messages ending %v, want the newest %d: %v", len(got), got[max(0, len(got)-maxFlashes):], maxFlashes, want)
 	}
 }
 
