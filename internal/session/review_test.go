@@ -63,48 +63,42 @@ func TestConcurrentSavesNeverBringBackAnOlderToken(t *testing.T) {
 	f := newFixture(t, Options{})
 	ctx := t.Context()
 	_, c := f.login(f.m)
-	const refreshes, savers = 20, 8
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	errs := make(chan error, savers+1)
-	for w := range savers {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+	const rounds, savers = 5, 8
+	for round := range rounds {
+		// Each round, requests load the session, a refresh lands, and then
+		// they all save at once: every one of them read the old tokens.
+		loaded := make([]*Session, savers)
+		var wg sync.WaitGroup
+		for i := range loaded {
+			wg.Go(func() {
 				s, err := f.m.Load(request(c))
 				if err != nil {
-					errs <- err
+					t.Errorf("Load() error = %v", err)
 					return
 				}
-				s.AddFlash(Flash{Message: fmt.Sprintf("%d-%d", w, i)})
-				if err := s.Save(ctx, httptest.NewRecorder()); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	want := Tokens{}
-	for i := range refreshes {
-		s := f.load(f.m, c)
-		want = Tokens{AccessToken: fmt.Sprintf("access-%d", i), RefreshToken: fmt.Sprintf("refresh-%d", i)}
-		if err := s.UpdateTokens(ctx, want); err != nil {
-			errs <- err
-			break
+				loaded[i] = s
+			})
 		}
-	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent save error = %v", err)
-	}
-	if got := f.load(f.m, c).Data().Tokens; got != want {
-		t.Errorf("Load().Data().Tokens after concurrent saves = %v, want the last refresh %v", got, want)
+		wg.Wait()
+		want := Tokens{AccessToken: fmt.Sprintf("access-%d", round), RefreshToken: fmt.Sprintf("refresh-%d", round)}
+		if err := f.load(f.m, c).UpdateTokens(ctx, want); err != nil {
+			t.Fatalf("UpdateTokens() error = %v", err)
+		}
+		for i, s := range loaded {
+			wg.Go(func() {
+				if s == nil {
+					return
+				}
+				s.AddFlash(Flash{Message: fmt.Sprintf("%d-%d", round, i)})
+				if err := s.Save(ctx, httptest.NewRecorder()); err != nil {
+					t.Errorf("Save() error = %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := f.load(f.m, c).Data().Tokens; got != want {
+			t.Fatalf("round %d: Load().Data().Tokens after %d concurrent saves = %v, want the refreshed %v", round, savers, got, want)
+		}
 	}
 }
 
