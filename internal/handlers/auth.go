@@ -145,7 +145,7 @@ func (a *app) logout(c echo.Context) error {
 	if !s.SignedIn() {
 		return redirect(c, "/login")
 	}
-	if a.canRevoke() {
+	if a.sessions.CanRevoke() {
 		if err := a.square.OAuth.RevokeToken(ctx, s.Data().AccessToken, true); err != nil {
 			a.logger.WarnContext(ctx, "revoking the token at sign-out failed", slog.String("id", requestIDOf(c)), slog.Any("err", err))
 		}
@@ -175,7 +175,7 @@ func (a *app) refuseMerchant(c echo.Context, s *session.Session) error {
 func (a *app) revokeMerchant(c echo.Context, merchantID, accessToken string) {
 	ctx := c.Request().Context()
 	a.logger.InfoContext(ctx, "merchant not allowed", slog.String("id", requestIDOf(c)), slog.String("merchant", merchantID))
-	if !a.canRevoke() {
+	if !a.sessions.CanRevoke() {
 		return
 	}
 	if err := a.square.OAuth.RevokeToken(ctx, accessToken, false); err != nil {
@@ -183,12 +183,6 @@ func (a *app) revokeMerchant(c echo.Context, merchantID, accessToken string) {
 	}
 }
 
-// canRevoke reports whether Tessera can revoke tokens: Square's revoke
-// endpoint authenticates the application with its secret, which the PKCE
-// flow may run without. Local mode has the emulator's built-in secret.
-func (a *app) canRevoke() bool {
-	return a.cfg.IsLocal() || a.cfg.ApplicationSecret != ""
-}
 
 // returnTo keeps a "return to" value only when it is a path on this site.
 func returnTo(p string) string {

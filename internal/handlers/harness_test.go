@@ -179,6 +179,9 @@ type harnessOptions struct {
 	idle, absolute time.Duration
 	// maxSignedOut overrides how many signed-out sessions are kept.
 	maxSignedOut int
+	// noRevocation runs as Square's PKCE flow without the application
+	// secret does, where Tessera cannot revoke tokens.
+	noRevocation bool
 	// squareTransport, when not nil, puts its wrapper of the emulator's
 	// transport between the Square client and squarelocal in place of the
 	// wire recorder, which then records nothing.
@@ -212,6 +215,12 @@ func withSessionTimeouts(idle, absolute time.Duration) harnessOption {
 // withMaxSignedOut keeps at most n signed-out sessions.
 func withMaxSignedOut(n int) harnessOption {
 	return func(o *harnessOptions) { o.maxSignedOut = n }
+}
+
+// withoutRevocation gives the sessions no revoker, as internal/app does for
+// Square's PKCE flow without the application secret.
+func withoutRevocation() harnessOption {
+	return func(o *harnessOptions) { o.noRevocation = true }
 }
 
 // withSquareTransport wraps the transport the Square client reaches
@@ -287,11 +296,15 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	if err != nil {
 		t.Fatalf("square.NewClient: %v", err)
 	}
-	h.sessions, err = session.NewManager(h.db, session.Options{
+	sessionOpts := session.Options{
 		Secrets: h.cfg.SessionSecrets, Secure: h.cfg.Secure(), Now: h.clock.Now, Logger: logger,
 		IdleTimeout: o.idle, AbsoluteTimeout: o.absolute, MaxSignedOut: o.maxSignedOut,
 		Revoke: app.Revoker(h.cfg, h.square),
-	})
+	}
+	if o.noRevocation {
+		sessionOpts.Revoke = nil
+	}
+	h.sessions, err = session.NewManager(h.db, sessionOpts)
 	if err != nil {
 		t.Fatalf("session.NewManager: %v", err)
 	}

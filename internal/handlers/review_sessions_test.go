@@ -212,3 +212,47 @@ func TestSigningInAgainRevokesTheTokenOfTheSessionItReplaces(t *testing.T) {
 		t.Errorf("the token of the new session does not work at Square")
 	}
 }
+
+func TestWithoutRevocationTheConnectionPageSaysWhatStaysValid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		opts     []harnessOption
+		wantNote bool
+	}{
+		{"the code flow with the secret revokes and says nothing", nil, false},
+		{"PKCE without the secret cannot revoke and says so", []harnessOption{withPKCE(), withoutRevocation()}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, tt.opts...)
+			b := h.newBrowser()
+			b.signIn(0)
+
+			p := b.get("/settings/connection")
+
+			expect(t, p, http.StatusOK)
+			note := p.testID("connection-revocation")
+			if got := note.Length() == 1; got != tt.wantNote {
+				t.Fatalf("GET /settings/connection: a note on revocation = %t, want %t", got, tt.wantNote)
+			}
+			if tt.wantNote {
+				text := strings.Join(strings.Fields(note.Text()), " ")
+				for _, want := range []string{"cannot revoke tokens at Square", "stays valid at Square until it expires", "refresh token", "SQUARE_APPLICATION_SECRET"} {
+					if !strings.Contains(text, want) {
+						t.Errorf("GET /settings/connection: the note = %q, want it to say %q", text, want)
+					}
+				}
+			}
+			b.signOut()
+			wantRevokes := 1
+			if tt.wantNote {
+				wantRevokes = 0
+			}
+			if got := h.revokeCalls(); got != wantRevokes {
+				t.Errorf("sign-out: %d revoke calls, want %d", got, wantRevokes)
+			}
+		})
+	}
+}

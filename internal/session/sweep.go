@@ -31,6 +31,12 @@ func (m *Manager) Sweep(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// CanRevoke reports whether tokens can be revoked at Square, that is
+// whether Options.Revoke was set.
+func (m *Manager) CanRevoke() bool {
+	return m.revoke != nil
+}
+
 // revokeRow revokes the access token of an ended session's row, if it
 // held one.
 func (m *Manager) revokeRow(ctx context.Context, row store.SessionRow) {
