@@ -183,7 +183,6 @@ func (a *app) revokeMerchant(c echo.Context, merchantID, accessToken string) {
 	}
 }
 
-
 // returnTo keeps a "return to" value only when it is a path on this site.
 func returnTo(p string) string {
 	if session.IsLocalPath(p) {
