@@ -78,14 +78,7 @@ func (m *Manager) Save(r *http.Request, w http.ResponseWriter, gs *sessions.Sess
 	ctx := r.Context()
 	s := From(gs)
 	if s == nil {
-		// A gorilla session made without New: its row, if any, is read now.
-		s = m.anonymous()
-		if gs.ID != "" {
-			var err error
-			if s, err = m.load(ctx, gs.ID); err != nil {
-				return err
-			}
-		}
+		return fmt.Errorf("session: Save of a session %q that this store's New did not make", gs.Name())
 	}
 	if gs.Options != nil && gs.Options.MaxAge < 0 {
 		err := m.Logout(ctx, w, s)
