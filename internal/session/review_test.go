@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/sessions"
 )
 
 // revocations records the tokens a Manager revokes.
@@ -277,5 +279,32 @@ func TestSignOutLeavesRevokingToItsCaller(t *testing.T) {
 	// a second revocation here would only fail.
 	if got := r.list(); len(got) != 0 {
 		t.Errorf("Logout() revoked %q, want nothing revoked by the Manager", got)
+	}
+}
+
+func TestTypedChangesAreSavedThroughTheGorillaStore(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{})
+	_, c := f.login(f.m)
+	r := request(c)
+	gs, err := f.m.Get(r, f.m.CookieName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := From(gs)
+	if s == nil || !s.SignedIn() {
+		t.Fatalf("From(Get()) = %v, want the signed-in session", s)
+	}
+	flash := Flash{Kind: "success", Message: "Customer created."}
+	s.AddFlash(flash)
+	rec := httptest.NewRecorder()
+	if err := sessions.Save(r, rec); err != nil {
+		t.Fatalf("sessions.Save() error = %v", err)
+	}
+	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("sessions.Save() of a known session signed with the newest key sets %q, want no cookie", got)
+	}
+	if got := f.load(f.m, c).TakeFlashes(); !reflect.DeepEqual(got, []Flash{flash}) {
+		t.Errorf("TakeFlashes() after sessions.Save() = %v, want %v", got, []Flash{flash})
 	}
 }
