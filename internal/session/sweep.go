@@ -31,6 +31,10 @@ func (m *Manager) Sweep(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// revokeTimeout bounds one revocation: Square answers in well under a
+// second when it is well.
+const revokeTimeout = 5 * time.Second
+
 // CanRevoke reports whether tokens can be revoked at Square, that is
 // whether Options.Revoke was set.
 func (m *Manager) CanRevoke() bool {
@@ -53,10 +57,14 @@ func (m *Manager) revokeRow(ctx context.Context, row store.SessionRow) {
 
 // revokeToken revokes an access token that no session will use again. A
 // failure is logged and not retried: Square's tokens expire in any case.
+// It waits at most revokeTimeout, because a request that found its session
+// timed out waits for it before the person is sent to sign in.
 func (m *Manager) revokeToken(ctx context.Context, accessToken string) {
 	if accessToken == "" || m.revoke == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
+	defer cancel()
 	if err := m.revoke(ctx, accessToken); err != nil {
 		m.log.WarnContext(ctx, "session: revoking the token of an ended session failed", "err", err)
 	}
