@@ -14,8 +14,8 @@
 // ended means "signed out", never an error: only a failing database is one.
 //
 // Manager is a gorilla/sessions Store: handlers get the request's session
-// through gorilla's per-request registry (Manager.Get) and save it with
-// sessions.Save; From gives the typed Session behind a gorilla session, whose
+// through gorilla's per-request registry (Manager.Get) and save it through
+// the Store (the gorilla session's Save, or sessions.Save); From gives the typed Session behind a gorilla session, whose
 // methods (MerchantID, Data, AddFlash, UpdateTokens, …) are the accessors.
 //
 // Two requests of one session can run at once. A write names the version of
@@ -153,7 +153,7 @@ func NewManager(backend Backend, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	if opts.IdleTimeout < 0 || opts.AbsoluteTimeout < 0 || opts.TouchInterval < 0 || opts.MaxSignedOut < 0 {
-		return nil, errors.New("session: negative timeout")
+		return nil, errors.New("session: negative timeout or MaxSignedOut")
 	}
 	m := &Manager{
 		backend:    backend,
