@@ -183,9 +183,11 @@ func (a *app) revokeMerchant(c echo.Context, merchantID, accessToken string) {
 	}
 }
 
-// returnTo keeps a "return to" value only when it is a path on this site.
+// returnTo keeps a "return to" value only when it is a path on this site,
+// and short enough for the sign-in to keep: the form would only carry a
+// longer one to be dropped.
 func returnTo(p string) string {
-	if session.IsLocalPath(p) {
+	if session.IsLocalPath(p) && len(p) <= session.MaxReturnTo {
 		return p
 	}
 	return ""

@@ -256,3 +256,20 @@ func TestWithoutRevocationTheConnectionPageSaysWhatStaysValid(t *testing.T) {
 		})
 	}
 }
+
+func TestTheSignInFormCarriesNoReturnToLongerThanTheCap(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	longest := "/customers?q=" + strings.Repeat("a", 2048-len("/customers?q="))
+	for _, tt := range []struct{ in, want string }{
+		{longest, longest},
+		{longest + "a", ""},
+	} {
+		p := h.newBrowser().get("/login?" + url.Values{"return_to": {tt.in}}.Encode())
+		expect(t, p, http.StatusOK)
+		got, _ := p.Doc.Find(`[data-testid="login"] input[name="return_to"]`).Attr("value")
+		if got != tt.want {
+			t.Errorf("GET /login?return_to=(%d bytes): the form's return_to = %d bytes, want %d", len(tt.in), len(got), len(tt.want))
+		}
+	}
+}
