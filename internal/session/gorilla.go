@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 
 	"github.com/gorilla/sessions"
 )
@@ -85,12 +86,8 @@ func (m *Manager) Save(r *http.Request, w http.ResponseWriter, gs *sessions.Sess
 		Use(gs, s)
 		return err
 	}
-	values, err := encodeValues(gs.Values)
-	if err != nil {
+	if err := s.setValues(gs.Values); err != nil {
 		return err
-	}
-	if !bytes.Equal(values, s.values) {
-		s.change(func(r *record) { r.Values = values })
 	}
 	if err := s.Save(ctx, w); err != nil {
 		return err
@@ -99,18 +96,32 @@ func (m *Manager) Save(r *http.Request, w http.ResponseWriter, gs *sessions.Sess
 	return nil
 }
 
-// encodeValues gob-encodes the gorilla Values, the typed Session left out.
-func encodeValues(values map[any]any) ([]byte, error) {
-	stored := maps.Clone(values)
-	delete(stored, typedKey{})
-	if len(stored) == 0 {
-		return nil, nil
+// setValues makes the gorilla Values, the typed Session left out, the ones
+// to store, if they changed. They are compared decoded: gob writes a map in
+// Go's random iteration order, so equal maps need not encode alike, and
+// comparing the bytes would write the session on every request.
+func (s *Session) setValues(values map[any]any) error {
+	current := maps.Clone(values)
+	delete(current, typedKey{})
+	stored := map[any]any{}
+	if len(s.values) > 0 {
+		if err := gob.NewDecoder(bytes.NewReader(s.values)).Decode(&stored); err != nil {
+			return fmt.Errorf("session: decode values: %w", err)
+		}
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(stored); err != nil {
-		return nil, fmt.Errorf("session: encode values: %w", err)
+	if len(current) == 0 && len(stored) == 0 || reflect.DeepEqual(current, stored) {
+		return nil
 	}
-	return buf.Bytes(), nil
+	var encoded []byte
+	if len(current) > 0 {
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(current); err != nil {
+			return fmt.Errorf("session: encode values: %w", err)
+		}
+		encoded = buf.Bytes()
+	}
+	s.change(func(r *record) { r.Values = encoded })
+	return nil
 }
 
 // gorillaOptions are the cookie attributes, for code that reads them.

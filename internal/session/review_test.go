@@ -308,3 +308,34 @@ func TestTypedChangesAreSavedThroughTheGorillaStore(t *testing.T) {
 		t.Errorf("TakeFlashes() after sessions.Save() = %v, want %v", got, []Flash{flash})
 	}
 }
+
+func TestAGorillaSessionSavedUnchangedIsNotWrittenAgain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Options{})
+	_, c := f.login(f.m)
+	r := request(c)
+	gs, err := f.m.Get(r, f.m.CookieName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 8 {
+		gs.Values[fmt.Sprintf("key-%d", i)] = i
+	}
+	if err := gs.Save(r, httptest.NewRecorder()); err != nil {
+		t.Fatal(err)
+	}
+	f.backend.writes.Store(0)
+	for range 10 {
+		r := request(c)
+		gs, err := f.m.Get(r, f.m.CookieName())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := gs.Save(r, httptest.NewRecorder()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := f.backend.writes.Load(); got != 0 {
+		t.Errorf("10 requests saving 8 unchanged gorilla values wrote %d times, want 0", got)
+	}
+}
