@@ -70,9 +70,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return nil, dataDirError(err)
 	}
 	a := &App{Config: cfg, DB: db, logger: logger}
+	// The client comes first: the sessions revoke tokens through it.
 	client, err := a.squareClient(opts)
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.Sessions, err = session.NewManager(db, session.Options{
