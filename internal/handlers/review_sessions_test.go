@@ -62,28 +62,32 @@ func TestSignedOutRequestsCannotFillTheDatabase(t *testing.T) {
 
 	kinds := []struct {
 		name string
-		send func(i int) *page
+		send func(i int) *http.Response
 		want int
 	}{
-		{"GET /login?return_to=(16 KB)", func(int) *page {
-			return b.get("/login?" + url.Values{"return_to": {huge}}.Encode())
+		{"GET /login?return_to=(16 KB)", func(int) *http.Response {
+			return b.send(http.MethodGet, "/login?"+url.Values{"return_to": {huge}}.Encode(), nil, nil)
 		}, http.StatusOK},
-		{"POST /login with a 16 KB or a 2 KB return_to", func(i int) *page {
+		{"POST /login with a 16 KB or a 2 KB return_to", func(i int) *http.Response {
 			returnTo := huge
 			if i%2 == 0 {
 				returnTo = longest
 			}
-			return b.post("/login", url.Values{"_csrf": {token}, "return_to": {returnTo}})
+			return b.send(http.MethodPost, "/login", url.Values{"_csrf": {token}, "return_to": {returnTo}}, nil)
 		}, http.StatusSeeOther},
-		{"POST /logout signed out", func(int) *page {
-			return b.post("/logout", url.Values{"_csrf": {token}})
+		{"POST /logout signed out", func(int) *http.Response {
+			return b.send(http.MethodPost, "/logout", url.Values{"_csrf": {token}}, nil)
 		}, http.StatusSeeOther},
 	}
 	for _, k := range kinds {
 		for i := range requests {
 			forgetSession()
-			if p := k.send(i); p.StatusCode != k.want {
-				t.Fatalf("%s (request %d) = %d, want %d", k.name, i+1, p.StatusCode, k.want)
+			// The answers go unparsed: only their status matters here,
+			// and 3,000 pages parsed would make the test slow.
+			resp := k.send(i)
+			resp.Body.Close()
+			if resp.StatusCode != k.want {
+				t.Fatalf("%s (request %d) = %d, want %d", k.name, i+1, resp.StatusCode, k.want)
 			}
 		}
 		size, sessions := h.databaseSize()
