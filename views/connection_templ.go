@@ -201,6 +201,12 @@ func connectionContent(v ConnectionView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
+		if v.CannotRevoke {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<section class=\"panel\" aria-labelledby=\"revocation-heading\" data-testid=\"connection-revocation\"><h2 id=\"revocation-heading\">Signing out does not revoke at Square</h2><p>This Tessera signs in with Square's PKCE flow and without the application secret. Square revokes a token only for an application that presents its secret, so Tessera cannot revoke tokens at Square.</p><ul><li>Signing out ends your session here and deletes its tokens from Tessera, but the access token stays valid at Square until it expires (shown above; at most 30 days after it was issued or last refreshed).</li><li>The same holds for a session that times out or is replaced by a new sign-in, and for a Square account that is refused or taken off the allowed list: Tessera deletes their tokens and their refresh token (valid for 90 days) but cannot revoke them.</li><li>To cut Tessera off at Square at once, remove its access in the Square Dashboard's list of connected apps, or ask your administrator to set <code>SQUARE_APPLICATION_SECRET</code>, with which Tessera revokes tokens.</li></ul></section>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
 		return nil
 	})
 }

@@ -87,6 +87,10 @@ type ConnectionView struct {
 	// Error is shown when part of the page could not be loaded, e.g. the
 	// token status.
 	Error string
+	// CannotRevoke is true when Tessera cannot revoke tokens at Square
+	// (Square's PKCE flow without the application secret); the page then
+	// says what that leaves valid.
+	CannotRevoke bool
 }
 
 // Field is one labelled form input for TextField, with what the user typed

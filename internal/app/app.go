@@ -47,8 +47,13 @@ type Options struct {
 	// Now is the clock of the sessions and the handlers (and of the
 	// emulator local mode starts); time.Now by default. Tests move it.
 	Now func() time.Time
-	// SessionIdle and SessionAbsolute override the session timeouts.
+	// SessionIdle and SessionAbsolute override the session timeouts, and
+	// MaxSignedOut how many signed-out sessions are kept.
 	SessionIdle, SessionAbsolute time.Duration
+	MaxSignedOut                 int
+	// NoRevocation gives the sessions no revoker, as for Square's PKCE
+	// flow without the application secret, where Square refuses to revoke.
+	NoRevocation bool
 	// RequestTimeout overrides the deadline of each request, so that a
 	// test can make Square's hang end soon.
 	RequestTimeout time.Duration
@@ -87,18 +92,23 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return nil, dataDirError(err)
 	}
 	a := &App{Config: cfg, DB: db, logger: logger}
-	a.Sessions, err = session.NewManager(db, session.Options{
-		Secrets: secrets, Secure: cfg.Secure(), Logger: logger, Now: opts.Now,
-		IdleTimeout: opts.SessionIdle, AbsoluteTimeout: opts.SessionAbsolute,
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("%s: %w", config.EnvSessionSecret, err)
-	}
+	// The client comes first: the sessions revoke tokens through it.
 	a.Square, err = a.squareClient(opts)
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
+	}
+	revoke := Revoker(cfg, a.Square)
+	if opts.NoRevocation {
+		revoke = nil
+	}
+	a.Sessions, err = session.NewManager(db, session.Options{
+		Secrets: secrets, Secure: cfg.Secure(), Logger: logger, Now: opts.Now, Revoke: revoke,
+		IdleTimeout: opts.SessionIdle, AbsoluteTimeout: opts.SessionAbsolute, MaxSignedOut: opts.MaxSignedOut,
+	})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("%s: %w", config.EnvSessionSecret, err)
 	}
 	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: a.Square, DB: db, Logger: logger, Now: opts.Now,
 		RequestTimeout: opts.RequestTimeout,
@@ -108,6 +118,20 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 	a.Handler = handlers.New(deps)
 	return a, nil
+}
+
+// Revoker revokes a session's access token, and only that one (another
+// staff member of the seller keeps theirs), for the sessions that end
+// without a sign-out. It is nil when Square would refuse: its revoke
+// endpoint needs the application secret, which the PKCE flow may run
+// without.
+func Revoker(cfg *config.Config, client *square.Client) session.Revoker {
+	if !cfg.IsLocal() && cfg.ApplicationSecret == "" {
+		return nil
+	}
+	return func(ctx context.Context, accessToken string) error {
+		return client.OAuth.RevokeToken(ctx, accessToken, true)
+	}
 }
 
 // Server is an http.Server for the app with explicit timeouts.

@@ -103,11 +103,7 @@ func (a *app) callback(c echo.Context) error {
 		return &e
 	}
 	if !a.cfg.MerchantAllowed(tok.MerchantID) {
-		// Square granted a token we will not use: give it back at once.
-		if err := a.square.OAuth.RevokeToken(ctx, tok.AccessToken, true); err != nil {
-			a.logger.WarnContext(ctx, "revoking a refused merchant's token failed", slog.Any("err", err))
-		}
-		a.logger.InfoContext(ctx, "merchant not allowed", slog.String("merchant", tok.MerchantID))
+		a.revokeMerchant(c, tok.MerchantID, tok.AccessToken)
 		return errLoginMerchant
 	}
 	name := tok.MerchantID
@@ -130,7 +126,7 @@ func (a *app) callback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Set(ctxSession, fresh)
+	useSession(c, fresh)
 	target := attempt.ReturnTo
 	if target == "" {
 		target = "/customers"
@@ -140,25 +136,58 @@ func (a *app) callback(c echo.Context) error {
 
 // logout revokes this session's access token only (a full revoke would
 // sign out every other staff member of the seller), deletes the session
-// and says so on the sign-in page.
+// and says so on the sign-in page. Signed out already, there is nothing to
+// say: a message would need a session kept for it, which anyone could make
+// the server keep by posting here.
 func (a *app) logout(c echo.Context) error {
 	ctx := c.Request().Context()
 	s := sessionOf(c)
-	if s.SignedIn() {
+	if !s.SignedIn() {
+		return redirect(c, "/login")
+	}
+	if a.sessions.CanRevoke() {
 		if err := a.square.OAuth.RevokeToken(ctx, s.Data().AccessToken, true); err != nil {
 			a.logger.WarnContext(ctx, "revoking the token at sign-out failed", slog.Any("err", err))
 		}
-		if err := a.sessions.Logout(ctx, c.Response(), s); err != nil {
-			return err
-		}
+	}
+	if err := a.sessions.Logout(ctx, c.Response(), s); err != nil {
+		return err
 	}
 	s.AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "You have signed out."})
 	return redirect(c, "/login")
 }
 
-// returnTo keeps a "return to" value only when it is a path on this site.
+// refuseMerchant ends the session of a merchant that is no longer allowed
+// (taken off TESSERA_ALLOWED_MERCHANTS since signing in) and revokes its
+// authorization, as at sign-in.
+func (a *app) refuseMerchant(c echo.Context, s *session.Session) error {
+	d := s.Data()
+	if err := a.sessions.Logout(c.Request().Context(), c.Response(), s); err != nil {
+		return err
+	}
+	a.revokeMerchant(c, d.MerchantID, d.AccessToken)
+	return errLoginMerchant
+}
+
+// revokeMerchant revokes the whole authorization of a merchant Tessera
+// refuses, not only the token at hand: a refused merchant should keep no
+// token, refresh token or grant of ours that works.
+func (a *app) revokeMerchant(c echo.Context, merchantID, accessToken string) {
+	ctx := c.Request().Context()
+	a.logger.InfoContext(ctx, "merchant not allowed", slog.String("merchant", merchantID))
+	if !a.sessions.CanRevoke() {
+		return
+	}
+	if err := a.square.OAuth.RevokeToken(ctx, accessToken, false); err != nil {
+		a.logger.WarnContext(ctx, "revoking a refused merchant's authorization failed", slog.Any("err", err))
+	}
+}
+
+// returnTo keeps a "return to" value only when it is a path on this site,
+// and short enough for the sign-in to keep: the form would only carry a
+// longer one to be dropped.
 func returnTo(p string) string {
-	if session.IsLocalPath(p) {
+	if session.IsLocalPath(p) && len(p) <= session.MaxReturnTo {
 		return p
 	}
 	return ""

@@ -175,6 +175,11 @@ type harnessOptions struct {
 	allowed func([]squarelocal.Merchant) []string
 	// idle and absolute override the session timeouts when not zero.
 	idle, absolute time.Duration
+	// maxSignedOut overrides how many signed-out sessions are kept.
+	maxSignedOut int
+	// noRevocation runs as Square's PKCE flow without the application
+	// secret does, where Tessera cannot revoke tokens.
+	noRevocation bool
 	// squareTransport, when not nil, puts its wrapper of the emulator's
 	// transport between the Square client and squarelocal in place of the
 	// wire recorder, which then records nothing.
@@ -205,6 +210,17 @@ func withAllowedMerchants(pick func([]squarelocal.Merchant) []string) harnessOpt
 // due, which takes weeks; the session's own timeouts are tested elsewhere.
 func withSessionTimeouts(idle, absolute time.Duration) harnessOption {
 	return func(o *harnessOptions) { o.idle, o.absolute = idle, absolute }
+}
+
+// withMaxSignedOut keeps at most n signed-out sessions.
+func withMaxSignedOut(n int) harnessOption {
+	return func(o *harnessOptions) { o.maxSignedOut = n }
+}
+
+// withoutRevocation gives the sessions no revoker, as internal/app does for
+// Square's PKCE flow without the application secret.
+func withoutRevocation() harnessOption {
+	return func(o *harnessOptions) { o.noRevocation = true }
 }
 
 // withSquareTransport wraps the transport the Square client reaches
@@ -279,6 +295,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	appOpts.Emulator = h.emu
 	appOpts.SessionIdle, appOpts.SessionAbsolute = o.idle, o.absolute
 	appOpts.RequestTimeout, appOpts.WrapSquareTransport = o.requestTimeout, wrap
+	appOpts.MaxSignedOut, appOpts.NoRevocation = o.maxSignedOut, o.noRevocation
 	tessera, err := app.New(t.Context(), h.cfg, logger, appOpts)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)

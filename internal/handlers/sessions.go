@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/session"
@@ -18,27 +19,24 @@ import (
 
 const ctxSession = "session"
 
-// maxReturnTo bounds the address remembered for after sign-in.
-const maxReturnTo = 2048
-
 // refreshBefore is how long before expiry a token is refreshed (design §4).
 const refreshBefore = 7 * 24 * time.Hour
 
-// loadSession puts the request's session in the context and saves its
-// changes just before the response is written.
+// loadSession gets the request's session through gorilla's registry, keeps
+// it in the context, and saves it through the store just before the
+// response is written.
 func (a *app) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		s, err := a.sessions.Load(c.Request())
+		gs, err := a.sessions.Get(c.Request(), a.sessions.CookieName())
 		if err != nil {
 			return err
 		}
-		c.Set(ctxSession, s)
+		c.Set(ctxSession, gs)
 		c.Response().Before(func() {
-			cur := sessionOf(c)
-			if cur == nil {
-				return
-			}
-			if err := cur.Save(c.Request().Context(), c.Response()); err != nil {
+			// Saved with the request as it is now, not as the registry
+			// met it: the error handler gives the request a context that
+			// outlives the handler's deadline, and the save needs one.
+			if err := gs.Save(c.Request(), c.Response()); err != nil {
 				a.logger.ErrorContext(c.Request().Context(), "saving the session failed", slog.Any("err", err))
 			}
 		})
@@ -48,17 +46,31 @@ func (a *app) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 
 // sessionOf returns the request's session, or nil outside loadSession.
 func sessionOf(c echo.Context) *session.Session {
-	s, _ := c.Get(ctxSession).(*session.Session)
-	return s
+	gs, ok := c.Get(ctxSession).(*sessions.Session)
+	if !ok {
+		return nil
+	}
+	return session.From(gs)
 }
 
-// requireAuth lets signed-in requests through, refreshing the token when
-// it is due, and sends everyone else to sign in.
+// useSession makes s the request's session, the one saved before the
+// response: after sign-in, or after loading the session again.
+func useSession(c echo.Context, s *session.Session) {
+	if gs, ok := c.Get(ctxSession).(*sessions.Session); ok {
+		session.Use(gs, s)
+	}
+}
+
+// requireAuth lets signed-in requests of an allowed merchant through,
+// refreshing the token when it is due, and sends everyone else to sign in.
 func (a *app) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		s := sessionOf(c)
 		if s == nil || !s.SignedIn() {
 			return a.toLogin(c)
+		}
+		if !a.cfg.MerchantAllowed(s.MerchantID()) {
+			return a.refuseMerchant(c, s)
 		}
 		if err := a.refreshIfDue(c, s); err != nil {
 			return err
@@ -81,7 +93,7 @@ func (a *app) toLogin(c echo.Context) error {
 	target := "/login"
 	// A very long address is not remembered: escaped into the redirect it
 	// could pass the server's header limit, and it is kept in the session.
-	if uri := c.Request().URL.RequestURI(); c.Request().Method == http.MethodGet && len(uri) <= maxReturnTo {
+	if uri := c.Request().URL.RequestURI(); c.Request().Method == http.MethodGet && len(uri) <= session.MaxReturnTo {
 		target += "?" + url.Values{"return_to": {uri}}.Encode()
 	}
 	return c.Redirect(http.StatusSeeOther, target)
@@ -114,7 +126,7 @@ func (a *app) refreshIfDue(c echo.Context, s *session.Session) error {
 	if err != nil {
 		return err
 	}
-	c.Set(ctxSession, fresh)
+	useSession(c, fresh)
 	if !fresh.SignedIn() || !a.due(fresh) {
 		return nil
 	}

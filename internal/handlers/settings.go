@@ -22,6 +22,7 @@ func (a *app) connection(c echo.Context) error {
 		Scopes:       d.Scopes,
 		TokenExpires: formatTime(d.Expiry),
 		LastRefresh:  formatTime(d.LastRefresh),
+		CannotRevoke: !a.sessions.CanRevoke(),
 	}
 	status, err := a.square.OAuth.TokenStatus(c.Request().Context(), d.AccessToken)
 	if square.IsAuth(err) {

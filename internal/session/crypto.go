@@ -74,15 +74,6 @@ func deriveKeys(secrets [][]byte) ([]key, error) {
 	return keys, nil
 }
 
-// randomToken returns n random bytes in base64url: session ids, OAuth state
-// and PKCE verifiers (43 characters for 32 bytes, as RFC 7636 wants).
-func randomToken(n int) string {
-	b := make([]byte, n)
-	// rand.Read never fails on the platforms Go supports.
-	rand.Read(b)
-	return b64.EncodeToString(b)
-}
-
 // signature is the HMAC-SHA256 of a session id under k.
 func (k key) signature(id string) string {
 	mac := hmac.New(sha256.New, k.sign)

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"net/http"
 	"strings"
 )
@@ -14,21 +15,25 @@ import (
 // cookie if the visitor had none) and returns them for the authorize URL.
 //
 // A returnTo that is not a local path ("/…", but not "//…" or "/\…") is
-// dropped, so that the sign-in cannot be used to redirect elsewhere.
+// dropped, so that the sign-in cannot be used to redirect elsewhere, and so
+// is one longer than MaxReturnTo, so that a visitor who has not signed in
+// cannot make the server keep much.
 func (m *Manager) StartLogin(ctx context.Context, w http.ResponseWriter, s *Session, returnTo string) (LoginAttempt, error) {
 	if s.replaced {
 		// Saving it would do nothing, so the callback could never succeed.
 		return LoginAttempt{}, errors.New("session: StartLogin on a session replaced by Login")
 	}
+	// 32 random bytes each: a verifier of 43 characters, as RFC 7636 wants.
 	a := LoginAttempt{
-		State:    randomToken(32),
-		Verifier: randomToken(32),
+		State:    textutil.Token(32),
+		Verifier: textutil.Token(32),
 	}
-	if IsLocalPath(returnTo) {
+	if IsLocalPath(returnTo) && len(returnTo) <= MaxReturnTo {
 		a.ReturnTo = returnTo
 	}
-	s.data.OAuthState, s.data.PKCEVerifier, s.data.ReturnTo = a.State, a.Verifier, a.ReturnTo
-	s.dirty = true
+	s.change(func(r *record) {
+		r.Data.OAuthState, r.Data.PKCEVerifier, r.Data.ReturnTo = a.State, a.Verifier, a.ReturnTo
+	})
 	if err := s.Save(ctx, w); err != nil {
 		return LoginAttempt{}, err
 	}
@@ -40,19 +45,28 @@ func (m *Manager) StartLogin(ctx context.Context, w http.ResponseWriter, s *Sess
 // whatever the outcome, and at once, so that it serves at most once.
 //
 // ok is false when the session holds no attempt or the state differs; the
-// error is for database failures only.
+// error is for database failures only. Of two callbacks racing with one
+// state, one at most is ok: the other finds the attempt cleared when it
+// writes.
 func (m *Manager) ConsumeOAuthState(ctx context.Context, s *Session, state string) (attempt LoginAttempt, ok bool, err error) {
 	stored := LoginAttempt{State: s.data.OAuthState, Verifier: s.data.PKCEVerifier, ReturnTo: s.data.ReturnTo}
 	if stored.State == "" || s.id == "" {
 		return LoginAttempt{}, false, nil
 	}
-	s.data.OAuthState, s.data.PKCEVerifier, s.data.ReturnTo = "", "", ""
-	s.dirty = true
+	var present bool
+	s.change(func(r *record) {
+		// Applied again after a conflict, this sees what the other request
+		// wrote: an attempt it consumed, or replaced, is not this one.
+		present = r.Data.OAuthState == stored.State
+		if present {
+			r.Data.OAuthState, r.Data.PKCEVerifier, r.Data.ReturnTo = "", "", ""
+		}
+	})
 	if err := s.updateOrReset(ctx); err != nil {
 		return LoginAttempt{}, false, err
 	}
 	// A session signed out meanwhile has lost its attempt with its row.
-	if s.id == "" || subtle.ConstantTimeCompare([]byte(stored.State), []byte(state)) != 1 {
+	if s.id == "" || !present || subtle.ConstantTimeCompare([]byte(stored.State), []byte(state)) != 1 {
 		return LoginAttempt{}, false, nil
 	}
 	return stored, true, nil
@@ -62,6 +76,9 @@ func (m *Manager) ConsumeOAuthState(ctx context.Context, s *Session, state strin
 // may be nil) so that its cookie stops working, and starts a session with a
 // new id holding data, sending its cookie. old must not be used afterwards;
 // saving it does nothing. The OAuth fields of data are ignored.
+//
+// If old was itself signed in, with another token, that token is revoked:
+// nothing can use it once its session is gone.
 func (m *Manager) Login(ctx context.Context, w http.ResponseWriter, old *Session, data Data) (*Session, error) {
 	if data.MerchantID == "" || data.AccessToken == "" {
 		return nil, errors.New("session: Login needs a merchant id and an access token")
@@ -70,6 +87,9 @@ func (m *Manager) Login(ctx context.Context, w http.ResponseWriter, old *Session
 		if old.id != "" {
 			if err := m.backend.DeleteSession(ctx, old.id); err != nil {
 				return nil, fmt.Errorf("session: login: %w", err)
+			}
+			if t := old.data.AccessToken; t != data.AccessToken {
+				m.revokeToken(ctx, t)
 			}
 		}
 		*old = Session{m: m, replaced: true}

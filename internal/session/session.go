@@ -13,9 +13,24 @@
 // tampered with, unknown, signed by a retired key, or for a session that has
 // ended means "signed out", never an error: only a failing database is one.
 //
-// Handlers use the typed API (Manager.Load, Session, Manager.Login, …).
-// Manager also implements gorilla/sessions' Store, for code written
-// against that interface.
+// Manager is a gorilla/sessions Store: handlers get the request's session
+// through gorilla's per-request registry (Manager.Get) and save it through
+// the Store (the gorilla session's Save, or sessions.Save); From gives the typed Session behind a gorilla session, whose
+// methods (MerchantID, Data, AddFlash, UpdateTokens, …) are the accessors.
+//
+// Two requests of one session can run at once. A write names the version of
+// the record it read; if another request wrote in between, the record is
+// read again and this request's changes are applied to it once more, so that
+// neither request undoes the other's (a refreshed token above all).
+//
+// Anyone can make a signed-out session, so they are kept small and few: the
+// return_to path and the queued messages are capped, and only the
+// MaxSignedOut most recently seen signed-out sessions are kept.
+//
+// Every signed-in session that ends without the person signing out (timed
+// out, or replaced by a new sign-in) has its access token revoked through
+// Options.Revoke, and a deleted signed-in session is wiped from the database
+// files (see store.DB.DeleteSession).
 package session
 
 import (
@@ -26,9 +41,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
 // Cookie names. Browsers accept the __Host- prefix only on a Secure cookie,
@@ -46,6 +63,23 @@ const (
 	// before a request updates it: writing on every request would make each
 	// page view a database write.
 	DefaultTouchInterval = time.Minute
+	// DefaultMaxSignedOut bounds the signed-out sessions kept. At about 3 KB
+	// each at most, they take 30 MB at worst, and a flood of new ones
+	// displaces a sign-in in progress only after thousands of others.
+	DefaultMaxSignedOut = 10_000
+)
+
+// Caps on what a signed-out visitor can make the server keep.
+const (
+	// MaxReturnTo is the longest path kept to return to after signing in;
+	// a longer one is dropped, not cut, since a cut path is another page.
+	MaxReturnTo = 2048
+	// maxFlashes is how many messages wait for the next page; the oldest
+	// give way.
+	maxFlashes = 5
+	// maxConflicts is how often a save reapplies its changes to a record
+	// that other requests keep writing before it gives up.
+	maxConflicts = 32
 )
 
 // minSecretLen matches config.MinSecretLen, without importing config.
@@ -62,7 +96,14 @@ type Backend interface {
 	TouchSession(ctx context.Context, id string, lastSeen time.Time) error
 	DeleteSession(ctx context.Context, id string) error
 	DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error)
+	ExpiredSignedInSessions(ctx context.Context, idleBefore, createdBefore time.Time) ([]store.SessionRow, error)
+	TrimSignedOutSessions(ctx context.Context, keep int) (int64, error)
 }
+
+// Revoker revokes an access token at Square, that token only. It is a
+// function so that this package needs no Square client: internal/app passes
+// one in.
+type Revoker func(ctx context.Context, accessToken string) error
 
 // Options configures a Manager. Only Secrets is required.
 type Options struct {
@@ -76,6 +117,14 @@ type Options struct {
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
 	TouchInterval   time.Duration
+	// MaxSignedOut is how many signed-out sessions are kept at most,
+	// DefaultMaxSignedOut by default.
+	MaxSignedOut int
+	// Revoke revokes the access token of a session that ends without a
+	// sign-out. Nil means tokens cannot be revoked (Square's PKCE flow
+	// without the application secret): they then stay valid until they
+	// expire.
+	Revoke Revoker
 	// Now is the clock, time.Now by default; tests move it.
 	Now func() time.Time
 	// Logger receives Debug records about rejected cookies and Warn records
@@ -92,6 +141,8 @@ type Manager struct {
 	idle       time.Duration
 	absolute   time.Duration
 	touch      time.Duration
+	maxAnon    int
+	revoke     Revoker
 	now        func() time.Time
 	log        *slog.Logger
 }
@@ -102,8 +153,8 @@ func NewManager(backend Backend, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.IdleTimeout < 0 || opts.AbsoluteTimeout < 0 || opts.TouchInterval < 0 {
-		return nil, errors.New("session: negative timeout")
+	if opts.IdleTimeout < 0 || opts.AbsoluteTimeout < 0 || opts.TouchInterval < 0 || opts.MaxSignedOut < 0 {
+		return nil, errors.New("session: negative timeout or MaxSignedOut")
 	}
 	m := &Manager{
 		backend:    backend,
@@ -113,6 +164,8 @@ func NewManager(backend Backend, opts Options) (*Manager, error) {
 		idle:       cmp.Or(opts.IdleTimeout, DefaultIdleTimeout),
 		absolute:   cmp.Or(opts.AbsoluteTimeout, DefaultAbsoluteTimeout),
 		touch:      cmp.Or(opts.TouchInterval, DefaultTouchInterval),
+		maxAnon:    cmp.Or(opts.MaxSignedOut, DefaultMaxSignedOut),
+		revoke:     opts.Revoke,
 		now:        opts.Now,
 		log:        opts.Logger,
 	}
@@ -143,6 +196,11 @@ type Session struct {
 	data      Data
 	values    []byte // gorilla Values, gob-encoded, carried untouched
 	createdAt time.Time
+	// version is the version of the row that data and values came from.
+	version int64
+	// edits are the changes made since the row was read, kept to be applied
+	// again if another request writes the row first.
+	edits []func(*record)
 	// dirty means data or values changed since the row was written.
 	dirty bool
 	// resign means the cookie was signed with an older key and should be
@@ -201,21 +259,17 @@ func (m *Manager) load(ctx context.Context, id string) (*Session, error) {
 		if err := m.backend.DeleteSession(ctx, id); err != nil {
 			return nil, fmt.Errorf("session: delete expired: %w", err)
 		}
+		m.revokeRow(ctx, row)
 		return m.anonymous(), nil
 	}
-	plaintext, keyIndex, err := m.open(id, row.Data)
+	rec, keyIndex, err := m.decode(row)
 	if err != nil {
 		// Kept, not deleted: a secret left out by mistake and put back
 		// makes these sessions readable again.
 		m.log.Debug("session: record rejected", "err", err)
 		return m.anonymous(), nil
 	}
-	var rec record
-	if err := json.Unmarshal(plaintext, &rec); err != nil {
-		m.log.Warn("session: record cannot be decoded", "err", err)
-		return m.anonymous(), nil
-	}
-	s := &Session{m: m, id: id, data: rec.Data, values: rec.Values, createdAt: row.CreatedAt}
+	s := &Session{m: m, id: id, data: rec.Data, values: rec.Values, createdAt: row.CreatedAt, version: row.Version}
 
 	switch {
 	case keyIndex > 0:
@@ -235,6 +289,21 @@ func (m *Manager) load(ctx context.Context, id string) (*Session, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// decode opens a row's record, and returns the index of the key that
+// opened it.
+func (m *Manager) decode(row store.SessionRow) (record, int, error) {
+	plaintext, keyIndex, err := m.open(row.ID, row.Data)
+	if err != nil {
+		return record{}, 0, err
+	}
+	var rec record
+	if err := json.Unmarshal(plaintext, &rec); err != nil {
+		m.log.Warn("session: record cannot be decoded", "err", err)
+		return record{}, 0, err
+	}
+	return rec, keyIndex, nil
 }
 
 // ID is the session's id, or "" while it has nothing stored. Without the
@@ -260,21 +329,48 @@ func (s *Session) Data() Data {
 	return s.data.clone()
 }
 
-// AddFlash queues a message for the next page. Save stores it.
+// AddFlash queues a message for the next page. Save stores it. A message
+// already queued is not queued twice, and only the newest few are kept, so
+// that repeating a request cannot pile them up.
 func (s *Session) AddFlash(f Flash) {
-	s.data.Flashes = append(s.data.Flashes, f)
-	s.dirty = true
+	s.change(func(r *record) {
+		if slices.Contains(r.Data.Flashes, f) {
+			return
+		}
+		r.Data.Flashes = append(r.Data.Flashes, f)
+		if n := len(r.Data.Flashes); n > maxFlashes {
+			r.Data.Flashes = slices.Clone(r.Data.Flashes[n-maxFlashes:])
+		}
+	})
 }
 
 // TakeFlashes returns the queued messages and forgets them. Save stores the
 // change.
 func (s *Session) TakeFlashes() []Flash {
-	flashes := s.data.Flashes
-	if len(flashes) > 0 {
-		s.data.Flashes = nil
-		s.dirty = true
+	taken := s.data.Flashes
+	if len(taken) > 0 {
+		s.change(func(r *record) {
+			// Messages queued by another request meanwhile stay queued.
+			r.Data.Flashes = slices.DeleteFunc(slices.Clone(r.Data.Flashes), func(f Flash) bool {
+				return slices.Contains(taken, f)
+			})
+			if len(r.Data.Flashes) == 0 {
+				r.Data.Flashes = nil
+			}
+		})
 	}
-	return flashes
+	return taken
+}
+
+// change applies an edit to the session and keeps it, so that a save that
+// finds the row written by another request meanwhile can apply the edit
+// again to what that request wrote.
+func (s *Session) change(edit func(*record)) {
+	r := record{Data: s.data, Values: s.values}
+	edit(&r)
+	s.data, s.values = r.Data, r.Values
+	s.edits = append(s.edits, edit)
+	s.dirty = true
 }
 
 // UpdateTokens stores refreshed tokens at once, and notes the time. An empty
@@ -290,13 +386,16 @@ func (s *Session) UpdateTokens(ctx context.Context, t Tokens) error {
 	if t.AccessToken == "" {
 		return errors.New("session: UpdateTokens without an access token")
 	}
-	if t.RefreshToken == "" {
-		t.RefreshToken = s.data.RefreshToken
-		t.RefreshTokenExpiry = s.data.RefreshTokenExpiry
-	}
-	s.data.Tokens = t
-	s.data.LastRefresh = s.m.now()
-	s.dirty = true
+	now := s.m.now()
+	s.change(func(r *record) {
+		next := t
+		if next.RefreshToken == "" {
+			next.RefreshToken = r.Data.RefreshToken
+			next.RefreshTokenExpiry = r.Data.RefreshTokenExpiry
+		}
+		r.Data.Tokens = next
+		r.Data.LastRefresh = now
+	})
 	return s.updateOrReset(ctx)
 }
 
@@ -329,7 +428,7 @@ func (s *Session) Save(ctx context.Context, w http.ResponseWriter) error {
 // create gives the session a new id and row, and sends its cookie.
 func (s *Session) create(ctx context.Context, w http.ResponseWriter) error {
 	now := s.m.now()
-	id := randomToken(idBytes)
+	id := textutil.Token(idBytes)
 	row, err := s.row(id, now, now)
 	if err != nil {
 		return err
@@ -337,25 +436,64 @@ func (s *Session) create(ctx context.Context, w http.ResponseWriter) error {
 	if err := s.m.backend.PutSession(ctx, row); err != nil {
 		return fmt.Errorf("session: save: %w", err)
 	}
-	s.id, s.createdAt, s.dirty = id, now, false
+	s.id, s.createdAt, s.version, s.edits, s.dirty = id, now, 0, nil, false
 	s.m.setCookie(w, s)
+	if s.data.MerchantID == "" {
+		if _, err := s.m.backend.TrimSignedOutSessions(ctx, s.m.maxAnon); err != nil {
+			return fmt.Errorf("session: save: %w", err)
+		}
+	}
 	return nil
 }
 
-// update rewrites the session's row. It fails with store.ErrNotFound if the
-// row is gone, rather than bringing back a session that was signed out.
+// update rewrites the session's row over the version it was read from. If
+// another request wrote the row meanwhile, update reads it again, applies
+// this session's edits to it and tries once more. It fails with
+// store.ErrNotFound if the row is gone, rather than bringing back a session
+// that was signed out.
 func (s *Session) update(ctx context.Context) error {
-	row, err := s.row(s.id, s.createdAt, s.m.now())
-	if err != nil {
-		return err
-	}
-	if err := s.m.backend.UpdateSession(ctx, row); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	for attempt := 1; ; attempt++ {
+		row, err := s.row(s.id, s.createdAt, s.m.now())
+		if err != nil {
 			return err
 		}
+		row.Version = s.version
+		err = s.m.backend.UpdateSession(ctx, row)
+		switch {
+		case err == nil:
+			s.version++
+			s.edits, s.dirty = nil, false
+			return nil
+		case errors.Is(err, store.ErrNotFound):
+			return err
+		case errors.Is(err, store.ErrConflict) && attempt < maxConflicts:
+			if err := s.reapply(ctx); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("session: save: %w", err)
+		}
+	}
+}
+
+// reapply reads the session's row again and applies this session's edits to
+// it.
+func (s *Session) reapply(ctx context.Context) error {
+	row, err := s.m.backend.GetSession(ctx, s.id)
+	if errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err != nil {
 		return fmt.Errorf("session: save: %w", err)
 	}
-	s.dirty = false
+	rec, _, err := s.m.decode(row)
+	if err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	for _, edit := range s.edits {
+		edit(&rec)
+	}
+	s.data, s.values, s.version = rec.Data, rec.Values, row.Version
 	return nil
 }
 

@@ -16,15 +16,22 @@ type SessionRow struct {
 	Data       []byte
 	CreatedAt  time.Time
 	LastSeen   time.Time
+	// Version counts the writes of Data: UpdateSession writes only over the
+	// version it names, and GetSession reports the current one.
+	Version int64
 }
 
-const getSessionSQL = "SELECT merchant_id, data, created_at, last_seen FROM sessions WHERE id = ?"
+// ErrConflict is returned by UpdateSession when the session was written
+// since it was read: the caller reads it again and reapplies its change.
+var ErrConflict = errors.New("store: session changed since it was read")
+
+const getSessionSQL = "SELECT merchant_id, data, created_at, last_seen, version FROM sessions WHERE id = ?"
 
 // GetSession returns the session with the id, or ErrNotFound.
 func (d *DB) GetSession(ctx context.Context, id string) (SessionRow, error) {
 	row := SessionRow{ID: id}
 	var created, lastSeen int64
-	err := d.getSession.QueryRowContext(ctx, id).Scan(&row.MerchantID, &row.Data, &created, &lastSeen)
+	err := d.getSession.QueryRowContext(ctx, id).Scan(&row.MerchantID, &row.Data, &created, &lastSeen, &row.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SessionRow{}, ErrNotFound
 	}
@@ -39,7 +46,9 @@ func (d *DB) GetSession(ctx context.Context, id string) (SessionRow, error) {
 
 // PutSession inserts the session, or replaces the merchant, data and last
 // seen time of an existing one. CreatedAt of an existing row is kept, so that
-// writing a session never extends its absolute lifetime.
+// writing a session never extends its absolute lifetime. It is meant for a
+// new session: its Version is not checked, so changes to a session that
+// others may be writing go through UpdateSession.
 func (d *DB) PutSession(ctx context.Context, row SessionRow) error {
 	_, err := d.writer.ExecContext(ctx, `
 		INSERT INTO sessions (id, merchant_id, data, created_at, last_seen) VALUES (?, ?, ?, ?, ?)
@@ -53,14 +62,27 @@ func (d *DB) PutSession(ctx context.Context, row SessionRow) error {
 }
 
 // UpdateSession replaces the merchant, data and last seen time of an
-// existing session, and returns ErrNotFound if there is none. Unlike
-// PutSession it cannot bring back a session deleted meanwhile, by a sign-out
-// in another tab for instance.
+// existing session whose version is still row.Version, and moves the version
+// on by one. It returns ErrNotFound if there is no such session, which keeps
+// it from bringing back a session deleted meanwhile (by a sign-out in
+// another tab), and ErrConflict if the session was written since row.Version
+// was read.
 func (d *DB) UpdateSession(ctx context.Context, row SessionRow) error {
 	res, err := d.writer.ExecContext(ctx,
-		"UPDATE sessions SET merchant_id = ?, data = ?, last_seen = ? WHERE id = ?",
-		row.MerchantID, nonNil(row.Data), row.LastSeen.UnixMilli(), row.ID)
-	return changedOne(res, err, "update session")
+		"UPDATE sessions SET merchant_id = ?, data = ?, last_seen = ?, version = version + 1 WHERE id = ? AND version = ?",
+		row.MerchantID, nonNil(row.Data), row.LastSeen.UnixMilli(), row.ID, row.Version)
+	err = changedOne(res, err, "update session")
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	var exists bool
+	if err := d.writer.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?)", row.ID).Scan(&exists); err != nil {
+		return fmt.Errorf("store: update session: %w", err)
+	}
+	if exists {
+		return ErrConflict
+	}
+	return ErrNotFound
 }
 
 // TouchSession moves the session's last seen time forward to lastSeen (never
@@ -72,10 +94,19 @@ func (d *DB) TouchSession(ctx context.Context, id string, lastSeen time.Time) er
 }
 
 // DeleteSession deletes the session. Deleting a missing one is not an error:
-// either way it is gone.
+// either way it is gone. A session that held a merchant's tokens is wiped
+// from the files too (see forget).
 func (d *DB) DeleteSession(ctx context.Context, id string) error {
-	if _, err := d.writer.ExecContext(ctx, "DELETE FROM sessions WHERE id = ?", id); err != nil {
+	var merchantID string
+	err := d.writer.QueryRowContext(ctx, "DELETE FROM sessions WHERE id = ? RETURNING merchant_id", id).Scan(&merchantID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
+	}
+	if merchantID != "" {
+		return d.forget(ctx)
 	}
 	return nil
 }
@@ -92,7 +123,72 @@ func (d *DB) DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefor
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}
+	if n > 0 {
+		return n, d.forget(ctx)
+	}
 	return n, nil
+}
+
+// ExpiredSignedInSessions returns the signed-in sessions that
+// DeleteExpiredSessions would delete, so that their tokens can be revoked
+// before the rows go.
+func (d *DB) ExpiredSignedInSessions(ctx context.Context, idleBefore, createdBefore time.Time) ([]SessionRow, error) {
+	rows, err := d.reader.QueryContext(ctx,
+		"SELECT id, merchant_id, data, created_at, last_seen, version FROM sessions WHERE merchant_id != '' AND (last_seen < ? OR created_at < ?)",
+		idleBefore.UnixMilli(), createdBefore.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store: expired sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionRow
+	for rows.Next() {
+		var r SessionRow
+		var created, lastSeen int64
+		if err := rows.Scan(&r.ID, &r.MerchantID, &r.Data, &created, &lastSeen, &r.Version); err != nil {
+			return nil, fmt.Errorf("store: expired sessions: %w", err)
+		}
+		r.CreatedAt, r.LastSeen = time.UnixMilli(created), time.UnixMilli(lastSeen)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: expired sessions: %w", err)
+	}
+	return out, nil
+}
+
+// TrimSignedOutSessions deletes the signed-out sessions (those without a
+// merchant) beyond the keep most recently seen, and returns how many it
+// deleted. Anyone can make a signed-out session without signing in, so
+// their number must have a ceiling for the database to have one.
+func (d *DB) TrimSignedOutSessions(ctx context.Context, keep int) (int64, error) {
+	res, err := d.writer.ExecContext(ctx, `
+		DELETE FROM sessions WHERE merchant_id = '' AND id IN (
+			SELECT id FROM sessions WHERE merchant_id = '' ORDER BY last_seen DESC LIMIT -1 OFFSET ?)`, keep)
+	if err != nil {
+		return 0, fmt.Errorf("store: trim signed-out sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: trim signed-out sessions: %w", err)
+	}
+	return n, nil
+}
+
+// forget moves the write-ahead log into the database file and empties it.
+// With secure_delete on, a deleted row's bytes are overwritten in the
+// database pages, but the log still holds the frames that wrote the row
+// until a checkpoint: after one, neither file holds a deleted session's
+// encrypted tokens, which a copy of the files and a leaked secret could
+// otherwise open.
+func (d *DB) forget(ctx context.Context) error {
+	// The checkpoint's busy result is ignored: a reader in the middle of a
+	// query can keep part of the log alive, and the next checkpoint (SQLite
+	// makes one every 1,000 pages, and every deletion asks for one) will
+	// take it.
+	if _, err := d.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
 }
 
 // changedOne turns the result of an UPDATE by primary key into ErrNotFound

@@ -111,10 +111,12 @@ func open(ctx context.Context, path string) (*DB, error) {
 }
 
 // dsn builds a file: URI so that any path, even one holding '?' or '#',
-// reaches SQLite intact. Every connection waits for locks and enforces
-// foreign keys; params add per-pool settings.
+// reaches SQLite intact. Every connection waits for locks, enforces foreign
+// keys and wipes what it deletes; params add per-pool settings.
 func dsn(path string, params ...string) string {
-	q := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1", busyTimeoutMS)
+	// secure_delete overwrites deleted rows with zeros, so that an ended
+	// session's encrypted tokens do not linger in free pages.
+	q := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_pragma=secure_delete(1)", busyTimeoutMS)
 	for _, p := range params {
 		q += "&" + p
 	}
