@@ -11,8 +11,8 @@ import (
 )
 
 // Cards on file in local mode: squarelocal's stand-in for Square's card
-// form tokenizes Square's sandbox test cards in the browser (square-api.md
-// §8.2), and Tessera stores them with CreateCard; removing a card asks
+// form tokenizes Square's sandbox test cards in the browser
+// (docs/square.md#sandbox-test-values), and Tessera stores them with CreateCard; removing a card asks
 // first, in a dialog with JavaScript and on a page without.
 
 // cardTrigger is one of the sandbox's error triggers.
@@ -20,7 +20,7 @@ type cardTrigger struct {
 	name, number, exp, cvv, postal string
 }
 
-// cardTriggers are the error triggers of square-api.md §8.2: each passes
+// cardTriggers are the error triggers of docs/square.md#sandbox-test-values: each passes
 // the card form's own checks and Square refuses the card.
 var cardTriggers = []cardTrigger{
 	{"CVV 911", "4111 1111 1111 1111", "12/30", "911", "94103"},

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a machine for the browser tests in e2e/ (see
-# /work/shared/browser-tests.md): Debian's Chromium at /usr/bin/chromium,
+# README.md, "The two commands"): Debian's Chromium at /usr/bin/chromium,
 # the Playwright driver (npm playwright-core, pinned in e2e/package-lock.json)
 # in e2e/node_modules, and the e2e/.driver/package symlink that playwright-go
 # looks for. Nothing comes from Playwright's CDN. It is idempotent and takes

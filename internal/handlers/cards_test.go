@@ -31,7 +31,7 @@ const (
 // cardFormSel is the selector of the card page's form.
 const cardFormSel = `form[data-card-form]`
 
-// The sandbox test Visa of square-api.md §8.2.
+// The sandbox test Visa of docs/square.md#sandbox-test-values.
 const testVisa = "4111 1111 1111 1111"
 
 // token tokenizes a card as the card form does in the browser.
@@ -342,7 +342,7 @@ func TestSavingACardWithHTMXSendsTheBrowserToTheProfile(t *testing.T) {
 func TestEveryRefusalOfSquareSaysWhyAndTheNextTryWithAFreshTokenWorks(t *testing.T) {
 	e := newCustEnv(t, 0)
 	cu := e.create(square.CreateCustomerRequest{GivenName: "Edsger"})
-	// The error triggers of square-api.md §8.2: each tokenizes in the
+	// The error triggers of docs/square.md#sandbox-test-values: each tokenizes in the
 	// browser, and CreateCard refuses it as INVALID_CARD_DATA.
 	triggers := []struct{ name, number, exp, cvv, postal string }{
 		{"CVV 911", testVisa, "12/30", "911", "94103"},

@@ -11,7 +11,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 )
 
-// The gaps of docs/security.md §3 items 2 and 3: no GET (whatever method
+// The gaps of docs/security.md#3-gaps-in-short, items 2 and 3: no GET (whatever method
 // override it carries) changes anything, and the log holds no card data or
 // contact details typed into forms.
 

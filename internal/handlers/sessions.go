@@ -19,7 +19,7 @@ import (
 
 const ctxSession = "session"
 
-// refreshBefore is how long before expiry a token is refreshed (design §4).
+// refreshBefore is how long before expiry a token is refreshed (docs/square.md#decisions).
 const refreshBefore = 7 * 24 * time.Hour
 
 // loadSession gets the request's session through gorilla's registry, keeps

@@ -2,7 +2,7 @@ package square
 
 // Contract tests: the client against squarelocal, through the same
 // in-process transport local mode uses. Both sides were written separately
-// from square-api.md, so a disagreement here is a bug on one of them.
+// from docs/square.md, so a disagreement here is a bug on one of them.
 
 import (
 	"context"

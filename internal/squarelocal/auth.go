@@ -66,7 +66,7 @@ type idemEntry struct {
 	At       time.Time
 }
 
-// idempotencyWindow is how long keys are remembered (square-api.md §10).
+// idempotencyWindow is how long keys are remembered (docs/square.md#idempotency).
 const idempotencyWindow = 24 * time.Hour
 
 // authenticate resolves the bearer token of r to its merchant and checks
@@ -119,7 +119,7 @@ func (s *Server) MintAccessToken(merchantID string, scopes ...string) string {
 	return tok.Token
 }
 
-// accessTokenLifetime is Square's 30-day access token life (§5.2).
+// accessTokenLifetime is Square's 30-day access token life (docs/square.md#obtaining-tokens).
 const accessTokenLifetime = 30 * 24 * time.Hour
 
 // idempotent runs create once per idempotency key: the same key with the

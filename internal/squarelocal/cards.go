@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Cards API (square-api.md §3) and the deprecated customer-card endpoints
-// (§2.6). A merchant sees only its own cards: another merchant's card id is
+// Cards API (docs/square.md#cards-api) and the deprecated customer-card endpoints
+// (docs/square.md#customer-card-endpoints). A merchant sees only its own cards: another merchant's card id is
 // unknown (404), as another merchant's customer id is.
 //
 // Choices where Square is silent:
@@ -30,7 +30,7 @@ import (
 //   - DeleteCustomerCard of a card already deleted (disabled) is 404: the
 //     card is gone from the customer, as it would be from Customer.cards.
 
-// Limits from square-api.md §3.
+// Limits from docs/square.md#cards-api.
 const (
 	maxCardIdempotencyKey = 45
 	maxCardSourceID       = 16384
@@ -330,7 +330,7 @@ func (s *Server) createCustomerCard(r *request) (any, *apiError) {
 		return nil, e
 	}
 	// A billing postal code, when sent, must match the one typed into the
-	// card form (§2.6).
+	// card form (docs/square.md#customer-card-endpoints).
 	if in.BillingAddress != nil && in.BillingAddress.PostalCode != "" && src.Postal != "" &&
 		!strings.EqualFold(strings.TrimSpace(in.BillingAddress.PostalCode), src.Postal) {
 		return nil, invalidCardData("billing_address.postal_code")

@@ -14,14 +14,14 @@ import (
 )
 
 // Card tokens are what CreateCard takes as source_id and the deprecated
-// CreateCustomerCard as card_nonce (square-api.md §8). Two kinds exist:
+// CreateCustomerCard as card_nonce (docs/square.md#card-tokens). Two kinds exist:
 //
-//   - the fixed sandbox test values of §8.1 ("cnon:card-nonce-ok" and its
+//   - the fixed sandbox test values (docs/square.md#sandbox-test-values: "cnon:card-nonce-ok" and its
 //     failing siblings), reusable like Square's;
 //   - tokens made by the card form of square.js, the Web Payments SDK
 //     stand-in: "cnon:" followed by the unpadded base64url encoding of a
 //     JSON cardToken. The browser builds them itself from one of the test
-//     card numbers of §8.2, so card numbers never reach the emulator: the
+//     card numbers (docs/square.md#sandbox-test-values), so card numbers never reach the emulator: the
 //     token holds the BIN and last four digits only. Each is single-use.
 //
 // TestCardToken builds the second kind in Go exactly as square.js does.
@@ -78,7 +78,7 @@ const (
 // scaChallengeCode is the code the sandbox's challenge cards accept.
 const scaChallengeCode = "123456"
 
-// testCard is one of Square's sandbox test card numbers (§8.2).
+// testCard is one of Square's sandbox test card numbers (docs/square.md#sandbox-test-values).
 type testCard struct {
 	Number string
 	Brand  string
@@ -159,7 +159,7 @@ func (e *CardFieldError) Error() string { return e.Field + ": " + e.Message }
 // TestCardToken tokenizes card details as the card form of the Web
 // Payments SDK stand-in (GET /v1/square.js) does in the browser, for tests
 // that cannot run a browser. number is one of the sandbox test cards of
-// square-api.md §8.2 (spaces and dashes allowed), exp is "MM/YY",
+// docs/square.md#sandbox-test-values (spaces and dashes allowed), exp is "MM/YY",
 // "MM/YYYY" or "MMYY", cvv has 3 digits (4 for American Express) and
 // postal is a postal code. The error-trigger values (CVV 911, postal
 // 99999, expiry 01/40, PAN 4000000000000002 or 4000000000000010) tokenize
@@ -362,7 +362,7 @@ func decodeCardToken(source string) (*cardToken, bool) {
 	return &t, true
 }
 
-// Fixed sandbox test values (§8.1).
+// Fixed sandbox test values (docs/square.md#sandbox-test-values).
 const (
 	nonceOK          = "cnon:card-nonce-ok"
 	nonceAlreadyUsed = "cnon:card-nonce-already-used"
@@ -407,12 +407,12 @@ func (c *cardSource) newCard() *Card {
 	}
 }
 
-// invalidCardData is Square's answer to any card it will not store (§3.1).
+// invalidCardData is Square's answer to any card it will not store (docs/square.md#cards-api).
 func invalidCardData(field string) *apiError {
 	return badRequest("INVALID_CARD_DATA", field, "Invalid card data.")
 }
 
-// sourceUsed is the answer to a token used before (§10).
+// sourceUsed is the answer to a token used before (docs/square.md#card-tokens).
 func sourceUsed(field string) *apiError {
 	return badRequest("SOURCE_USED", field, "Source was used before.")
 }

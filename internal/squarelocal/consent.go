@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// The consent page Square shows at /oauth2/authorize (square-api.md §5.1),
+// The consent page Square shows at /oauth2/authorize (docs/square.md#authorize),
 // for browsers: the seller picks one of the seeded merchants and allows or
 // denies the app. It works under any path prefix: the form posts to the
 // relative URL "authorize" and carries the request in hidden fields.

@@ -13,9 +13,9 @@ import (
 	"unicode/utf8"
 )
 
-// Customers API (square-api.md §2): list, create, retrieve, update, delete
-// and the bulk retrieve and delete. Validation follows §2.4 and the
-// decisions of §10. Where Square states no rule the emulator's choice is
+// Customers API (docs/square.md#customers): list, create, retrieve, update, delete
+// and the bulk retrieve and delete. Validation follows
+// docs/square.md#customer-validation. Where Square states no rule the emulator's choice is
 // written beside the code:
 //
 //   - Address fields are at most maxAddressField characters each, and
@@ -32,7 +32,7 @@ import (
 //   - Every customer with an email address or phone number is in one
 //     computed segment, "<merchant id>.REACHABLE"; there are no others.
 
-// Field limits from square-api.md §2.4; maxAddressField is the emulator's
+// Field limits from docs/square.md#customer-fields; maxAddressField is the emulator's
 // own choice, as Square publishes none.
 const (
 	maxGivenName    = 300
@@ -406,7 +406,7 @@ func customerViews(r *request, rows []*customerRec) []Customer {
 }
 
 // keepsTaxIDs reports whether the merchant is in the EU or the UK, the only
-// sellers whose customers have tax_ids (square-api.md §2.4).
+// sellers whose customers have tax_ids (docs/square.md#customer-fields).
 func (md *merchantData) keepsTaxIDs() bool {
 	return euUKCountries[md.Merchant.Country]
 }
@@ -477,7 +477,7 @@ func validBirthday(s string) bool {
 	return time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC).Day() == day
 }
 
-// validEmail is square-api.md §10's rule: one @, a non-empty local part, a
+// validEmail is Square's rule (docs/square.md#customer-validation): one @, a non-empty local part, a
 // domain with a dot, no spaces.
 func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
@@ -491,7 +491,7 @@ func validEmail(s string) bool {
 	return dot > 0 && !strings.HasSuffix(domain, ".")
 }
 
-// validPhone is §10's rule: after removing spaces, dashes, dots and
+// validPhone is Square's rule (docs/square.md#customer-validation): after removing spaces, dashes, dots and
 // parentheses, an optional leading + and 9 to 16 digits.
 func validPhone(s string) bool {
 	d := strings.Map(func(r rune) rune {
@@ -546,7 +546,7 @@ func (fe fieldErrors) err() *apiError {
 }
 
 // validateCustomer checks a customer about to be stored, by create or by
-// update, against square-api.md §2.4 and §10.
+// update, against docs/square.md#customer-validation.
 func validateCustomer(c *Customer) *apiError {
 	var fe fieldErrors
 	fe.maxLen("given_name", c.GivenName, maxGivenName)

@@ -19,7 +19,7 @@ import (
 // SearchCustomers. A page is a binary search for the cursor's position and a
 // short walk, so paging stays fast at 100,000 customers. Callers hold s.mu.
 
-// Sort fields and orders of List and Search (square-api.md §2.2, §2.3).
+// Sort fields and orders of List and Search (docs/square.md#listing-customers).
 const (
 	sortDefault   = "DEFAULT"
 	sortCreatedAt = "CREATED_AT"
@@ -364,7 +364,7 @@ func (st *customerStore) openCursor(s, kind string) (*cursorState, *apiError) {
 	return &cs, nil
 }
 
-// Text normalisation for searching (square-api.md §2.3).
+// Text normalisation for searching (docs/square.md#searching-customers).
 
 // alnumOnly keeps the letters and digits of s: the stored form for fuzzy
 // email matching, where punctuation such as . _ @ is stripped.

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Customer groups (square-api.md §2.1): list, create, retrieve, update,
+// Customer groups (docs/square.md#groups): list, create, retrieve, update,
 // delete, and adding a customer to a group or removing it. The emulator's choices where Square
 // is silent:
 //

@@ -6,7 +6,7 @@ import (
 	mrand "math/rand/v2"
 )
 
-// idSource makes ids in the shapes Square uses (square-api.md §1). Data ids
+// idSource makes ids in the shapes Square uses (docs/square.md#ids). Data ids
 // come from a seeded generator so demo data is the same on every start;
 // secrets (tokens, codes) come from crypto/rand. Callers hold s.mu.
 type idSource struct {

@@ -2,7 +2,7 @@ package squarelocal
 
 import "strconv"
 
-// Merchants and locations (square-api.md §6). A token sees only its own
+// Merchants and locations (docs/square.md#merchants-and-locations). A token sees only its own
 // merchant and that merchant's locations.
 
 // listMerchants answers with the token's merchant; Square names the array

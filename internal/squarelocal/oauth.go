@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// OAuth token endpoints (square-api.md §5, §10): ObtainToken, RevokeToken
+// OAuth token endpoints (docs/square.md#oauth): ObtainToken, RevokeToken
 // and RetrieveTokenStatus. The consent page is in consent.go.
 //
 // Choices where Square is silent or varies:
@@ -36,7 +36,7 @@ import (
 //   - revoke_only_access_token with merchant_id instead of access_token is
 //     400 INVALID_VALUE: there is no single token to revoke.
 
-// Lifetimes from square-api.md §5.
+// Lifetimes from docs/square.md#obtaining-tokens.
 const (
 	shortLivedTokenLifetime = 24 * time.Hour
 	pkceRefreshLifetime     = 90 * 24 * time.Hour
@@ -50,7 +50,7 @@ const (
 	authCodePrefix     = "sq0cgb-"
 )
 
-// Field limits of ObtainToken (square-api.md §5.2).
+// Field limits of ObtainToken (docs/square.md#obtaining-tokens).
 var obtainTokenLimits = []struct {
 	field string
 	max   int

@@ -4,7 +4,7 @@ package squarelocal
 // pages Square serves (consent, Web Payments SDK), and the emulator's own
 // admin endpoints under a prefix Square does not use.
 func (s *Server) routes() {
-	// Customers API (square-api.md §2).
+	// Customers API (docs/square.md#customers).
 	s.api("GET /v2/customers", ScopeCustomersRead, s.listCustomers)
 	s.api("POST /v2/customers", ScopeCustomersWrite, s.createCustomer)
 	s.api("POST /v2/customers/search", ScopeCustomersRead, s.searchCustomers)
@@ -22,30 +22,30 @@ func (s *Server) routes() {
 	s.api("DELETE /v2/customers/groups/{group_id}", ScopeCustomersWrite, s.deleteCustomerGroup)
 	s.api("PUT /v2/customers/{customer_id}/groups/{group_id}", ScopeCustomersWrite, s.addGroupToCustomer)
 	s.api("DELETE /v2/customers/{customer_id}/groups/{group_id}", ScopeCustomersWrite, s.removeGroupFromCustomer)
-	// Deprecated customer cards, still served (§2.6).
+	// Deprecated customer cards, still served (docs/square.md#customer-card-endpoints).
 	s.api("POST /v2/customers/{customer_id}/cards", ScopeCustomersWrite, s.createCustomerCard)
 	s.api("DELETE /v2/customers/{customer_id}/cards/{card_id}", ScopeCustomersWrite, s.deleteCustomerCard)
 
-	// Cards API (§3; scopes per §10).
+	// Cards API (docs/square.md#cards-api, with its scopes).
 	s.api("GET /v2/cards", ScopePaymentsRead, s.listCards)
 	s.api("POST /v2/cards", ScopePaymentsWrite, s.createCard)
 	s.api("GET /v2/cards/{card_id}", ScopePaymentsRead, s.retrieveCard)
 	s.api("POST /v2/cards/{card_id}/disable", ScopePaymentsWrite, s.disableCard)
 
-	// Merchants and locations (§6).
+	// Merchants and locations (docs/square.md#merchants-and-locations).
 	s.api("GET /v2/merchants", ScopeMerchantProfileRead, s.listMerchants)
 	s.api("GET /v2/merchants/{merchant_id}", ScopeMerchantProfileRead, s.retrieveMerchant)
 	s.api("GET /v2/locations", ScopeMerchantProfileRead, s.listLocations)
 	s.api("GET /v2/locations/{location_id}", ScopeMerchantProfileRead, s.retrieveLocation)
 
-	// OAuth (§5): the consent page is for browsers, the rest is JSON.
+	// OAuth (docs/square.md#oauth): the consent page is for browsers, the rest is JSON.
 	s.mux.HandleFunc("GET /oauth2/authorize", s.authorizePage)
 	s.mux.HandleFunc("POST /oauth2/authorize", s.authorizeDecision)
 	s.public("POST /oauth2/token", s.obtainToken)
 	s.public("POST /oauth2/revoke", s.revokeToken)
 	s.public("POST /oauth2/token/status", s.tokenStatus)
 
-	// Stand-in for the Web Payments SDK (§8.3).
+	// Stand-in for the Web Payments SDK (docs/square.md#web-payments-sdk).
 	s.mux.HandleFunc("GET /v1/square.js", s.squareJS)
 
 	// The emulator's own controls, for programs on this machine only.

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// SearchCustomers (square-api.md §2.3). Filters are ANDed. Where Square is
+// SearchCustomers (docs/square.md#searching-customers). Filters are ANDed. Where Square is
 // silent the emulator chooses:
 //
 //   - created_at and updated_at ranges include both ends.

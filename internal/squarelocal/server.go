@@ -2,8 +2,8 @@
 // Tessera uses: customers, customer groups, cards, OAuth, merchants and
 // locations, plus a consent page and a stand-in for the Web Payments SDK.
 //
-// It follows ../shared/square-api.md; where Square's behaviour is not
-// documented it does what section 10 of that file settles. It never imports
+// It follows docs/square.md; where Square's behaviour is not documented
+// it does what docs/square.md#open-points settles. It never imports
 // internal/square, so the contract tests between the two catch a mistake on
 // either side.
 package squarelocal

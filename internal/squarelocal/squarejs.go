@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// The stand-in for Square's Web Payments SDK script (square-api.md §8.3),
+// The stand-in for Square's Web Payments SDK script (docs/square.md#web-payments-sdk),
 // served where Square serves it: /v1/square.js. See square.js.
 
 //go:embed square.js

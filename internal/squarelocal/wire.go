@@ -2,7 +2,7 @@ package squarelocal
 
 // Wire types: squarelocal's own copy of the JSON shapes Square sends and
 // receives. They are deliberately written apart from internal/square so that
-// the contract tests compare two independent readings of square-api.md.
+// the contract tests compare two independent readings of docs/square.md.
 
 // ErrorDetail is one entry of Square's "errors" array.
 type ErrorDetail struct {
