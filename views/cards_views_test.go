@@ -10,6 +10,7 @@ import (
 )
 
 func TestCardPagesShowHostileValuesAsText(t *testing.T) {
+	t.Parallel()
 	removeForm := CardRemoveForm{Action: "/customers/X/cards/ccof:1/disable", CancelURL: "/customers/X", Label: hostileImg}
 	pages := map[string]templ.Component{
 		"the card form": CardFormPage(signedInLayout(), CardFormView{
@@ -45,6 +46,7 @@ func TestCardPagesShowHostileValuesAsText(t *testing.T) {
 }
 
 func TestTheCardFormNeedsJavaScriptAndShowsNoFormWithout(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, CardFormPage(signedInLayout(), CardFormView{
 		CustomerName: "Ada", Action: "/customers/X/cards", CancelURL: "/customers/X", ScriptURL: "/squarelocal/v1/square.js",
 	}))
@@ -64,6 +66,7 @@ func TestTheCardFormNeedsJavaScriptAndShowsNoFormWithout(t *testing.T) {
 }
 
 func TestTheProfileShowsWhenACardWasAddedOnlyWhenSquareSaidSo(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, added string
 		wantTerm    bool

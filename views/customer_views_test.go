@@ -8,6 +8,7 @@ import (
 )
 
 func TestCustomerPagesShowHostileValuesAsText(t *testing.T) {
+	t.Parallel()
 	// Every kind of input, each holding hostile text.
 	hostileField := func(name string) Field {
 		return Field{Name: name, Label: hostileScript, Hint: hostileImg, Value: hostileImg, Error: hostileScript}
@@ -65,6 +66,7 @@ func TestCustomerPagesShowHostileValuesAsText(t *testing.T) {
 }
 
 func TestTheCountrySelectKeepsACodeOutsideTheList(t *testing.T) {
+	t.Parallel()
 	opts := CountryOptions("ZZ")
 	var selected []string
 	for _, o := range opts {
@@ -81,6 +83,7 @@ func TestTheCountrySelectKeepsACodeOutsideTheList(t *testing.T) {
 }
 
 func TestCountriesAreListedByName(t *testing.T) {
+	t.Parallel()
 	opts := CountryOptions("")[1:]
 	if opts[0].Label != "Afghanistan" || opts[1].Label != "Åland Islands" || opts[len(opts)-1].Label != "Zimbabwe" {
 		t.Errorf("countries start %q, %q and end %q, want Afghanistan, Åland Islands … Zimbabwe", opts[0].Label, opts[1].Label, opts[len(opts)-1].Label)

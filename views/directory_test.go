@@ -27,6 +27,7 @@ func sampleDirectory() CustomersView {
 }
 
 func TestCustomersPageCarriesTheFormAndTheSortState(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, CustomersPage(signedInLayout(), sampleDirectory()))
 
 	if got := doc.Find(`#search-q`).AttrOr("value", ""); got != "ada" {
@@ -64,6 +65,7 @@ func TestCustomersPageCarriesTheFormAndTheSortState(t *testing.T) {
 }
 
 func TestDirectoryProblemsReplaceTheResults(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{ProblemQuery, ProblemUnavailable} {
 		v := sampleDirectory()
 		v.Problem = &DirectoryProblem{Kind: kind, Title: "T", Messages: []FieldError{{FieldID: DirectoryFromID, Message: "M"}},
@@ -90,6 +92,7 @@ func TestDirectoryProblemsReplaceTheResults(t *testing.T) {
 }
 
 func TestDirectoryFragmentsForHtmx(t *testing.T) {
+	t.Parallel()
 	_, html := render(t, CustomerRowsAppend(sampleDirectory()))
 	if !strings.HasPrefix(html, "<tr") {
 		t.Errorf("CustomerRowsAppend() starts %q, want the rows first", dirTruncated(html))
@@ -108,6 +111,7 @@ func TestDirectoryFragmentsForHtmx(t *testing.T) {
 }
 
 func TestHostileSearchAndFilterTextRendersAsText(t *testing.T) {
+	t.Parallel()
 	for _, hostile := range []string{hostileScript, hostileImg} {
 		v := sampleDirectory()
 		v.Form.Query, v.Form.From = hostile, hostile

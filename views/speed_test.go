@@ -7,6 +7,7 @@ import "testing"
 // appends to. The page marks none itself: only app.js does, for a link a
 // person rests on, so no link is prefetched merely for being listed.
 func TestDirectoryProfileLinksAreInCustomerRows(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, CustomersPage(signedInLayout(), sampleDirectory()))
 	links := doc.Find(`#customer-rows a[href]`)
 	if links.Length() != 1 || links.AttrOr("href", "") != "/customers/C1" {

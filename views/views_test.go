@@ -55,6 +55,7 @@ func assertNoInjectedElements(t *testing.T, doc *goquery.Document) {
 }
 
 func TestPageCarriesTheCSRFToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ name, token string }{
 		{"a plain token", "tok-123"},
 		{"a token with quotes and angle brackets", `a"b'c<d>&e`},
@@ -85,6 +86,7 @@ func TestPageCarriesTheCSRFToken(t *testing.T) {
 }
 
 func TestPageHead(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, Page(signedInLayout(), templ.NopComponent))
 
 	if got := doc.Find("html").AttrOr("lang", ""); got != "en" {
@@ -155,6 +157,7 @@ func TestPageHead(t *testing.T) {
 }
 
 func TestPageSignedInAndOut(t *testing.T) {
+	t.Parallel()
 	t.Run("signed in shows navigation, the business and Sign out", func(t *testing.T) {
 		doc, _ := render(t, Page(signedInLayout(), templ.NopComponent))
 		if got := doc.Find(`[data-testid="business-name"]`).Text(); got != "Ada's Bakery" {
@@ -184,6 +187,7 @@ func TestPageSignedInAndOut(t *testing.T) {
 }
 
 func TestPageLandmarks(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, Page(signedInLayout(), templ.NopComponent))
 	for _, sel := range []string{"header", "main#main", `a.skip-link[href="#main"]`, "#global-indicator.htmx-indicator"} {
 		if doc.Find(sel).Length() != 1 {
@@ -200,6 +204,7 @@ func TestPageLandmarks(t *testing.T) {
 }
 
 func TestPageLocalBanner(t *testing.T) {
+	t.Parallel()
 	for _, local := range []bool{false, true} {
 		l := signedInLayout()
 		l.LocalMode = local
@@ -215,6 +220,7 @@ func TestPageLocalBanner(t *testing.T) {
 }
 
 func TestPagesAreNeverKeptInHtmxHistory(t *testing.T) {
+	t.Parallel()
 	// Every page carries customer data or session state, and is sent with
 	// Cache-Control: no-store; htmx must not keep a copy either.
 	doc, _ := render(t, Page(signedInLayout(), templ.NopComponent))
@@ -224,6 +230,7 @@ func TestPagesAreNeverKeptInHtmxHistory(t *testing.T) {
 }
 
 func TestPageFlashes(t *testing.T) {
+	t.Parallel()
 	l := signedInLayout()
 	l.RequestID = "req-42"
 	l.Flashes = []Flash{
@@ -254,6 +261,7 @@ func TestPageFlashes(t *testing.T) {
 }
 
 func TestHostileStringsRenderAsText(t *testing.T) {
+	t.Parallel()
 	for _, hostile := range []string{hostileScript, hostileImg} {
 		t.Run(hostile, func(t *testing.T) {
 			l := signedInLayout()
@@ -284,6 +292,7 @@ func TestHostileStringsRenderAsText(t *testing.T) {
 }
 
 func TestURLsAreSanitized(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, CustomerRows(CustomersView{Rows: []CustomerRow{{Name: "Eve", ProfileURL: hostileURL}}}))
 	if href := doc.Find("a").AttrOr("href", ""); strings.HasPrefix(strings.ToLower(href), "javascript:") {
 		t.Errorf("profile link href = %q, want a sanitized URL", href)
@@ -297,6 +306,7 @@ func TestURLsAreSanitized(t *testing.T) {
 }
 
 func TestLoginPage(t *testing.T) {
+	t.Parallel()
 	l := Layout{Title: "Sign in", CSRFToken: "tok-login", LocalMode: true}
 	doc, _ := render(t, LoginPage(l, LoginView{ReturnTo: "/customers?q=ada", Error: "Sign-in was cancelled."}))
 
@@ -322,6 +332,7 @@ func TestLoginPage(t *testing.T) {
 }
 
 func TestErrorPage(t *testing.T) {
+	t.Parallel()
 	v := ErrorView{
 		Status: 404, Title: "Page not found", Message: "There is no customer here.",
 		RequestID: "req-7f3a", BackURL: "/customers", BackLabel: "Back to customers",
@@ -357,6 +368,7 @@ func TestErrorPage(t *testing.T) {
 }
 
 func TestAlert(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, Alert(ErrorView{Title: "Square is not answering.", Message: "Try again in a minute.", RequestID: "req-9"}))
 	alert := doc.Find(`[data-testid="alert"]`)
 	if alert.AttrOr("role", "") != "alert" || !alert.HasClass("alert") {
@@ -371,6 +383,7 @@ func TestAlert(t *testing.T) {
 }
 
 func TestAlertsOOB(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, AlertsOOB([]Flash{{Kind: FlashSuccess, Message: "Customer deleted."}}, ""))
 	region := doc.Find("#alerts")
 	if got := region.AttrOr("hx-swap-oob", ""); got != "innerHTML" {
@@ -382,6 +395,7 @@ func TestAlertsOOB(t *testing.T) {
 }
 
 func TestCustomersPage(t *testing.T) {
+	t.Parallel()
 	l := signedInLayout()
 	v := CustomersView{
 		Rows: []CustomerRow{
@@ -437,6 +451,7 @@ func TestCustomersPage(t *testing.T) {
 }
 
 func TestCustomersPageEmptyAndLast(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, CustomersPage(signedInLayout(), CustomersView{Empty: true, Total: "0 customers"}))
 	if n := doc.Find(`[data-testid="empty-state"]`).Length(); n != 1 {
 		t.Errorf("found %d empty states, want 1", n)
@@ -452,6 +467,7 @@ func TestCustomersPageEmptyAndLast(t *testing.T) {
 }
 
 func TestCustomerRowsIsOnlyRows(t *testing.T) {
+	t.Parallel()
 	_, html := render(t, CustomerRows(CustomersView{Rows: []CustomerRow{{ID: "C1", Name: "A", ProfileURL: "/customers/C1"}}}))
 	if !strings.HasPrefix(html, "<tr") || strings.Contains(html, "<table") || strings.Contains(html, "<tbody") {
 		t.Errorf("CustomerRows() = %q, want bare <tr> elements", html)
@@ -459,6 +475,7 @@ func TestCustomerRowsIsOnlyRows(t *testing.T) {
 }
 
 func TestConnectionPage(t *testing.T) {
+	t.Parallel()
 	l := signedInLayout()
 	l.ActiveNav = NavConnection
 	v := ConnectionView{
@@ -501,6 +518,7 @@ func TestConnectionPage(t *testing.T) {
 }
 
 func TestFormComponents(t *testing.T) {
+	t.Parallel()
 	doc, _ := render(t, TextField(Field{
 		Name: "email", Label: "Email address", Type: "email", Value: "ada@", Hint: "We never share it.",
 		Error: "Enter an email address like name@example.com.", Required: true, Autocomplete: "email",
@@ -560,6 +578,7 @@ func TestFormComponents(t *testing.T) {
 // it, reorders only itself: every place where text follows the name
 // isolates it, and so does the page's title.
 func TestNamesAreIsolatedFromTheTextAroundThem(t *testing.T) {
+	t.Parallel()
 	const name = "Eve \u202Eevil\u202C"
 	if got := pageTitle("Delete " + name + "?"); got != "\u2068Delete "+name+"?\u2069 · Tessera" {
 		t.Errorf("pageTitle = %q, want the page's part isolated", got)

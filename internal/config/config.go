@@ -79,6 +79,16 @@ type Config struct {
 	// OAuthPKCE selects Square's PKCE flow (no client secret, single-use
 	// refresh tokens) instead of the code flow with the secret.
 	OAuthPKCE bool
+	// WebhookSignatureKey is the signature key of the webhook subscription
+	// whose notification URL is BaseURL + /webhooks/square. Empty outside
+	// local mode means no webhooks; local mode makes one for the emulator.
+	WebhookSignatureKey string
+}
+
+// WebhookURL is the notification URL Square signs deliveries with: the
+// base URL and /webhooks/square, byte for byte as registered with Square.
+func (c *Config) WebhookURL() string {
+	return strings.TrimSuffix(c.BaseURL.String(), "/") + "/webhooks/square"
 }
 
 // Secure reports whether the public URL is https, which decides the cookie
@@ -127,6 +137,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("location_id", c.LocationID),
 		slog.String("square_version", c.SquareVersion),
 		slog.Bool("oauth_pkce", c.OAuthPKCE),
+		slog.Bool("webhook_signature_key_set", c.WebhookSignatureKey != ""),
 	)
 }
 
@@ -169,6 +180,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.LocationID = l.locationID()
 	c.SquareVersion = l.squareVersion()
 	c.OAuthPKCE = l.boolean(EnvOAuthPKCE)
+	c.WebhookSignatureKey = l.valueOrFile(EnvWebhookSignatureKey)
 	// Square's PKCE flow is the one that works without the secret.
 	l.require(EnvApplicationSecret, c.ApplicationSecret != "" || c.OAuthPKCE, env)
 	if env == Local {

@@ -23,6 +23,8 @@ const (
 	EnvLocationID        = "SQUARE_LOCATION_ID"
 	EnvSquareVersion     = "SQUARE_VERSION"
 	EnvOAuthPKCE         = "SQUARE_OAUTH_PKCE"
+	// EnvWebhookSignatureKey is the webhook subscription's signature key.
+	EnvWebhookSignatureKey = "SQUARE_WEBHOOK_SIGNATURE_KEY"
 )
 
 // FileSuffix turns a variable name into the name of its twin that holds a
@@ -73,6 +75,7 @@ func Vars() []Var {
 		{Name: EnvLocationID, Default: "the merchant's main location", Description: "Square location for the card form"},
 		{Name: EnvSquareVersion, Default: DefaultSquareVersion, Description: "Square-Version header (YYYY-MM-DD)"},
 		{Name: EnvOAuthPKCE, Default: "false", Description: "use Square's PKCE flow (no secret, single-use refresh tokens)"},
+		{Name: EnvWebhookSignatureKey, Default: "local: generated, else none (no webhooks)", Description: "signature key of the webhook subscription to <TESSERA_BASE_URL>/webhooks/square", Secret: true, File: true},
 	}
 }
 

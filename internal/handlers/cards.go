@@ -178,7 +178,7 @@ func (k contact) json() string {
 
 // cardLocation is the location the card form works for: SQUARE_LOCATION_ID,
 // or else the merchant's main location.
-func (a *app) cardLocation(ctx context.Context, merchantID string, client *square.Client) (string, error) {
+func (a *app) cardLocation(ctx context.Context, merchantID string, client merchantAPI) (string, error) {
 	if a.cfg.LocationID != "" {
 		return a.cfg.LocationID, nil
 	}

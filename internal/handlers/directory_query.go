@@ -112,6 +112,18 @@ func parseDirectoryQuery(raw string) (directoryQuery, []views.FieldError) {
 	q.Sort, q.Order, q.Size = get(paramSort), get(paramOrder), get(paramSize)
 	q.Cursor = get(paramCursor)
 
+	problems = append(problems, q.check()...)
+	if len(q.Cursor) > maxCursorLen {
+		problems = append(problems, cursorProblem())
+	}
+	return q, problems
+}
+
+// check validates the parameters parseDirectoryQuery read, each against
+// what the page offers, and fills in their parsed forms (the search field,
+// the dates, the page size). It returns a message per parameter at fault.
+func (q *directoryQuery) check() []views.FieldError {
+	var problems []views.FieldError
 	bad := func(param, message string) {
 		problems = append(problems, views.FieldError{FieldID: controlOf(param), Message: message})
 	}
@@ -169,10 +181,7 @@ func parseDirectoryQuery(raw string) (directoryQuery, []views.FieldError) {
 			q.size, q.Size = n, strconv.Itoa(n)
 		}
 	}
-	if len(q.Cursor) > maxCursorLen {
-		problems = append(problems, cursorProblem())
-	}
-	return q, problems
+	return problems
 }
 
 // checkGroup reports a group id the merchant does not have (any more).

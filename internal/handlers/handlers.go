@@ -68,6 +68,8 @@ type app struct {
 	cfg      *config.Config
 	sessions *session.Manager
 	square   *square.Client
+	// api, when set, stands in for Square in tests (see merchantAPI).
+	api      func(accessToken string) merchantAPI
 	db       Pinger
 	logger   *slog.Logger
 	emulator http.Handler
@@ -81,6 +83,12 @@ type app struct {
 
 // New builds the Echo instance with every middleware and route.
 func New(d Deps) *echo.Echo {
+	return newApp(d).handler(d)
+}
+
+// newApp holds the dependencies; handler builds the Echo instance around it.
+// They are apart so that a test can replace Square (app.api) in between.
+func newApp(d Deps) *app {
 	a := &app{
 		cfg: d.Config, sessions: d.Sessions, square: d.Square, db: d.DB,
 		logger: d.Logger, emulator: d.Emulator, now: d.Now,
@@ -94,7 +102,11 @@ func New(d Deps) *echo.Echo {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	return a
+}
 
+// handler builds the Echo instance: middleware, the error handler and routes.
+func (a *app) handler(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.errorHandler

@@ -186,6 +186,8 @@ type harnessOptions struct {
 	squareTransport func(http.RoundTripper) http.RoundTripper
 	// requestTimeout shortens each request's deadline when not zero.
 	requestTimeout time.Duration
+	// webhookKey is the webhook subscription's signature key.
+	webhookKey string
 }
 
 type harnessOption func(*harnessOptions)
@@ -236,6 +238,11 @@ func withRequestTimeout(d time.Duration) harnessOption {
 	return func(o *harnessOptions) { o.requestTimeout = d }
 }
 
+// withWebhookKey configures the webhook subscription's signature key.
+func withWebhookKey(key string) harnessOption {
+	return func(o *harnessOptions) { o.webhookKey = key }
+}
+
 // newHarness starts a Tessera in local mode and stops it when the test (or
 // benchmark) ends.
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
@@ -261,17 +268,18 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h.base = &url.URL{Scheme: scheme, Host: h.srv.Listener.Addr().String()}
 
 	h.cfg = &config.Config{
-		Addr:             h.base.Host,
-		BaseURL:          h.base,
-		DataDir:          t.TempDir(),
-		SessionSecrets:   [][]byte{testSecret},
-		AllowAnyMerchant: o.allowed == nil,
-		TrustedProxies:   o.trustedProxies,
-		LogLevel:         slog.LevelDebug,
-		LogFormat:        config.LogText,
-		Environment:      config.Local,
-		SquareVersion:    config.DefaultSquareVersion,
-		OAuthPKCE:        o.pkce,
+		Addr:                h.base.Host,
+		BaseURL:             h.base,
+		DataDir:             t.TempDir(),
+		SessionSecrets:      [][]byte{testSecret},
+		AllowAnyMerchant:    o.allowed == nil,
+		TrustedProxies:      o.trustedProxies,
+		LogLevel:            slog.LevelDebug,
+		LogFormat:           config.LogText,
+		Environment:         config.Local,
+		SquareVersion:       config.DefaultSquareVersion,
+		OAuthPKCE:           o.pkce,
+		WebhookSignatureKey: o.webhookKey,
 	}
 	// The emulator comes before the allowlist, which picks from the
 	// merchants it seeded.

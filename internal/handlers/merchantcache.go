@@ -46,7 +46,7 @@ type merchantCache struct {
 
 // get returns the merchant's info, fetching it with client when missing or
 // stale. A failed fetch returns the error and caches nothing.
-func (mc *merchantCache) get(ctx context.Context, merchantID string, client *square.Client, now time.Time) (*merchantInfo, error) {
+func (mc *merchantCache) get(ctx context.Context, merchantID string, client merchantAPI, now time.Time) (*merchantInfo, error) {
 	mc.mu.Lock()
 	if e, ok := mc.entries[merchantID]; ok && now.Sub(e.fetched) < merchantInfoTTL {
 		mc.mu.Unlock()

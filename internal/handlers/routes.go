@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/webhook"
 	"github.com/tessera-dashboard/tessera/static"
 )
 
@@ -32,6 +33,10 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 			e.Any(emulatorPrefix+"/_squarelocal/*", emu)
 		}
 	}
+
+	// Square's webhook deliveries prove themselves by their signature; they
+	// carry no session or CSRF token, and come from no browser.
+	e.POST(webhook.Path, a.squareWebhook)
 
 	g := e.Group("", ours...)
 	get(g, "/", a.home)

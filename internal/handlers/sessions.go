@@ -157,8 +157,12 @@ func (a *app) due(s *session.Session) bool {
 }
 
 // client returns a Square client acting with the session's token.
-func (a *app) client(c echo.Context) *square.Client {
-	return a.square.WithAccessToken(sessionOf(c).Data().AccessToken)
+func (a *app) client(c echo.Context) merchantAPI {
+	token := sessionOf(c).Data().AccessToken
+	if a.api != nil {
+		return a.api(token)
+	}
+	return apiFor(a.square, token)
 }
 
 // layout builds the shared page frame, taking the session's flashes.

@@ -98,6 +98,15 @@ type Backend interface {
 	DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error)
 	ExpiredSignedInSessions(ctx context.Context, idleBefore, createdBefore time.Time) ([]store.SessionRow, error)
 	TrimSignedOutSessions(ctx context.Context, keep int) (int64, error)
+	DeleteMerchantSessions(ctx context.Context, merchantID string) (int64, error)
+}
+
+// EndMerchant ends every session of a merchant whose authorization Square
+// reports revoked (the seller disconnected Tessera, or Square did): their
+// tokens no longer work, so there is nothing to revoke, and the next request
+// of each finds itself signed out. It returns how many sessions ended.
+func (m *Manager) EndMerchant(ctx context.Context, merchantID string) (int64, error) {
+	return m.backend.DeleteMerchantSessions(ctx, merchantID)
 }
 
 // Revoker revokes an access token at Square, that token only. It is a

@@ -62,6 +62,7 @@ func fullCard() *Card {
 }
 
 func TestCardsCreate(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/cards", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "POST")
@@ -93,6 +94,7 @@ func TestCardsCreate(t *testing.T) {
 }
 
 func TestCardsCreateSendsOnlyWhatIsGiven(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/cards", func(w http.ResponseWriter, r *http.Request) {
 		testJSONBody(t, r, `{"idempotency_key":"k","source_id":"cnon:x","card":{"customer_id":"C1"}}`)
@@ -104,6 +106,7 @@ func TestCardsCreateSendsOnlyWhatIsGiven(t *testing.T) {
 }
 
 func TestCardsList(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		params    *ListCardsParams
@@ -137,6 +140,7 @@ func TestCardsList(t *testing.T) {
 }
 
 func TestCardsListEmpty(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/cards", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{}`)
@@ -151,6 +155,7 @@ func TestCardsListEmpty(t *testing.T) {
 }
 
 func TestCardsGet(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/cards/ccof:uIbfJXhXETSP197M3GB", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "GET")
@@ -166,6 +171,7 @@ func TestCardsGet(t *testing.T) {
 }
 
 func TestCardsDisable(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/cards/ccof:1/disable", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "POST")

@@ -64,6 +64,7 @@ func squareErr(t *testing.T, err error) *Error {
 }
 
 func TestContractCustomerLifecycle(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	ctx := t.Context()
 
@@ -135,6 +136,7 @@ func TestContractCustomerLifecycle(t *testing.T) {
 }
 
 func TestContractValidationErrorsNameTheField(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	cases := []struct {
 		name      string
@@ -167,6 +169,7 @@ func TestContractValidationErrorsNameTheField(t *testing.T) {
 }
 
 func TestContractListingPagesThroughEveryCustomerOnce(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, 120)
 	ctx := t.Context()
 
@@ -215,6 +218,7 @@ func TestContractListingPagesThroughEveryCustomerOnce(t *testing.T) {
 }
 
 func TestContractSearchFilters(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	ctx := t.Context()
 	mk := func(req CreateCustomerRequest) *Customer {
@@ -271,6 +275,7 @@ func TestContractSearchFilters(t *testing.T) {
 }
 
 func TestContractGroups(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, 30)
 	ctx := t.Context()
 	var groups []CustomerGroup
@@ -320,6 +325,7 @@ func listAll(t *testing.T, c *Client, limit int) []Customer {
 }
 
 func TestContractMerchantsCannotSeeEachOther(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, 10)
 	ctx := t.Context()
 	cust, err := c.a.Customers.Create(ctx, &CreateCustomerRequest{GivenName: "Private"})
@@ -350,6 +356,7 @@ func TestContractMerchantsCannotSeeEachOther(t *testing.T) {
 }
 
 func TestContractCardsOnFile(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	ctx := t.Context()
 	cust, err := c.a.Customers.Create(ctx, &CreateCustomerRequest{GivenName: "Card", FamilyName: "Holder"})
@@ -411,6 +418,7 @@ func TestContractCardsOnFile(t *testing.T) {
 }
 
 func TestContractOldVersionsSeeTheCustomersCards(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	ctx := t.Context()
 	cust, err := c.a.Customers.Create(ctx, &CreateCustomerRequest{GivenName: "Legacy"})
@@ -495,6 +503,7 @@ func htmlUnescape(s string) string {
 }
 
 func TestContractOAuthCodeFlow(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	ctx := t.Context()
 	const redirect = "http://localhost:8080/auth/callback"
@@ -559,6 +568,7 @@ func TestContractOAuthCodeFlow(t *testing.T) {
 }
 
 func TestContractOAuthPKCEFlow(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	ctx := t.Context()
 	pkce, err := NewClient(Options{BaseURL: "http://squarelocal.invalid", Transport: c.emu.Transport(), ClientID: squarelocal.LocalClientID})
@@ -591,6 +601,7 @@ func TestContractOAuthPKCEFlow(t *testing.T) {
 }
 
 func TestContractExpiredTokensAreAuthErrors(t *testing.T) {
+	t.Parallel()
 	c := newContract(t, -1)
 	c.emu.Advance(31 * 24 * time.Hour)
 	_, err := c.a.Customers.List(t.Context(), nil)
@@ -600,6 +611,7 @@ func TestContractExpiredTokensAreAuthErrors(t *testing.T) {
 }
 
 func TestContractRetriesFollowTheEmulatorsFaults(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		fault     squarelocal.Fault

@@ -80,6 +80,7 @@ func fullCustomer() Customer {
 }
 
 func TestCustomersList(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		params    *ListCustomersParams
@@ -125,6 +126,7 @@ func TestCustomersList(t *testing.T) {
 }
 
 func TestCustomersSearch(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	boolTrue := true
 	req := &SearchCustomersRequest{
@@ -199,6 +201,7 @@ func TestCustomersSearch(t *testing.T) {
 }
 
 func TestCustomersSearchWithoutRequestSendsEmptyObject(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers/search", func(w http.ResponseWriter, r *http.Request) {
 		testJSONBody(t, r, `{}`)
@@ -214,6 +217,7 @@ func TestCustomersSearchWithoutRequestSendsEmptyObject(t *testing.T) {
 }
 
 func TestCustomersGet(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers/JDKYHBWT1D4F8MFH63DBMEN8Y4", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "GET")
@@ -230,6 +234,7 @@ func TestCustomersGet(t *testing.T) {
 }
 
 func TestCustomersCreate(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "POST")
@@ -270,6 +275,7 @@ func TestCustomersCreate(t *testing.T) {
 }
 
 func TestCustomersUpdate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		req           *UpdateCustomerRequest
@@ -335,6 +341,7 @@ func TestCustomersUpdate(t *testing.T) {
 }
 
 func TestCustomersDelete(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		version   *int64
@@ -361,6 +368,7 @@ func TestCustomersDelete(t *testing.T) {
 }
 
 func TestCustomersListGroups(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers/groups", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "GET")
@@ -385,6 +393,7 @@ func TestCustomersListGroups(t *testing.T) {
 }
 
 func TestCustomersAllGroups(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers/groups", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Query().Get("cursor") {

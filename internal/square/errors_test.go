@@ -13,6 +13,7 @@ import (
 )
 
 func TestDecodeError(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		status int
@@ -97,6 +98,7 @@ func TestDecodeError(t *testing.T) {
 }
 
 func TestErrorString(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  *Error
@@ -136,6 +138,7 @@ func TestErrorString(t *testing.T) {
 }
 
 func TestPredicates(t *testing.T) {
+	t.Parallel()
 	sq := func(status int, category, code, detail string) error {
 		e := newError(status, []ErrorDetail{{Category: category, Code: code, Detail: detail}})
 		// Callers usually see the error wrapped once more.
@@ -208,6 +211,7 @@ func fieldCodes(err error) map[string]string {
 }
 
 func TestErrorDetailsAreEveryErrorSquareReported(t *testing.T) {
+	t.Parallel()
 	multi := newError(400, []ErrorDetail{
 		{Code: "INVALID_EMAIL_ADDRESS", Field: "email_address"},
 		{Code: "VALUE_TOO_LONG", Field: "email_address"},
@@ -236,6 +240,7 @@ func TestErrorDetailsAreEveryErrorSquareReported(t *testing.T) {
 }
 
 func TestErrorResponsesThroughTheClient(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	tests := []struct {
 		name       string
@@ -353,6 +358,7 @@ func TestErrorResponsesThroughTheClient(t *testing.T) {
 }
 
 func TestErrorsNeverShowSecrets(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	// A misbehaving server echoes everything it got into the error detail.
 	echo := func(w http.ResponseWriter, r *http.Request) {

@@ -18,6 +18,7 @@ func merchant() Merchant {
 }
 
 func TestMerchantsGet(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/merchants/me", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, "GET")

@@ -12,6 +12,7 @@ type nullableDoc struct {
 }
 
 func TestNullableMarshal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		doc  nullableDoc
@@ -36,6 +37,7 @@ func TestNullableMarshal(t *testing.T) {
 }
 
 func TestNullableWithoutOmitzeroRefusesToMarshalOmitted(t *testing.T) {
+	t.Parallel()
 	doc := struct {
 		Name Nullable[string] `json:"name"`
 	}{}
@@ -45,6 +47,7 @@ func TestNullableWithoutOmitzeroRefusesToMarshalOmitted(t *testing.T) {
 }
 
 func TestNullableUnmarshal(t *testing.T) {
+	t.Parallel()
 	var doc nullableDoc
 	if err := json.Unmarshal([]byte(`{"name":null,"count":5}`), &doc); err != nil {
 		t.Fatalf("json.Unmarshal() error = %v", err)
@@ -68,6 +71,7 @@ func TestNullableUnmarshal(t *testing.T) {
 }
 
 func TestTimestampUnmarshal(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		in      string

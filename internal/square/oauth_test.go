@@ -22,6 +22,7 @@ const tokenResponse = `{
 }`
 
 func TestOAuthExchangeCode(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		verifier string
@@ -74,6 +75,7 @@ func TestOAuthExchangeCode(t *testing.T) {
 }
 
 func TestOAuthExpiresAtSetsExpiry(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	expiresAt := time.Now().Add(30 * 24 * time.Hour).UTC().Truncate(time.Millisecond)
 	env.mux.HandleFunc("/oauth2/token", func(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +94,7 @@ func TestOAuthExpiresAtSetsExpiry(t *testing.T) {
 }
 
 func TestOAuthRefreshToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		pkce     bool
@@ -143,6 +146,7 @@ func TestOAuthRefreshToken(t *testing.T) {
 }
 
 func TestOAuthTokenResponsesThatCannotBeUsed(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		response string
@@ -164,6 +168,7 @@ func TestOAuthTokenResponsesThatCannotBeUsed(t *testing.T) {
 }
 
 func TestOAuthNeedsCredentialsBeforeSending(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
@@ -199,6 +204,7 @@ func TestOAuthNeedsCredentialsBeforeSending(t *testing.T) {
 }
 
 func TestOAuthRevokeToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		only     bool
@@ -228,6 +234,7 @@ func TestOAuthRevokeToken(t *testing.T) {
 }
 
 func TestOAuthTokenStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		response string
@@ -270,6 +277,7 @@ func TestOAuthTokenStatus(t *testing.T) {
 }
 
 func TestOAuthTokenStatusOfABadTokenIsAuth(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/oauth2/token/status", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
@@ -281,6 +289,7 @@ func TestOAuthTokenStatusOfABadTokenIsAuth(t *testing.T) {
 }
 
 func TestOAuthConfig(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name          string
 		authorizeURL  string

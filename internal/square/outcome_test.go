@@ -12,6 +12,7 @@ import (
 )
 
 func TestOutcomeUnknownTellsARefusalFromALostAnswer(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		err  error
@@ -34,6 +35,7 @@ func TestOutcomeUnknownTellsARefusalFromALostAnswer(t *testing.T) {
 }
 
 func TestPredicatesTellSquaresAnswersFromFailuresToReachIt(t *testing.T) {
+	t.Parallel()
 	unavailable := fmt.Errorf("wrapped: %w", &square.Error{StatusCode: http.StatusServiceUnavailable, Code: "SERVICE_UNAVAILABLE"})
 	refused := &square.Error{StatusCode: http.StatusBadRequest, Code: "INVALID_VALUE", Field: "note",
 		Errors: []square.ErrorDetail{{Code: "INVALID_VALUE", Field: "note"}}}

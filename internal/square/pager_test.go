@@ -37,6 +37,7 @@ func threePages(t *testing.T, env *testEnv, failOn string) *atomic.Int32 {
 }
 
 func TestPagerFollowsCursorsAcrossThreePages(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	calls := threePages(t, env, "never")
 	var ids []string
@@ -55,6 +56,7 @@ func TestPagerFollowsCursorsAcrossThreePages(t *testing.T) {
 }
 
 func TestPagerYieldsAnErrorOnceAndStops(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	calls := threePages(t, env, "p2")
 	var ids []string
@@ -78,6 +80,7 @@ func TestPagerYieldsAnErrorOnceAndStops(t *testing.T) {
 }
 
 func TestPagerStopsWhenTheConsumerBreaks(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	calls := threePages(t, env, "never")
 	var ids []string
@@ -99,6 +102,7 @@ func TestPagerStopsWhenTheConsumerBreaks(t *testing.T) {
 }
 
 func TestPagerStopsOnARepeatedCursor(t *testing.T) {
+	t.Parallel()
 	pages := 0
 	seq := paginate("", func(cursor string) ([]int, string, error) {
 		pages++
@@ -119,6 +123,7 @@ func TestPagerStopsOnARepeatedCursor(t *testing.T) {
 }
 
 func TestPagerStartsAtTheGivenCursorEachTime(t *testing.T) {
+	t.Parallel()
 	var cursors []string
 	seq := paginate("start", func(cursor string) ([]int, string, error) {
 		cursors = append(cursors, cursor)

@@ -62,6 +62,7 @@ const (
 )
 
 func TestRetries(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	get := func(c *Client) error { _, err := c.Customers.Get(ctx, "C1"); return err }
 	tests := []struct {
@@ -270,6 +271,7 @@ func TestRetries(t *testing.T) {
 }
 
 func TestRetryNeverSleepsPastTheDeadline(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	s := &script{replies: []reply{{status: 429, header: map[string]string{"Retry-After": "5"}, body: rateLimited}, {status: 200, body: oneCustomer}}}
 	env.mux.Handle("/v2/customers/C1", s)
@@ -292,6 +294,7 @@ func TestRetryNeverSleepsPastTheDeadline(t *testing.T) {
 }
 
 func TestCancellationWhileWaitingEndsTheRetries(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	s := &script{replies: []reply{{status: 503, body: unavailable}}}
 	env.mux.Handle("/v2/customers/C1", s)
@@ -310,6 +313,7 @@ func TestCancellationWhileWaitingEndsTheRetries(t *testing.T) {
 }
 
 func TestNetworkErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		call      func(c *Client) error
@@ -384,6 +388,7 @@ func hangingServer(t *testing.T) (*httptest.Server, *atomic.Int32) {
 }
 
 func TestHangingServerAndContextDeadline(t *testing.T) {
+	t.Parallel()
 	srv, calls := hangingServer(t)
 	c, err := NewClient(Options{BaseURL: srv.URL, AccessToken: testToken})
 	if err != nil {
@@ -409,6 +414,7 @@ func TestHangingServerAndContextDeadline(t *testing.T) {
 }
 
 func TestHangingServerAndClientTimeout(t *testing.T) {
+	t.Parallel()
 	srv, calls := hangingServer(t)
 	c, err := NewClient(Options{BaseURL: srv.URL, HTTPClient: &http.Client{Timeout: 30 * time.Millisecond}})
 	if err != nil {
@@ -426,6 +432,7 @@ func TestHangingServerAndClientTimeout(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	p, err := RetryPolicy{}.withDefaults()
 	if err != nil {
 		t.Fatalf("withDefaults() error = %v", err)
@@ -456,6 +463,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestSleepContext(t *testing.T) {
+	t.Parallel()
 	if err := sleepContext(t.Context(), time.Millisecond); err != nil {
 		t.Errorf("sleepContext(ctx, 1ms) = %v, want nil", err)
 	}
@@ -467,6 +475,7 @@ func TestSleepContext(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2025, 8, 20, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name   string

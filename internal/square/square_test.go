@@ -141,6 +141,7 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestNewClient(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		opts    Options
@@ -174,6 +175,7 @@ func TestNewClient(t *testing.T) {
 }
 
 func TestNewClientDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := NewClient(Options{BaseURL: SandboxBaseURL})
 	if err != nil {
 		t.Fatalf("NewClient() error = %v", err)
@@ -197,6 +199,7 @@ func TestNewClientDefaults(t *testing.T) {
 }
 
 func TestRequestHeaders(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers", func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "Square-Version", DefaultSquareVersion)
@@ -222,6 +225,7 @@ func TestRequestHeaders(t *testing.T) {
 }
 
 func TestSquareVersionIsConfigurable(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "Square-Version", "2024-12-18")
 		testNoHeader(t, r, "Authorization")
@@ -238,6 +242,7 @@ func TestSquareVersionIsConfigurable(t *testing.T) {
 }
 
 func TestBaseURLPathPrefixIsKept(t *testing.T) {
+	t.Parallel()
 	var gotPath string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath = r.URL.Path
@@ -257,6 +262,7 @@ func TestBaseURLPathPrefixIsKept(t *testing.T) {
 }
 
 func TestTransportOptionCarriesRequests(t *testing.T) {
+	t.Parallel()
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		testHeader(t, r, "Authorization", "Bearer "+testToken)
 		fmt.Fprint(w, `{"merchant":{"id":"M1","country":"US"}}`)
@@ -281,6 +287,7 @@ func TestTransportOptionCarriesRequests(t *testing.T) {
 }
 
 func TestWithAccessToken(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	var got []string
 	var mu sync.Mutex
@@ -311,6 +318,7 @@ func TestWithAccessToken(t *testing.T) {
 }
 
 func TestIDsAreEscapedAndChecked(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	var gotURI string
 	env.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -336,6 +344,7 @@ func TestIDsAreEscapedAndChecked(t *testing.T) {
 }
 
 func TestLoggerRecordsAttemptsWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	var mu sync.Mutex
 	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -377,6 +386,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 func TestMalformedSuccessBodyIsAnError(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers/C1", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"customer": {"id": "C1", `)
@@ -394,6 +404,7 @@ func TestMalformedSuccessBodyIsAnError(t *testing.T) {
 }
 
 func TestSuccessWithoutTheObjectIsAnError(t *testing.T) {
+	t.Parallel()
 	env := setup(t)
 	env.mux.HandleFunc("/v2/customers/C1", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{}`)

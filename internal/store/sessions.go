@@ -111,6 +111,27 @@ func (d *DB) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
+// DeleteMerchantSessions deletes every session signed in as the merchant,
+// wiping them from the files, and returns how many it deleted: the merchant
+// ended Tessera's authorization, so none of its tokens works any more.
+func (d *DB) DeleteMerchantSessions(ctx context.Context, merchantID string) (int64, error) {
+	if merchantID == "" {
+		return 0, errors.New("store: delete merchant sessions: no merchant")
+	}
+	res, err := d.writer.ExecContext(ctx, "DELETE FROM sessions WHERE merchant_id = ?", merchantID)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete merchant sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("store: delete merchant sessions: %w", err)
+	}
+	if n > 0 {
+		return n, d.forget(ctx)
+	}
+	return n, nil
+}
+
 // DeleteExpiredSessions deletes the sessions last seen before idleBefore or
 // created before createdBefore, and returns how many it deleted.
 func (d *DB) DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {

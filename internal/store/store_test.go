@@ -371,3 +371,33 @@ func TestCancelledContextStopsAWaitingWrite(t *testing.T) {
 		t.Errorf("PutSession(cancelled ctx) error = %v, want context.Canceled", err)
 	}
 }
+
+func TestDeleteMerchantSessionsEndsThatMerchantsSessionsOnly(t *testing.T) {
+	t.Parallel()
+	db := openTest(t)
+	ctx := t.Context()
+	now := time.Now()
+	for _, row := range []SessionRow{
+		{ID: "a1", MerchantID: "MA", Data: []byte("x"), CreatedAt: now, LastSeen: now},
+		{ID: "a2", MerchantID: "MA", Data: []byte("x"), CreatedAt: now, LastSeen: now},
+		{ID: "b1", MerchantID: "MB", Data: []byte("x"), CreatedAt: now, LastSeen: now},
+		{ID: "out", Data: []byte("x"), CreatedAt: now, LastSeen: now},
+	} {
+		if err := db.PutSession(ctx, row); err != nil {
+			t.Fatalf("PutSession(%s) = %v", row.ID, err)
+		}
+	}
+	n, err := db.DeleteMerchantSessions(ctx, "MA")
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteMerchantSessions(MA) = %d, %v; want 2 deleted", n, err)
+	}
+	for id, want := range map[string]bool{"a1": false, "a2": false, "b1": true, "out": true} {
+		_, err := db.GetSession(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("GetSession(%s) after DeleteMerchantSessions(MA) found = %v, want %v", id, got, want)
+		}
+	}
+	if _, err := db.DeleteMerchantSessions(ctx, ""); err == nil {
+		t.Error("DeleteMerchantSessions(\"\") = nil error, want a refusal: it would end every signed-out session")
+	}
+}
