@@ -15,6 +15,8 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/handlers"
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -69,6 +71,10 @@ type App struct {
 	Sessions *session.Manager
 	// Square is the client of the configured environment.
 	Square *square.Client
+	// Index is the local customer index and Syncer fills it; both are nil
+	// when TESSERA_INDEX=off.
+	Index  *index.Index
+	Syncer *indexsync.Syncer
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
 	// Handler serves every route.
@@ -112,6 +118,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: a.Square, DB: db, Logger: logger, Now: opts.Now,
 		RequestTimeout: opts.RequestTimeout,
+	}
+	if !cfg.IndexOff {
+		a.Index = index.New(db)
+		a.Syncer = indexsync.New(a.Index, indexsync.Options{Now: opts.Now, Logger: logger})
+		deps.Index = a.Index
 	}
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator

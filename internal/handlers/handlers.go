@@ -7,6 +7,7 @@ package handlers
 import (
 	"cmp"
 	"context"
+	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"hash/fnv"
 	"log/slog"
@@ -47,6 +48,8 @@ type Deps struct {
 	// RequestTimeout bounds each request; zero means DefaultRequestTimeout. Only
 	// tests set it, so that a hung Square call ends in well under a second.
 	RequestTimeout time.Duration
+	// Index is the local customer index; nil when TESSERA_INDEX=off.
+	Index *index.Index
 }
 
 // Scopes are the permissions Tessera asks Square for.

@@ -21,6 +21,8 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -161,9 +163,12 @@ type harness struct {
 	square   *square.Client
 	sessions *session.Manager
 	db       *store.DB
-	clock    *fakeClock
-	logs     *logBuffer
-	wire     *wireRecorder
+	// index and syncer are Tessera's customer index and what fills it.
+	index  *index.Index
+	syncer *indexsync.Syncer
+	clock  *fakeClock
+	logs   *logBuffer
+	wire   *wireRecorder
 }
 
 // harnessOptions change the harness's configuration.
@@ -310,6 +315,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	t.Cleanup(func() { _ = tessera.DB.Close() })
 	h.db, h.sessions, h.square = tessera.DB, tessera.Sessions, tessera.Square
+	h.index, h.syncer = tessera.Index, tessera.Syncer
 	h.srv.Config.Handler = tessera.Handler
 	if o.tls {
 		h.srv.StartTLS()
