@@ -88,7 +88,7 @@ func startTessera(ctx context.Context, customers int, seed int64) (_ *tessera, e
 	t.srv = t.app.Server()
 	sweepCtx, stop := context.WithCancel(context.Background())
 	t.stopSwep = stop
-	go t.app.RunSweeper(sweepCtx)
+	go t.app.RunBackground(sweepCtx)
 	go func() { t.served <- t.srv.Serve(ln) }()
 	return t, nil
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
@@ -75,6 +76,9 @@ type App struct {
 	// when TESSERA_INDEX=off.
 	Index  *index.Index
 	Syncer *indexsync.Syncer
+	// Runner keeps the indexes of signed-in merchants fresh; see
+	// RunBackground.
+	Runner *indexsync.Runner
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
 	// Handler serves every route.
@@ -122,7 +126,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	if !cfg.IndexOff {
 		a.Index = index.New(db)
 		a.Syncer = indexsync.New(a.Index, indexsync.Options{Now: opts.Now, Logger: logger})
-		deps.Index = a.Index
+		a.Runner = indexsync.NewRunner(a.Syncer, a.Sessions, func(token string) indexsync.Customers {
+			return a.Square.WithAccessToken(token).Customers
+		}, indexsync.RunnerOptions{Now: opts.Now, Logger: logger})
+		deps.Index, deps.IndexSync = a.Index, a.Runner
 	}
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator
@@ -158,9 +165,16 @@ func (a *App) Server() *http.Server {
 	}
 }
 
-// RunSweeper deletes expired sessions now and then, until ctx ends.
-func (a *App) RunSweeper(ctx context.Context) {
-	a.Sessions.RunSweeper(ctx, sweepInterval)
+// RunBackground does what Tessera does besides answering requests, until
+// ctx ends: it deletes expired sessions now and then, and keeps the
+// customer index of every merchant with staff signed in up to date.
+func (a *App) RunBackground(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Sessions.RunSweeper(ctx, sweepInterval) })
+	if a.Runner != nil {
+		wg.Go(func() { a.Runner.Run(ctx) })
+	}
+	wg.Wait()
 }
 
 // Close releases the emulator and the database.

@@ -50,6 +50,16 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Index is the local customer index; nil when TESSERA_INDEX=off.
 	Index *index.Index
+	// IndexSync runs the index's syncs; nil when TESSERA_INDEX=off.
+	IndexSync IndexSync
+}
+
+// IndexSync is what the handlers need of the index's background sync.
+type IndexSync interface {
+	// Kick asks for the merchant's sync now: after a sign-in.
+	Kick(merchantID string)
+	// Rebuild starts the merchant's index afresh.
+	Rebuild(ctx context.Context, merchantID string) error
 }
 
 // Scopes are the permissions Tessera asks Square for.
@@ -71,6 +81,10 @@ type app struct {
 	cfg      *config.Config
 	sessions *session.Manager
 	square   *square.Client
+	// indexed takes writes into the customer index, and indexSync runs its
+	// syncs; both are nil when TESSERA_INDEX=off.
+	indexed   indexWrites
+	indexSync IndexSync
 	// api, when set, stands in for Square in tests (see merchantAPI).
 	api      func(accessToken string) merchantAPI
 	db       Pinger
@@ -105,6 +119,12 @@ func newApp(d Deps) *app {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	// Set only when present: a nil *index.Index in the interface would not
+	// compare equal to nil.
+	if d.Index != nil {
+		a.indexed = d.Index
+	}
+	a.indexSync = d.IndexSync
 	return a
 }
 

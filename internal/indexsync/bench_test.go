@@ -30,3 +30,19 @@ func BenchmarkFullSync100kWith100msLatency(b *testing.B) {
 		b.ReportMetric(float64(e.searches.Load()), "calls/sync")
 	}
 }
+
+// BenchmarkFullSync100k is the same sync with Square answering at once:
+// what the sync and the index cost by themselves.
+func BenchmarkFullSync100k(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		e := newBenchEnv(b, 100_000)
+		s := indexsync.New(e.ix, indexsync.Options{})
+		b.StartTimer()
+		start := time.Now()
+		if err := s.Full(b.Context(), e.merchant, e.sq.Customers); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/sync")
+	}
+}

@@ -201,6 +201,16 @@ feed:
 	})
 }
 
+// Restart forgets the merchant's full sync, so that the next Full starts a
+// new one (the index's rows stay until they are replaced or reconciled).
+func (s *Syncer) Restart(ctx context.Context, merchantID string) error {
+	return s.index.UpdateSyncState(ctx, merchantID, func(st *index.SyncState) error {
+		st.Ranges, st.Expected = nil, 0
+		st.FullSyncStarted, st.FullSyncDone = s.now(), time.Time{}
+		return nil
+	})
+}
+
 // startFull records a new full sync: ranges of created_at that hold
 // similar numbers of customers, and how many customers Square expects, for
 // progress. Sellers' customers bunch in time (an import, a busy season), so

@@ -296,3 +296,72 @@ func TestAReconcileRemovesWhatSquareNoLongerHas(t *testing.T) {
 		t.Errorf("the reconcile removed a customer Square still has: %v", err)
 	}
 }
+
+// tokens lends one token per merchant, as session.Manager.LiveTokens does.
+type tokens map[string]string
+
+func (t tokens) LiveTokens(_ context.Context, merchantID string) (map[string]string, error) {
+	if merchantID == "" {
+		return t, nil
+	}
+	if tok, ok := t[merchantID]; ok {
+		return map[string]string{merchantID: tok}, nil
+	}
+	return map[string]string{}, nil
+}
+
+func TestTheRunnerIndexesASignedInMerchantAndKeepsItFresh(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 80)
+	s := indexsync.New(e.ix, indexsync.Options{})
+	live := tokens{e.merchant: e.emu.MintAccessToken(e.merchant)}
+	client := func(token string) indexsync.Customers { return e.sq.WithAccessToken(token).Customers }
+	r := indexsync.NewRunner(s, live, client, indexsync.RunnerOptions{Every: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	r.Kick(e.merchant)
+	waitFor(t, "the first full sync", func() bool {
+		st, err := e.ix.SyncState(t.Context(), e.merchant)
+		return err == nil && st.Ready()
+	})
+	e.assertIndexEqualsSquare(t)
+
+	created, err := e.sq.Customers.Create(t.Context(), &square.CreateCustomerRequest{IdempotencyKey: "runner-1", GivenName: "Later"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "an incremental sync to bring the new customer", func() bool {
+		_, err := e.ix.Get(t.Context(), e.merchant, created.ID)
+		return err == nil
+	})
+}
+
+func TestTheRunnerLeavesAMerchantWithNobodySignedInAlone(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 30)
+	s := indexsync.New(e.ix, indexsync.Options{})
+	client := func(token string) indexsync.Customers { return e.sq.WithAccessToken(token).Customers }
+	r := indexsync.NewRunner(s, tokens{}, client, indexsync.RunnerOptions{Every: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	r.Kick(e.merchant)
+	r.Run(ctx)
+	if n := e.searches.Load(); n != 0 {
+		t.Errorf("the runner made %d searches for a merchant with nobody signed in, want none", n)
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -236,3 +236,39 @@ func nonNil(b []byte) []byte {
 	}
 	return b
 }
+
+// LiveMerchantSessions returns the signed-in sessions last seen at or after
+// seenAfter and created at or after createdAfter (not ended by a timeout),
+// the most recently seen first, at most limit of them per merchant; with
+// merchantID set, only that merchant's.
+func (d *DB) LiveMerchantSessions(ctx context.Context, merchantID string, seenAfter, createdAfter time.Time, limit int) ([]SessionRow, error) {
+	q := `SELECT id, merchant_id, data, created_at, last_seen, version FROM (
+		SELECT *, row_number() OVER (PARTITION BY merchant_id ORDER BY last_seen DESC) AS n
+		FROM sessions WHERE merchant_id != '' AND last_seen >= ? AND created_at >= ?`
+	args := []any{seenAfter.UnixMilli(), createdAfter.UnixMilli()}
+	if merchantID != "" {
+		q += " AND merchant_id = ?"
+		args = append(args, merchantID)
+	}
+	q += ") WHERE n <= ? ORDER BY merchant_id, last_seen DESC"
+	args = append(args, limit)
+	rows, err := d.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: live sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionRow
+	for rows.Next() {
+		var r SessionRow
+		var created, seen int64
+		if err := rows.Scan(&r.ID, &r.MerchantID, &r.Data, &created, &seen, &r.Version); err != nil {
+			return nil, fmt.Errorf("store: live sessions: %w", err)
+		}
+		r.CreatedAt, r.LastSeen = time.UnixMilli(created), time.UnixMilli(seen)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: live sessions: %w", err)
+	}
+	return out, nil
+}
