@@ -63,12 +63,12 @@ const (
 
 // Headers of a delivery, as Square names them.
 const (
-	HeaderSignature        = "X-Square-Hmacsha256-Signature"
-	HeaderInitialDelivery  = "Square-Initial-Delivery-Timestamp"
-	HeaderRetryNumber      = "Square-Retry-Number"
-	HeaderRetryReason      = "Square-Retry-Reason"
-	HeaderEnvironment = "Square-Environment"
-	HeaderSquareVersion    = "Square-Version"
+	HeaderSignature       = "X-Square-Hmacsha256-Signature"
+	HeaderInitialDelivery = "Square-Initial-Delivery-Timestamp"
+	HeaderRetryNumber     = "Square-Retry-Number"
+	HeaderRetryReason     = "Square-Retry-Reason"
+	HeaderEnvironment     = "Square-Environment"
+	HeaderSquareVersion   = "Square-Version"
 )
 
 // Retry reasons of Square-Retry-Reason.
@@ -117,7 +117,7 @@ type Revocation struct {
 
 // SquareRetryDelays returns Square's published retry schedule: the wait
 // before each retry of a failed delivery, 1, 2, 4, 8, 16 and 32 minutes,
-// then every hour until 72 hours after the event (78 retries in all).
+// then every hour: 78 retries over about 72 hours, as Square publishes.
 func SquareRetryDelays() []time.Duration {
 	out := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 32 * time.Minute}
 	for range 72 {
