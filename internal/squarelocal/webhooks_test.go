@@ -432,7 +432,14 @@ func TestSquaresRetryScheduleLastsSeventyTwoHours(t *testing.T) {
 func TestDeliveriesNeverHoldUpTheAPIAndStopOnClose(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, -1)
-	hanging := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	entered := make(chan struct{}, 1)
+	hanging := http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	})
 	subscribe(t, e.s, hanging, func(s *Subscription) { s.Timeout = time.Hour })
 	start := time.Now()
 	for i := range 20 {
@@ -441,12 +448,18 @@ func TestDeliveriesNeverHoldUpTheAPIAndStopOnClose(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("20 CreateCustomer calls with a receiver that never answers took %v, want well under 2s", d)
 	}
+	<-entered
 	closed := make(chan struct{})
 	go func() { e.s.Close(); close(closed) }()
 	select {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close() did not return with a delivery under way, want it to cancel the delivery")
+	}
+	// Close waited for the delivery goroutine, which logged the cancelled
+	// attempt before it ended.
+	if log := e.s.Deliveries(); len(log) == 0 || log[0].Error == "" || log[0].Delivered() {
+		t.Errorf("Deliveries() after Close = %+v, want the cancelled attempt", log)
 	}
 	if _, err := e.s.Subscribe(Subscription{URL: testHookURL, SignatureKey: testHookKey}); err == nil {
 		t.Error("Subscribe after Close = nil error, want an error")
