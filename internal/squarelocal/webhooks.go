@@ -152,8 +152,13 @@ type Subscription struct {
 	RetryDelays []time.Duration
 }
 
-// ErrInvalidSubscription is returned for a subscription that cannot work.
-var ErrInvalidSubscription = errors.New("squarelocal: invalid subscription")
+// Errors of Subscribe.
+var (
+	// ErrInvalidSubscription is returned for a subscription that cannot work.
+	ErrInvalidSubscription = errors.New("squarelocal: invalid subscription")
+	// ErrClosed is returned by Subscribe after Close.
+	ErrClosed = errors.New("squarelocal: the server is closed")
+)
 
 func (sub Subscription) validate() error {
 	u, err := url.Parse(sub.URL)
@@ -189,6 +194,8 @@ type hookSet struct {
 	faults []*DeliveryFault
 	rng    *mrand.Rand
 	log    []Delivery
+	// closed is set by Close; no subscription starts after it.
+	closed bool
 	// wg counts the subscribers' goroutines, so Close can wait for them.
 	wg sync.WaitGroup
 }
@@ -240,11 +247,6 @@ func (s *Server) Subscribe(sub Subscription) (string, error) {
 	if transport == nil {
 		transport = http.DefaultTransport
 	}
-	select {
-	case <-s.closing:
-		return "", errors.New("squarelocal: the server is closed")
-	default:
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sb := &subscriber{
 		sub: sub,
@@ -260,6 +262,11 @@ func (s *Server) Subscribe(sub Subscription) (string, error) {
 	}
 	h := &s.hooks
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		cancel()
+		return "", ErrClosed
+	}
 	h.nextID++
 	sb.id = "sub-" + strconv.Itoa(h.nextID)
 	h.subs = append(h.subs, sb)
@@ -288,6 +295,7 @@ func (s *Server) Unsubscribe(id string) bool {
 func (s *Server) stopDeliveries() {
 	h := &s.hooks
 	h.mu.Lock()
+	h.closed = true
 	for _, sb := range h.subs {
 		sb.cancel()
 	}

@@ -461,8 +461,8 @@ func TestDeliveriesNeverHoldUpTheAPIAndStopOnClose(t *testing.T) {
 	if log := e.s.Deliveries(); len(log) == 0 || log[0].Error == "" || log[0].Delivered() {
 		t.Errorf("Deliveries() after Close = %+v, want the cancelled attempt", log)
 	}
-	if _, err := e.s.Subscribe(Subscription{URL: testHookURL, SignatureKey: testHookKey}); err == nil {
-		t.Error("Subscribe after Close = nil error, want an error")
+	if _, err := e.s.Subscribe(Subscription{URL: testHookURL, SignatureKey: testHookKey}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Subscribe after Close = %v, want ErrClosed", err)
 	}
 }
 
