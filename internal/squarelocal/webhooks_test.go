@@ -76,6 +76,21 @@ func (rc *receiver) waitFor(t testing.TB, n int) []received {
 	}
 }
 
+// waitLogged waits until the delivery log has at least n entries: an
+// attempt is logged once the receiver's answer is back, a moment after the
+// receiver saw it.
+func waitLogged(t testing.TB, s *Server, n int) []Delivery {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		log := s.Deliveries()
+		if len(log) >= n || time.Now().After(deadline) {
+			return log
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // subscribe subscribes rc, in process, to every merchant's events.
 func subscribe(t testing.TB, s *Server, rc http.Handler, change ...func(*Subscription)) string {
 	t.Helper()
@@ -361,7 +376,7 @@ func TestFailedDeliveriesAreRetriedWithSquaresRetryHeaders(t *testing.T) {
 				<-r.Context().Done()
 			}
 			return http.StatusOK
-		}, 20 * time.Millisecond, RetryReasonTimeout},
+		}, 200 * time.Millisecond, RetryReasonTimeout},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -406,7 +421,7 @@ func TestADeliveryIsGivenUpAfterTheLastRetry(t *testing.T) {
 	if n := len(rc.all()); n != 3 {
 		t.Errorf("attempts = %d, want 3 (the first and two retries)", n)
 	}
-	log := e.s.Deliveries()
+	log := waitLogged(t, e.s, 3)
 	if len(log) != 3 || log[2].RetryNumber != 2 || log[2].Status != 503 || log[2].Delivered() {
 		t.Errorf("Deliveries() = %+v, want three failed attempts, the last retry 2 with status 503", log)
 	}
@@ -588,7 +603,7 @@ func TestAReorderedEventIsSentEvenIfNothingOvertakesIt(t *testing.T) {
 	if ev := eventOf(t, rc.waitFor(t, 1)[0].body); ev.Type != EventCustomerCreated {
 		t.Errorf("event = %s, want customer.created", ev.Type)
 	}
-	if log := e.s.Deliveries(); len(log) != 1 || log[0].Fault != string(DeliveryReorder) || !log[0].Delivered() {
+	if log := waitLogged(t, e.s, 1); len(log) != 1 || log[0].Fault != string(DeliveryReorder) || !log[0].Delivered() {
 		t.Errorf("Deliveries() = %+v, want one delivered attempt marked reorder", log)
 	}
 }
@@ -654,6 +669,7 @@ func TestDeliveryControls(t *testing.T) {
 
 	e.create(t, e.tokA, map[string]any{"given_name": "Logged"})
 	rc.waitFor(t, 1)
+	waitLogged(t, s, 1)
 	status, body := controlBody(t, s, "GET", "/_squarelocal/deliveries", "")
 	var log struct{ Deliveries []Delivery }
 	if err := json.Unmarshal(body, &log); status != 200 || err != nil || len(log.Deliveries) != 1 {
