@@ -151,7 +151,7 @@ func (s *Server) adminDeliveries(w http.ResponseWriter, _ *http.Request) {
 	if log == nil {
 		log = []Delivery{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deliveries": log})
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": log, "pending": s.PendingDeliveries()})
 }
 
 func (s *Server) adminResetDeliveries(w http.ResponseWriter, _ *http.Request) {

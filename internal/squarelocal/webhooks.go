@@ -211,6 +211,7 @@ type subscriber struct {
 	mu    sync.Mutex
 	queue []*delivery // waiting to be sent
 	held  []*delivery // held back by a reorder fault
+	busy  bool        // an attempt is under way
 	seq   int
 	wake  chan struct{}
 }
@@ -497,6 +498,7 @@ func (sb *subscriber) next(now time.Time) (*delivery, time.Duration) {
 		return nil, wait
 	}
 	sb.queue = slices.Delete(sb.queue, i, i+1)
+	sb.busy = true
 	return d, 0
 }
 
@@ -510,6 +512,9 @@ func (s *Server) deliverLoop(sb *subscriber) {
 		d, wait := sb.next(time.Now())
 		if d != nil {
 			s.attempt(sb, d)
+			sb.mu.Lock()
+			sb.busy = false
+			sb.mu.Unlock()
 			continue
 		}
 		if wait > 0 {
@@ -651,6 +656,25 @@ func (h *hookSet) record(d Delivery) {
 		h.log = slices.Delete(h.log, 0, maxDeliveries/2)
 	}
 	h.log = append(h.log, d)
+}
+
+// PendingDeliveries counts the deliveries not yet done with: waiting to be
+// sent (retries included, however far off), held back by a fault, or under
+// way. Tests wait for it to reach 0 rather than sleep.
+func (s *Server) PendingDeliveries() int {
+	s.hooks.mu.Lock()
+	subs := slices.Clone(s.hooks.subs)
+	s.hooks.mu.Unlock()
+	n := 0
+	for _, sb := range subs {
+		sb.mu.Lock()
+		n += len(sb.queue) + len(sb.held)
+		if sb.busy {
+			n++
+		}
+		sb.mu.Unlock()
+	}
+	return n
 }
 
 // Deliveries returns a copy of the delivery log, oldest first.

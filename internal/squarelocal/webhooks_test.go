@@ -733,3 +733,37 @@ func TestRevokingAnAuthorizationSendsOAuthAuthorizationRevoked(t *testing.T) {
 		}
 	}
 }
+
+func TestPendingDeliveriesReachesZeroOnceEverythingIsDelivered(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, -1)
+	t.Cleanup(e.s.Close)
+	release := make(chan struct{})
+	rc := &receiver{answer: func(n int, _ *http.Request) int {
+		if n == 0 {
+			<-release
+			return http.StatusBadGateway
+		}
+		return http.StatusOK
+	}}
+	subscribe(t, e.s, rc)
+	e.create(t, e.tokA, map[string]any{"given_name": "Pending"})
+	e.create(t, e.tokA, map[string]any{"given_name": "Queued"})
+	rc.waitFor(t, 1)
+	if n := e.s.PendingDeliveries(); n != 2 {
+		t.Errorf("PendingDeliveries() with one attempt under way and one queued = %d, want 2", n)
+	}
+	status, body := controlBody(t, e.s, "GET", "/_squarelocal/deliveries", "")
+	if status != 200 || !strings.Contains(string(body), `"pending":2`) {
+		t.Errorf("GET /_squarelocal/deliveries = %d %s, want pending 2", status, body)
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for e.s.PendingDeliveries() != 0 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	// Nothing is left: the failed first event was retried and both arrived.
+	if n, log := e.s.PendingDeliveries(), e.s.Deliveries(); n != 0 || len(log) != 3 || len(rc.all()) != 3 {
+		t.Errorf("PendingDeliveries() = %d with %d logged and %d received, want 0 with 3 and 3", n, len(log), len(rc.all()))
+	}
+}
