@@ -22,6 +22,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
 // Server timeouts: a slow client cannot hold a connection, and the write
@@ -133,8 +134,24 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	}
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator
+		if cfg.WebhookSignatureKey == "" {
+			// Local mode's subscription gets a key of its own, as a
+			// subscription made in Square's Developer Console does.
+			cfg.WebhookSignatureKey = textutil.Token(32)
+		}
 	}
 	a.Handler = handlers.New(deps)
+	if a.Emulator != nil {
+		// The emulator delivers its webhooks to Tessera in process, signed
+		// for the notification URL Tessera checks them against.
+		if _, err := a.Emulator.Subscribe(squarelocal.Subscription{
+			URL: cfg.WebhookURL(), SignatureKey: cfg.WebhookSignatureKey,
+			Transport: squarelocal.HandlerTransport(a.Handler),
+		}); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("%s: the emulator's webhooks: %w", config.EnvEnvironment, err)
+		}
+	}
 	return a, nil
 }
 

@@ -1,0 +1,144 @@
+package handlers_test
+
+import (
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/store"
+)
+
+// waitIndexed polls the index until cond holds of the customer (found or
+// not), for up to 5 s: the emulator's webhooks arrive asynchronously.
+func waitIndexed(t *testing.T, h *harness, merchantID, id string, cond func(c index.Customer, found bool) bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := h.index.Get(t.Context(), merchantID, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("index.Get(%s) = %v", id, err)
+		}
+		if cond(c, err == nil) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("index.Get(%s) = %+v (found %v) after 5 s, want the state Square's events report", id, c, err == nil)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// anyCustomer is one of the merchant's customers at Square.
+func anyCustomer(t *testing.T, e *custEnv) square.Customer {
+	t.Helper()
+	page, err := e.sq.Customers.List(t.Context(), &square.ListCustomersParams{Limit: 1})
+	if err != nil || len(page.Customers) == 0 {
+		t.Fatalf("Customers.List = %v, %v; want a customer", page, err)
+	}
+	return page.Customers[0]
+}
+
+func TestAChangeMadeElsewhereReachesTheIndexThroughSquaresWebhook(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0)
+	merchant := e.h.merchant(0).ID
+	cu := anyCustomer(t, e)
+	if _, err := e.h.emu.ChangeElsewhere(merchant, cu.ID, func(c *squarelocal.Customer) { c.Nickname = "Changed at the counter" }); err != nil {
+		t.Fatal(err)
+	}
+	waitIndexed(t, e.h, merchant, cu.ID, func(c index.Customer, found bool) bool {
+		return found && c.Nickname == "Changed at the counter" && c.Version == cu.Version+1
+	})
+}
+
+func TestRepeatedAndReorderedDeliveriesLeaveTheNewestState(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0)
+	merchant := e.h.merchant(0).ID
+	cu := anyCustomer(t, e)
+	for _, f := range []squarelocal.DeliveryFault{
+		{Kind: squarelocal.DeliveryDuplicate, EventType: "customer.updated"},
+		// The first change is held until the second overtakes it.
+		{Kind: squarelocal.DeliveryReorder, EventType: "customer.updated", Count: 1, Delay: 2 * time.Second},
+	} {
+		if err := e.h.emu.InjectDeliveryFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, nick := range []string{"First", "Second"} {
+		if _, err := e.h.emu.ChangeElsewhere(merchant, cu.ID, func(c *squarelocal.Customer) { c.Nickname = nick }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitDelivered(t, e.h)
+	waitIndexed(t, e.h, merchant, cu.ID, func(c index.Customer, found bool) bool {
+		return found && c.Nickname == "Second" && c.Version == cu.Version+2
+	})
+}
+
+func TestADeletionWinsOverAnUpdateDeliveredAfterIt(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0)
+	merchant := e.h.merchant(0).ID
+	cu := anyCustomer(t, e)
+	// The update is held until the deletion overtakes it.
+	if err := e.h.emu.InjectDeliveryFault(squarelocal.DeliveryFault{
+		Kind: squarelocal.DeliveryReorder, EventType: "customer.updated", Count: 1, Delay: 2 * time.Second,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.h.emu.ChangeElsewhere(merchant, cu.ID, func(c *squarelocal.Customer) { c.Nickname = "Last words" }); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.h.emu.DeleteElsewhere(merchant, cu.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, e.h)
+	waitIndexed(t, e.h, merchant, cu.ID, func(_ index.Customer, found bool) bool { return !found })
+}
+
+func TestTesserasOwnSaveIsInTheIndexAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0)
+	merchant := e.h.merchant(0).ID
+	// No webhook may do the work here: the save itself must.
+	if err := e.h.emu.InjectDeliveryFault(squarelocal.DeliveryFault{Kind: squarelocal.DeliveryDrop}); err != nil {
+		t.Fatal(err)
+	}
+	form := e.b.get("/customers/new")
+	expect(t, form, http.StatusOK)
+	p := e.submit(form, `[data-testid="customer-form"]`, map[string]string{"given_name": "Jane", "family_name": "Fernández"})
+	if p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /customers = %d, want 303", p.StatusCode)
+	}
+	id := p.location()[len("/customers/"):]
+	c, err := e.h.index.Get(t.Context(), merchant, id)
+	if err != nil || c.FamilyName != "Fernández" {
+		t.Fatalf("the index right after the save has %+v, %v; want the new customer", c, err)
+	}
+
+	del := e.b.get("/customers/" + id + "/delete")
+	expect(t, del, http.StatusOK)
+	if p := e.submit(del, `[data-testid="delete-form"]`, nil); p.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST delete = %d, want 303", p.StatusCode)
+	}
+	if _, err := e.h.index.Get(t.Context(), merchant, id); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the index right after the delete has the customer (%v), want it gone", err)
+	}
+}
+
+// waitDelivered waits until the emulator has no delivery left to make.
+func waitDelivered(t *testing.T, h *harness) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.emu.PendingDeliveries() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator still has %d deliveries after 5 s", h.emu.PendingDeliveries())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
