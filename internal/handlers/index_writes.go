@@ -8,8 +8,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/webhook"
+	"github.com/tessera-dashboard/tessera/views"
 )
 
 // What Tessera's own writes and Square's webhooks put into the customer
@@ -18,7 +20,8 @@ import (
 // events Square reports. A failure to store is logged, never the person's:
 // Square has the change, and the next sync brings it.
 
-// indexWrites is what the writes and the webhooks need of the index.
+// indexWrites is what the writes, the webhooks and the connection page
+// need of the index.
 type indexWrites interface {
 	Put(ctx context.Context, merchantID string, c index.Customer) (bool, error)
 	Delete(ctx context.Context, merchantID, customerID string, version int64, at time.Time) (bool, error)
@@ -26,6 +29,9 @@ type indexWrites interface {
 	ForgetEvent(ctx context.Context, merchantID, eventID string) error
 	DropMerchant(ctx context.Context, merchantID string) error
 	UpdateSyncState(ctx context.Context, merchantID string, fn func(*index.SyncState) error) error
+	// SyncState and Count are for the connection page's account of it.
+	SyncState(ctx context.Context, merchantID string) (index.SyncState, error)
+	Count(ctx context.Context, merchantID string) (int, error)
 }
 
 // indexCustomer stores the customer as Square answered a write or a read.
@@ -86,4 +92,49 @@ func (a *app) applyCustomerEvent(ctx context.Context, e *webhook.Event) error {
 		}
 	}
 	return err
+}
+
+// indexProgress is how far the merchant's first full sync is, while it
+// runs: "Indexing customers: 41,200 of 100,000"; "" otherwise.
+func indexProgress(st index.SyncState) string {
+	if st.Ready() || len(st.Ranges) == 0 {
+		return ""
+	}
+	return "Indexing customers: " + thousands(int64(st.Indexed())) + " of " + thousands(int64(st.Expected))
+}
+
+// indexStatus is the connection page's account of the merchant's index.
+func (a *app) indexStatus(c echo.Context, merchantID string) (*views.IndexStatus, error) {
+	ctx := c.Request().Context()
+	st, err := a.indexed.SyncState(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	n, err := a.indexed.Count(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	full := st.FullSyncDone
+	if !st.Ready() {
+		full = time.Time{}
+	}
+	return &views.IndexStatus{
+		Customers: thousands(int64(n)), Progress: indexProgress(st),
+		LastFullSync: formatTime(full), LastWebhook: formatTime(st.LastWebhook), LastIncremental: formatTime(st.LastIncremental),
+		Webhooks:      a.cfg.WebhookSignatureKey != "",
+		RebuildAction: "/settings/index/rebuild", CSRFToken: csrfToken(c),
+	}, nil
+}
+
+// rebuildIndex starts the merchant's index afresh: POST /settings/index/rebuild.
+func (a *app) rebuildIndex(c echo.Context) error {
+	if a.indexSync == nil {
+		return errNotFound
+	}
+	if err := a.indexSync.Rebuild(c.Request().Context(), sessionOf(c).MerchantID()); err != nil {
+		return err
+	}
+	sessionOf(c).AddFlash(session.Flash{Kind: views.FlashInfo,
+		Message: "The customer index is being rebuilt. Until it is done, the directory reads Square."})
+	return redirect(c, "/settings/connection")
 }

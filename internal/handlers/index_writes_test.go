@@ -3,6 +3,8 @@ package handlers_test
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +143,45 @@ func waitDelivered(t *testing.T, h *harness) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+func TestTheConnectionPageAccountsForTheIndexAndRebuildsIt(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0)
+	merchant := e.h.merchant(0).ID
+	if err := e.h.syncer.Full(t.Context(), merchant, e.sq.Customers); err != nil {
+		t.Fatalf("Full = %v", err)
+	}
+	want := len(listCustomers(t, e.sq))
+
+	p := e.b.get("/settings/connection")
+	expect(t, p, http.StatusOK)
+	if got := custText(p, "index-customers"); got != thousandsText(want) {
+		t.Errorf("GET /settings/connection customers indexed = %q, want %q", got, thousandsText(want))
+	}
+	if got := custText(p, "index-full-sync"); got == "" || got == "Not yet" {
+		t.Errorf("GET /settings/connection last full sync = %q, want its time", got)
+	}
+	if got := custText(p, "index-webhooks"); !strings.HasPrefix(got, "Configured") {
+		t.Errorf("GET /settings/connection webhooks = %q, want Configured in local mode", got)
+	}
+
+	done := e.submit(p, `[data-testid="index-rebuild-form"]`, nil)
+	after := e.expectFlash(done, "/settings/connection", "The customer index is being rebuilt")
+	st, err := e.h.index.SyncState(t.Context(), merchant)
+	if err != nil || st.Ready() {
+		t.Errorf("SyncState after Rebuild index = ready %v, %v; want a new full sync pending", st.Ready(), err)
+	}
+	if got := custText(after, "index-full-sync"); got != "Not yet" {
+		t.Errorf("after Rebuild index the last full sync = %q, want Not yet until the new one completes", got)
+	}
+}
+
+// thousandsText writes n as the pages do: 1,234.
+func thousandsText(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -58,6 +58,7 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	get(g, "/customers/:id/cards/:card_id/remove", a.confirmRemoveCard, a.requireAuth)
 	g.POST("/customers/:id/cards/:card_id/disable", a.removeCard, a.requireAuth)
 	get(g, "/settings/connection", a.connection, a.requireAuth)
+	g.POST("/settings/index/rebuild", a.rebuildIndex, a.requireAuth)
 }
 
 // getAndHead are the methods of a page: HTTP asks every server to answer
