@@ -65,7 +65,7 @@ func (a *app) squareWebhook(c echo.Context) error {
 		// The seller (or Square) disconnected Tessera: its tokens are
 		// dead, so every session of that merchant ends now rather than at
 		// its next call to Square.
-		n, err := a.sessions.EndMerchant(ctx, e.MerchantID)
+		n, err := a.sessions.EndMerchant(ctx, e.MerchantID, connectionEnded)
 		if err != nil {
 			return err
 		}

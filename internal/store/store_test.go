@@ -372,32 +372,35 @@ func TestCancelledContextStopsAWaitingWrite(t *testing.T) {
 	}
 }
 
-func TestDeleteMerchantSessionsEndsThatMerchantsSessionsOnly(t *testing.T) {
+func TestSignOutMerchantSessionsSignsOutThatMerchantsSessionsOnly(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
 	now := time.Now()
 	for _, row := range []SessionRow{
-		{ID: "a1", MerchantID: "MA", Data: []byte("x"), CreatedAt: now, LastSeen: now},
-		{ID: "a2", MerchantID: "MA", Data: []byte("x"), CreatedAt: now, LastSeen: now},
-		{ID: "b1", MerchantID: "MB", Data: []byte("x"), CreatedAt: now, LastSeen: now},
-		{ID: "out", Data: []byte("x"), CreatedAt: now, LastSeen: now},
+		{ID: "a1", MerchantID: "MA", Data: []byte("tokens"), CreatedAt: now, LastSeen: now},
+		{ID: "a2", MerchantID: "MA", Data: []byte("tokens"), CreatedAt: now, LastSeen: now},
+		{ID: "b1", MerchantID: "MB", Data: []byte("tokens"), CreatedAt: now, LastSeen: now},
 	} {
 		if err := db.PutSession(ctx, row); err != nil {
 			t.Fatalf("PutSession(%s) = %v", row.ID, err)
 		}
 	}
-	n, err := db.DeleteMerchantSessions(ctx, "MA")
+	n, err := db.SignOutMerchantSessions(ctx, "MA", func(id string) []byte { return []byte("note for " + id) })
 	if err != nil || n != 2 {
-		t.Fatalf("DeleteMerchantSessions(MA) = %d, %v; want 2 deleted", n, err)
+		t.Fatalf("SignOutMerchantSessions(MA) = %d, %v; want 2", n, err)
 	}
-	for id, want := range map[string]bool{"a1": false, "a2": false, "b1": true, "out": true} {
-		_, err := db.GetSession(ctx, id)
-		if got := err == nil; got != want {
-			t.Errorf("GetSession(%s) after DeleteMerchantSessions(MA) found = %v, want %v", id, got, want)
+	for id, want := range map[string]SessionRow{
+		"a1": {MerchantID: "", Data: []byte("note for a1")},
+		"a2": {MerchantID: "", Data: []byte("note for a2")},
+		"b1": {MerchantID: "MB", Data: []byte("tokens")},
+	} {
+		got, err := db.GetSession(ctx, id)
+		if err != nil || got.MerchantID != want.MerchantID || string(got.Data) != string(want.Data) {
+			t.Errorf("GetSession(%s) = %q %q, %v; want %q %q", id, got.MerchantID, got.Data, err, want.MerchantID, want.Data)
 		}
 	}
-	if _, err := db.DeleteMerchantSessions(ctx, ""); err == nil {
-		t.Error("DeleteMerchantSessions(\"\") = nil error, want a refusal: it would end every signed-out session")
+	if _, err := db.SignOutMerchantSessions(ctx, "", func(string) []byte { return nil }); err == nil {
+		t.Error("SignOutMerchantSessions(\"\") = nil error, want a refusal: it would sign out every signed-out session")
 	}
 }
