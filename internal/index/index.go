@@ -40,11 +40,19 @@ var ErrInvalid = errors.New("index: invalid argument")
 type Index struct {
 	writer *sql.DB
 	reader *sql.DB
+	// rankAllUpTo is how many matches a search ranks all at once; above it
+	// the tiers serve the page (see ranked). Tests lower it to exercise the
+	// tiers on small data.
+	rankAllUpTo int
 }
+
+// rankAllUpTo's value: ranking 200 matches reads 200 short rows, about what
+// the tiers cost.
+const defaultRankAllUpTo = 200
 
 // New returns the index kept in db, whose migrations created its tables.
 func New(db *store.DB) *Index {
-	return &Index{writer: db.Writer(), reader: db.Reader()}
+	return &Index{writer: db.Writer(), reader: db.Reader(), rankAllUpTo: defaultRankAllUpTo}
 }
 
 // Customer is what the index keeps of one customer: the directory's columns,

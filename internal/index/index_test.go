@@ -121,10 +121,15 @@ func TestSearchFindsAnyFragmentInAnyScriptWithoutCaseOrAccents(t *testing.T) {
 		{"z", []string{"decomposed", "fernandez", "okafor"}},
 		{"q", []string{"hostile", "lindqvist"}},
 	}
+	tiered := *x
+	tiered.rankAllUpTo = 0
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			t.Parallel()
 			r := search(t, x, "M1", Query{Text: tt.text})
+			if tr := search(t, &tiered, "M1", Query{Text: tt.text}); !slices.Equal(ids(tr), ids(r)) {
+				t.Errorf("Search(%q) by tiers = %v, all at once = %v, want the same", tt.text, ids(tr), ids(r))
+			}
 			got := ids(r)
 			slices.Sort(got)
 			want := slices.Clone(tt.want)
@@ -262,42 +267,61 @@ func TestSearchRanksNameWordsThenPrefixesThenOtherFieldsThenNotes(t *testing.T) 
 	x := newIndex(t)
 	// Inserted worst first, so that index order alone would get it wrong.
 	mustPut(t, x, "M1",
-		Customer{ID: "note", GivenName: "Bob", FamilyName: "Stone", Note: "asked about the fern delivery"},
+		Customer{ID: "note", GivenName: "Bob", FamilyName: "Stone", Note: "asked about the fern delivery, hopes", CreationSource: "NOTES"},
 		Customer{ID: "email", GivenName: "Ola", FamilyName: "Berg", EmailAddress: "olafern@example.com"},
 		Customer{ID: "company", GivenName: "Ann", FamilyName: "Lee", CompanyName: "Ferngrove Ltd"},
 		Customer{ID: "infix", GivenName: "Lu", FamilyName: "Alfernsen"},
-		Customer{ID: "nick", GivenName: "Sam", FamilyName: "Hope", Nickname: "Fernie"},
+		Customer{ID: "nick", GivenName: "Sam", FamilyName: "Hope", Nickname: "Fernie", CreationSource: "NOTES"},
 		Customer{ID: "prefix", GivenName: "Jane", FamilyName: "Fernández"},
 		Customer{ID: "word", GivenName: "Fern", FamilyName: "Gully"},
 		Customer{ID: "other", GivenName: "Zed", FamilyName: "Zulu"},
 	)
 	want := []string{"word", "prefix", "nick", "email", "company", "infix", "note"}
-	r := search(t, x, "M1", Query{Text: "fern"})
-	got := ids(r)
-	// Within tier 2 the order is the index's; only the tiers are promised.
-	if !slices.Equal(got[:3], want[:3]) || got[len(got)-1] != "note" || len(got) != len(want) {
-		t.Errorf("Search(fern) = %v, want %v first, then email, company and infix in any order, then note", got, want[:3])
-	}
-	if r.Total != len(want) {
-		t.Errorf("Search(fern).Total = %d, want %d", r.Total, len(want))
-	}
-	// Paging through the ranking in pages of every size gives the same order.
-	for size := 1; size <= len(want); size++ {
-		var paged []string
-		for off := 0; off < len(want)+size; off += size {
-			p := search(t, x, "M1", Query{Text: "fern", Limit: size, Offset: off})
-			if p.Total != len(want) {
-				t.Errorf("Search(fern, limit %d, offset %d).Total = %d, want %d", size, off, p.Total, len(want))
+	// Both ways of ranking give the same order: all matches at once (few
+	// matches) and tier by tier (many).
+	tiered := *x
+	tiered.rankAllUpTo = 0
+	for _, mode := range []struct {
+		name string
+		x    *Index
+	}{{"all at once", x}, {"by tiers", &tiered}} {
+		t.Run(mode.name, func(t *testing.T) {
+			r := search(t, mode.x, "M1", Query{Text: "fern"})
+			if got := ids(r); !slices.Equal(got, want) {
+				t.Errorf("Search(fern) = %v, want %v", got, want)
 			}
-			paged = append(paged, ids(p)...)
-		}
-		if !slices.Equal(paged, got) {
-			t.Errorf("Search(fern) in pages of %d = %v, want %v", size, paged, got)
-		}
-	}
-	// A two-word query ranks by its longest word, and every word must match.
-	if got := ids(search(t, x, "M1", Query{Text: "a fern"})); !slices.Equal(got[:1], []string{"prefix"}) || slices.Contains(got, "word") {
-		t.Errorf("Search(a fern) = %v, want prefix first and not word (Fern Gully has no a)", got)
+			if r.Total != len(want) {
+				t.Errorf("Search(fern).Total = %d, want %d", r.Total, len(want))
+			}
+			// Paging through the ranking in pages of every size gives the
+			// same order.
+			for size := 1; size <= len(want); size++ {
+				var paged []string
+				for off := 0; off < len(want)+size; off += size {
+					p := search(t, mode.x, "M1", Query{Text: "fern", Limit: size, Offset: off})
+					if p.Total != len(want) {
+						t.Errorf("Search(fern, limit %d, offset %d).Total = %d, want %d", size, off, p.Total, len(want))
+					}
+					paged = append(paged, ids(p)...)
+				}
+				if !slices.Equal(paged, want) {
+					t.Errorf("Search(fern) in pages of %d = %v, want %v", size, paged, want)
+				}
+			}
+			// A two-word query ranks by its longest word, and every word
+			// must match.
+			if got := ids(search(t, mode.x, "M1", Query{Text: "a fern"})); !slices.Equal(got, []string{"prefix", "nick", "email", "company", "infix", "note"}) {
+				t.Errorf("Search(a fern) = %v, want [prefix nick email company infix note] (not Fern Gully, who has no a)", got)
+			}
+			// A filter applies to every tier.
+			if got := ids(search(t, mode.x, "M1", Query{Text: "fern", Source: "NOTES"})); !slices.Equal(got, []string{"nick", "note"}) {
+				t.Errorf("Search(fern, source NOTES) = %v, want [nick note]", got)
+			}
+			// A short word ranks the same way.
+			if got := ids(search(t, mode.x, "M1", Query{Text: "hop"})); !slices.Equal(got, []string{"nick", "note"}) {
+				t.Errorf("Search(hop) = %v, want [nick note]", got)
+			}
+		})
 	}
 }
 
