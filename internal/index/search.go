@@ -186,12 +186,18 @@ type plan struct {
 	// the short words.
 	where []string
 	args  []any
+	// group is the group filter, also among where, which counts read from
+	// the membership table; onlyGroup reports that it is the only filter.
+	group     string
+	onlyGroup bool
+	// matches is the count of matches, up to MaxCounted+1.
+	matches int
 }
 
-// bare reports that the conditions are only the merchant's two: no filter
-// and no short word.
+// bare reports that the only condition is the merchant: no filter and no
+// short word.
 func (p *plan) bare() bool {
-	return len(p.where) == 2
+	return len(p.where) == 1
 }
 
 func (p *plan) cond(sql string, args ...any) {
@@ -230,7 +236,7 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 	var rows []Hit
 	switch {
 	case len(p.words) == 0 || q.Sort != SortRelevance:
-		rows, err = x.sorted(ctx, p, q)
+		rows, err = x.sorted(ctx, p, q, total > MaxCounted)
 	case total <= x.rankAllUpTo:
 		rows, err = x.rankedAll(ctx, p, q.Offset, q.Limit)
 	default:
@@ -239,6 +245,7 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 	if err != nil {
 		return Result{}, err
 	}
+	p.matches = total
 	capped := total > MaxCounted
 	if capped {
 		total = MaxCounted
@@ -267,7 +274,8 @@ func (x *Index) plan(ctx context.Context, merchantID string, q *Query) (p *plan,
 	}
 	p = &plan{merchantID: merchantID, slot: slot, words: parseWords(q.Text)}
 	p.lo, p.hi = slotRange(slot)
-	p.cond("c.rowid BETWEEN ? AND ?", p.lo, p.hi)
+	// The merchant's id lets SQLite walk the sort indexes, which all lead
+	// with it; full-text queries are bounded by the rowid range instead.
 	p.cond("c.merchant_id = ?", merchantID)
 	if !q.CreatedFrom.IsZero() {
 		p.cond("c.created_at >= ?", q.CreatedFrom.UnixMilli())
@@ -279,14 +287,25 @@ func (x *Index) plan(ctx context.Context, merchantID string, q *Query) (p *plan,
 		p.cond("c.creation_source = ?", q.Source)
 	}
 	if q.GroupID != "" {
-		p.cond("c.rowid IN (SELECT row FROM index_groups WHERE slot = ? AND group_id = ?)", slot, q.GroupID)
+		// EXISTS probes the membership of each row a sort index yields; an
+		// IN list would read every member and sort them.
+		p.group = q.GroupID
+		p.onlyGroup = q.CreatedFrom.IsZero() && q.CreatedTo.IsZero() && q.Source == ""
+		p.cond("EXISTS (SELECT 1 FROM index_groups g WHERE g.slot = ? AND g.group_id = ? AND g.row = c.rowid)", slot, q.GroupID)
 	}
+	short := false
 	var full, tops []string
 	for _, w := range p.words {
 		if w.long {
 			full = append(full, w.fts())
 			tops = append(tops, w.fts())
 			continue
+		}
+		if !short {
+			// A short word is found by reading the merchant's rows, in
+			// rowid order, the cheapest way through them.
+			short = true
+			p.cond("c.rowid BETWEEN ? AND ?", p.lo, p.hi)
 		}
 		sql, args := instrAny(w.alts, "names_key", "other_key", "note_key")
 		p.cond(sql, args...)
@@ -392,8 +411,9 @@ func (p *plan) from(expr string) (string, []any) {
 }
 
 // sorted serves a page in a column's order: one query that walks the sort
-// index (or, with text, sorts the matches).
-func (x *Index) sorted(ctx context.Context, p *plan, q Query) ([]Hit, error) {
+// index, or, with text that few customers match (not broad), sorts the
+// matches.
+func (x *Index) sorted(ctx context.Context, p *plan, q Query, broad bool) ([]Hit, error) {
 	sort := q.Sort
 	if sort == SortRelevance {
 		sort = SortName
@@ -403,9 +423,18 @@ func (x *Index) sorted(ctx context.Context, p *plan, q Query) ([]Hit, error) {
 		dir = " DESC"
 	}
 	from, args := p.from(p.full)
-	sql := "SELECT " + customerCols + from + strings.Join(p.where, " AND ") +
+	where, whereArgs := p.where, p.args
+	if broad && p.full != "" {
+		// Matches are dense: walking the sort index and testing each row's
+		// keys finds a page sooner than sorting every match.
+		from, args = " FROM index_customers c WHERE ", nil
+		sql, a := p.allLongWordsIn("names_key", "other_key", "note_key")
+		where = append(slices.Clone(where), sql)
+		whereArgs = append(slices.Clone(whereArgs), a...)
+	}
+	sql := "SELECT " + customerCols + from + strings.Join(where, " AND ") +
 		" ORDER BY c." + sortColumns[sort] + dir + ", c.rowid" + dir + " LIMIT ? OFFSET ?"
-	rows, err := x.query(ctx, sql, append(append(args, p.args...), q.Limit, q.Offset))
+	rows, err := x.query(ctx, sql, append(append(args, whereArgs...), q.Limit, q.Offset))
 	if err != nil {
 		return nil, err
 	}
@@ -439,6 +468,13 @@ func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
 	case p.full != "" && p.bare():
 		sql = "SELECT 1 FROM index_fts WHERE index_fts MATCH ? AND rowid BETWEEN ? AND ?"
 		args = []any{p.full, p.lo, p.hi}
+	case len(p.words) == 0 && p.onlyGroup:
+		sql = "SELECT 1 FROM index_groups WHERE slot = ? AND group_id = ?"
+		args = []any{p.slot, p.group}
+	case p.full == "" && p.group != "":
+		// Read from the group's members, so that only they are looked up.
+		sql = "SELECT 1 FROM index_groups g0 CROSS JOIN index_customers c ON c.rowid = g0.row WHERE g0.slot = ? AND g0.group_id = ? AND " + strings.Join(p.where, " AND ")
+		args = append([]any{p.slot, p.group}, p.args...)
 	default:
 		from, fromArgs := p.from(p.full)
 		sql = "SELECT 1" + from + strings.Join(p.where, " AND ")
@@ -641,16 +677,19 @@ func (p *plan) topTier() (from, where string, args []any) {
 		sql, a := p.anyWordIn("names_key", "other_key")
 		return " FROM index_customers c WHERE ", strings.Join(append(conds, sql), " AND "), append(args, a...)
 	}
-	// index_fts_top finds a long word outside the note; with more than one
-	// long word, the others must still match somewhere.
+	// With several long words and few matches, their intersection in
+	// index_fts is the fewest rows to read, each tested for a word outside
+	// the note. Otherwise index_fts_top has the rows with a long word
+	// outside the note, each tested for the other words.
+	if p.longs > 1 && p.matches <= MaxCounted {
+		sql, a := p.longWordIn("names_key", "other_key")
+		return " FROM index_fts f CROSS JOIN index_customers c ON c.rowid = f.rowid WHERE index_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND ",
+			strings.Join(append(conds, sql), " AND "), append(append([]any{p.full, p.lo, p.hi}, args...), a...)
+	}
 	if p.longs > 1 {
-		for _, w := range p.words {
-			if w.long {
-				sql, a := instrAny(w.alts, "names_key", "other_key", "note_key")
-				conds = append(conds, sql)
-				args = append(args, a...)
-			}
-		}
+		sql, a := p.allLongWordsIn("names_key", "other_key", "note_key")
+		conds = append(conds, sql)
+		args = append(args, a...)
 	}
 	return " FROM index_fts_top f CROSS JOIN index_customers c ON c.rowid = f.rowid WHERE index_fts_top MATCH ? AND f.rowid BETWEEN ? AND ? AND ",
 		strings.Join(conds, " AND "), append([]any{p.top, p.lo, p.hi}, args...)
@@ -696,6 +735,21 @@ func (p *plan) longWordIn(cols ...string) (string, []any) {
 		}
 	}
 	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// allLongWordsIn is the condition that every long search word occurs in one
+// of the columns.
+func (p *plan) allLongWordsIn(cols ...string) (string, []any) {
+	var parts []string
+	var args []any
+	for _, w := range p.words {
+		if w.long {
+			sql, a := instrAny(w.alts, cols...)
+			parts = append(parts, sql)
+			args = append(args, a...)
+		}
+	}
+	return "(" + strings.Join(parts, " AND ") + ")", args
 }
 
 // anyWordIn is the condition that some search word occurs in the columns.
