@@ -2,6 +2,7 @@ package index
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -710,4 +711,72 @@ func equalCustomer(a, b Customer) bool {
 	a.GroupIDs, b.GroupIDs = nil, nil
 	a.CreatedAt, b.CreatedAt, a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	return same && reflect.DeepEqual(a, b)
+}
+
+func TestSearchCountsBroadMatchesUpToMaxCountedAndTotalCountsThemAll(t *testing.T) {
+	t.Parallel()
+	x := newIndex(t)
+	const n = MaxCounted + 5
+	page := make([]Customer, n)
+	for i := range page {
+		page[i] = Customer{ID: fmt.Sprintf("c%04d", i), GivenName: fmt.Sprintf("Name%04d", (i*7919)%n), CreatedAt: t0, UpdatedAt: t0,
+			Note: "membership", EmailAddress: fmt.Sprintf("u%d@example.com", i)}
+	}
+	// One customer has the word outside the note, and ranks first.
+	page[n-1].CompanyName = "Membership Quilters"
+	if _, err := x.PutAll(t.Context(), "M1", page, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := search(t, x, "M1", Query{Text: "membership"})
+	if !r.Capped || r.Total != MaxCounted || len(r.Rows) != DefaultLimit {
+		t.Errorf("Search(membership) = %d rows, total %d, capped %v, want %d rows, total %d, capped", len(r.Rows), r.Total, r.Capped, DefaultLimit, MaxCounted)
+	}
+	if len(r.Rows) > 0 && r.Rows[0].ID != page[n-1].ID {
+		t.Errorf("Search(membership) first = %s, want %s (the match outside the note)", r.Rows[0].ID, page[n-1].ID)
+	}
+	if got, err := x.Total(t.Context(), "M1", Query{Text: "membership"}); err != nil || got != n {
+		t.Errorf("Total(membership) = %d, %v, want %d", got, err, n)
+	}
+	if got, err := x.Total(t.Context(), "M1", Query{Text: "membership quilt"}); err != nil || got != 1 {
+		t.Errorf("Total(membership quilt) = %d, %v, want 1", got, err)
+	}
+	if r := search(t, x, "M1", Query{Text: "name000"}); r.Capped || r.Total != 10 {
+		t.Errorf("Search(name000) total %d, capped %v, want 10, not capped", r.Total, r.Capped)
+	}
+	// A broad search in a column's order walks that column's index.
+	names := make([]string, n)
+	for i, c := range page {
+		names[i] = strings.ToLower(c.GivenName)
+	}
+	slices.Sort(names)
+	for _, tc := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{Text: "membership", Sort: SortName, Limit: 3}, names[:3]},
+		{Query{Text: "membership", Sort: SortName, Desc: true, Limit: 2}, []string{names[n-1], names[n-2]}},
+		{Query{Text: "membership example", Sort: SortName, Limit: 2, Offset: 10}, names[10:12]},
+	} {
+		r := search(t, x, "M1", tc.q)
+		var got []string
+		for _, h := range r.Rows {
+			got = append(got, strings.ToLower(h.GivenName))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Search(%+v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	// Paging a broad ranked search never repeats or skips a customer.
+	seen := map[string]bool{}
+	for off := 0; off < n; off += MaxLimit {
+		for _, h := range search(t, x, "M1", Query{Text: "membership", Limit: MaxLimit, Offset: off}).Rows {
+			if seen[h.ID] {
+				t.Fatalf("Search(membership) paged returned %s twice", h.ID)
+			}
+			seen[h.ID] = true
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("Search(membership) paged returned %d customers, want %d", len(seen), n)
+	}
 }

@@ -233,6 +233,7 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 	if err != nil {
 		return Result{}, err
 	}
+	p.matches = total
 	var rows []Hit
 	switch {
 	case len(p.words) == 0 || q.Sort != SortRelevance:
@@ -245,7 +246,6 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	p.matches = total
 	capped := total > MaxCounted
 	if capped {
 		total = MaxCounted
@@ -372,14 +372,7 @@ type hitRow struct {
 	row int64
 }
 
-var traceQ func(sql string, args []any, d time.Duration, n int)
-
 func (x *Index) query(ctx context.Context, sql string, args []any) ([]hitRow, error) {
-	if traceQ != nil {
-		st := time.Now()
-		var out []hitRow
-		defer func() { traceQ(sql, args, time.Since(st), len(out)) }()
-	}
 	rs, err := x.reader.QueryContext(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
@@ -485,10 +478,6 @@ func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
 		args = append(args, upTo+1)
 	}
 	var n int
-	if traceQ != nil {
-		st := time.Now()
-		defer func() { traceQ("COUNT "+sql, args, time.Since(st), n) }()
-	}
 	if err := x.reader.QueryRowContext(ctx, "SELECT count(*) FROM ("+sql+")", args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("index: search: count: %w", err)
 	}
