@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -778,5 +779,34 @@ func TestSearchCountsBroadMatchesUpToMaxCountedAndTotalCountsThemAll(t *testing.
 	}
 	if len(seen) != n {
 		t.Errorf("Search(membership) paged returned %d customers, want %d", len(seen), n)
+	}
+}
+
+func TestConcurrentWritesAndSearchesNeitherFailNorLoseACustomer(t *testing.T) {
+	t.Parallel()
+	x := newIndex(t)
+	const writers, each = 4, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each*2)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				c := Customer{ID: fmt.Sprintf("w%d-%d", w, i), GivenName: "Concurrent", Version: 1, UpdatedAt: t0}
+				if _, err := x.Put(t.Context(), "M1", c); err != nil {
+					errs <- err
+				}
+				if _, err := x.Search(t.Context(), "M1", Query{Text: "concurrent"}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Put or Search while others write: error = %v", err)
+	}
+	if r := search(t, x, "M1", Query{Text: "concurrent"}); r.Total != writers*each {
+		t.Errorf("Search(concurrent).Total = %d, want %d", r.Total, writers*each)
 	}
 }
