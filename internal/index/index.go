@@ -15,8 +15,20 @@
 // full-text queries are limited to before any row is read, and rows read
 // are checked against the merchant id as well.
 //
+// Matching: the search text is split into words, and every word must occur
+// as a fragment of some field: names, nickname, company, email, phone,
+// reference id or note. Both sides are folded first (lower case, accents
+// and other combining marks removed, ß as ss, ø as o), so fernandez finds
+// Fernández, in any script. A word that looks like a phone number also
+// searches the phone numbers' digits, so 5550155 finds +1 (360) 555-0155.
+// Words of three characters or more go through a trigram full-text index
+// (SQLite FTS5), quoted so that whatever was typed is searched as text;
+// shorter words (a Chinese name of one or two characters) are found by
+// reading the merchant's folded rows. See Search for the ranking.
+//
 // Writes go through the store's single writer connection, reads through its
-// read-only pool, so searches never wait for the sync.
+// read-only pool, so searches never wait for the sync. DropMerchant and large
+// PutAll pages hold the writer for their whole transaction.
 package index
 
 import (

@@ -219,7 +219,12 @@ func instrAny(alts []string, cols ...string) (string, []any) {
 	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
-// Search returns one page of the merchant's customers matching q.
+// Search returns one page of the merchant's customers that match q's text
+// and filters, in q's order. With text and SortRelevance, the best matches
+// come first: customers with a name word equal to the search word, then
+// with a name word starting with it, then with a fragment in any field but
+// the note, then those matched only in their note (see ranked). A Query out
+// of bounds is ErrInvalid; a merchant with nothing indexed has no rows.
 func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result, error) {
 	p, ok, err := x.plan(ctx, merchantID, &q)
 	if err != nil {
