@@ -223,3 +223,28 @@ func BenchmarkDirectory(b *testing.B) {
 		runQueries(b, []Query{{Text: "fernández", Sort: SortCreated}, {Text: "mar", Sort: SortName}, {Text: "membership", Sort: SortName}})
 	})
 }
+
+// BenchmarkPutAll measures storing one page of 100 customers (Square's
+// largest page) into an index that grows with every page, the sync's cost
+// per page besides Square's answer.
+func BenchmarkPutAll(b *testing.B) {
+	db, err := store.Open(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	x := New(db)
+	r := rand.New(rand.NewPCG(3, 4))
+	i := 0
+	for b.Loop() {
+		page := make([]Customer, 100)
+		for j := range page {
+			page[j] = benchCustomer(r, i)
+			i++
+		}
+		if _, err := x.PutAll(b.Context(), "MBENCH", page, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(i), "µs/customer")
+}
