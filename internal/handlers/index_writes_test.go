@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"errors"
+	"github.com/tessera-dashboard/tessera/internal/webhook"
 	"net/http"
 	"strconv"
 	"strings"
@@ -184,4 +185,38 @@ func thousandsText(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// BenchmarkWebhookToIndex is a customer.updated delivery, signed as Square
+// signs it, from its arrival to the index holding the new state: what the
+// next directory request sees (budget: 50 ms).
+func BenchmarkWebhookToIndex(b *testing.B) {
+	h := newHarness(b, withWebhookKey(testWebhookKey))
+	merchant := h.merchant(0).ID
+	created, err := h.emu.CreateElsewhere(merchant, squarelocal.Customer{GivenName: "Bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := created.ID
+	client := h.srv.Client()
+	version := int64(100)
+	for b.Loop() {
+		version++
+		body := `{"merchant_id":"` + merchant + `","type":"customer.updated","event_id":"ev-` + strconv.FormatInt(version, 10) +
+			`","created_at":"2026-03-02T09:00:00Z","data":{"type":"customer","id":"` + id + `","object":{"customer":{"id":"` + id +
+			`","given_name":"Bench","version":` + strconv.FormatInt(version, 10) + `,"updated_at":"2026-03-02T09:00:00Z"}}}}`
+		req, _ := http.NewRequest(http.MethodPost, h.url(webhook.Path), strings.NewReader(body))
+		req.Header.Set(webhook.SignatureHeader, webhook.Sign(testWebhookKey, h.cfg.WebhookURL(), []byte(body)))
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("POST %s = %d, want 200", webhook.Path, resp.StatusCode)
+		}
+		if c, err := h.index.Get(b.Context(), merchant, id); err != nil || c.Version != version {
+			b.Fatalf("index.Get after the delivery = %+v, %v; want version %d", c, err, version)
+		}
+	}
 }
