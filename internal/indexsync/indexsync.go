@@ -303,6 +303,9 @@ func (s *Syncer) pageRange(ctx context.Context, merchantID string, sq Customers,
 		if err != nil {
 			return err
 		}
+		if i >= len(st.Ranges) {
+			return ErrRestarted
+		}
 		r := st.Ranges[i]
 		if r.Done {
 			return nil
@@ -317,6 +320,11 @@ func (s *Syncer) pageRange(ctx context.Context, merchantID string, sq Customers,
 		}
 		next := page.Cursor
 		_, err = s.index.PutAll(ctx, merchantID, cs, func(st *index.SyncState) error {
+			// A rebuild may have started meanwhile: its ranges are not
+			// this sync's to advance, and the page is left for it to read.
+			if i >= len(st.Ranges) || !st.Ranges[i].From.Equal(r.From) || !st.Ranges[i].To.Equal(r.To) {
+				return ErrRestarted
+			}
 			rr := &st.Ranges[i]
 			rr.Cursor, rr.Done = next, next == ""
 			rr.Indexed += len(cs)
@@ -401,6 +409,10 @@ func (s *Syncer) Incremental(ctx context.Context, merchantID string, sq Customer
 // ErrNotReady is returned by Incremental and Reconcile before the first
 // full sync has completed.
 var ErrNotReady = errors.New("indexsync: no full sync has completed")
+
+// ErrRestarted is returned by a full sync whose state was reset under it
+// (Restart, for a rebuild): the new full sync takes over.
+var ErrRestarted = errors.New("indexsync: the full sync was restarted")
 
 // Reconcile removes from the index every customer Square no longer lists:
 // deletions no webhook reported. A customer created since the listing

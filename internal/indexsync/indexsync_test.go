@@ -365,3 +365,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestARebuildDuringAFullSyncTakesOverWithoutAPanic(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 400)
+	s := indexsync.New(e.ix, indexsync.Options{Parallel: 2})
+	// The first search after the split restarts the sync under it.
+	restarted := make(chan error, 1)
+	var once sync.Once
+	e.mu.Lock()
+	e.cancelAfter = 4
+	e.cancel = func() { once.Do(func() { restarted <- s.Restart(context.Background(), e.merchant) }) }
+	e.mu.Unlock()
+	err := s.Full(t.Context(), e.merchant, e.sq.Customers)
+	if rerr := <-restarted; rerr != nil {
+		t.Fatalf("Restart = %v", rerr)
+	}
+	if err == nil {
+		t.Fatal("Full restarted under it = nil error, want it to stop and leave the new sync")
+	}
+	e.mu.Lock()
+	e.cancelAfter = 0
+	e.mu.Unlock()
+	if err := s.Full(t.Context(), e.merchant, e.sq.Customers); err != nil {
+		t.Fatalf("the new Full = %v", err)
+	}
+	e.assertIndexEqualsSquare(t)
+}
