@@ -487,6 +487,14 @@ func TestPutNeverLetsAnOlderStateWin(t *testing.T) {
 					t.Errorf("Search(%q) = %v, want [c1] (the search index follows the row)", tt.want, got)
 				}
 			}
+			// The states that lost are not found by their text.
+			for _, o := range tt.ops {
+				if o.put != nil && !strings.Contains(tt.want, o.put.GivenName) {
+					if r := search(t, x, "M1", Query{Text: o.put.GivenName}); len(r.Rows) != 0 || r.Total != 0 {
+						t.Errorf("Search(%q) = %v, total %d, want nothing (that state lost)", o.put.GivenName, ids(r), r.Total)
+					}
+				}
+			}
 		})
 	}
 }
