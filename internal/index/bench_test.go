@@ -22,7 +22,18 @@ var (
 	benchOnce  sync.Once
 	benchIndex *Index
 	benchErr   error
+	// benchCleanup closes the benchmarks' database and removes the
+	// directory it made, once every benchmark has run.
+	benchCleanup func()
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchCleanup != nil {
+		benchCleanup()
+	}
+	os.Exit(code)
+}
 
 // Name pools in several scripts, so that trigrams are spread as in a real
 // directory rather than concentrated on a few Latin letters.
@@ -91,7 +102,8 @@ func openBench(b *testing.B) *Index {
 		// TESSERA_INDEX_BENCH_DIR keeps the filled index between runs, for
 		// whoever works on the queries; by default each run fills its own.
 		dir := os.Getenv("TESSERA_INDEX_BENCH_DIR")
-		if dir == "" {
+		made := dir == ""
+		if made {
 			var err error
 			if dir, err = os.MkdirTemp("", "tessera-index-bench-"); err != nil {
 				benchErr = err
@@ -102,6 +114,12 @@ func openBench(b *testing.B) *Index {
 		if err != nil {
 			benchErr = err
 			return
+		}
+		benchCleanup = func() {
+			db.Close()
+			if made {
+				os.RemoveAll(dir)
+			}
 		}
 		x := New(db)
 		if n, err := x.Count(ctx, "MBENCH"); err == nil && n == benchCustomers {

@@ -268,14 +268,19 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 		if err != nil {
 			return err
 		}
+		var rows []int64
 		for _, c := range cs {
-			ok, err := put(ctx, tx, merchantID, slot, c)
+			row, err := put(ctx, tx, merchantID, slot, c)
 			if err != nil {
 				return err
 			}
-			if ok {
+			if row != 0 {
+				rows = append(rows, row)
 				applied++
 			}
+		}
+		if err := ftsAdd(ctx, tx, rows); err != nil {
+			return err
 		}
 		if sync != nil {
 			return updateSync(ctx, tx, merchantID, sync)
@@ -288,32 +293,36 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 	return applied, nil
 }
 
-func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Customer) (bool, error) {
+// put stores c if it is newer (see Put) and returns its rowid, or 0 if it
+// was not stored. The caller adds the stored rows to the full-text tables.
+func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Customer) (int64, error) {
 	var tombVersion, deletedAt int64
 	var exact bool
 	err := tx.QueryRowContext(ctx, "SELECT version, exact, deleted_at FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID).Scan(&tombVersion, &exact, &deletedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return false, fmt.Errorf("index: put: %w", err)
+		return 0, fmt.Errorf("index: put: %w", err)
 	default:
 		newer := c.Version > tombVersion && (exact || ms(c.UpdatedAt) > deletedAt)
 		if !newer {
-			return false, nil
+			return 0, nil
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID); err != nil {
-			return false, fmt.Errorf("index: put: %w", err)
+			return 0, fmt.Errorf("index: put: %w", err)
 		}
 	}
 
 	var row, version, updatedAt int64
-	err = tx.QueryRowContext(ctx, "SELECT rowid, version, updated_at FROM index_customers WHERE merchant_id = ? AND id = ?", merchantID, c.ID).Scan(&row, &version, &updatedAt)
+	var old keys
+	err = tx.QueryRowContext(ctx, "SELECT rowid, version, updated_at, names_key, other_key, note_key FROM index_customers WHERE merchant_id = ? AND id = ?",
+		merchantID, c.ID).Scan(&row, &version, &updatedAt, &old.names, &old.other, &old.note)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("index: put: %w", err)
+		return 0, fmt.Errorf("index: put: %w", err)
 	}
 	if exists && !(c.Version > version || (c.Version == version && ms(c.UpdatedAt) > updatedAt)) {
-		return false, nil
+		return 0, nil
 	}
 
 	k := keysOf(c)
@@ -322,6 +331,9 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		c.CreationSource, strings.Join(c.GroupIDs, groupSep),
 		k.names, k.other, k.note, k.sortName, k.sortCompany, k.sortEmail, k.sortPhone}
 	if exists {
+		if err := ftsRemove(ctx, tx, row, old); err != nil {
+			return 0, err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE index_customers SET version = ?, created_at = ?, updated_at = ?,
 			given_name = ?, family_name = ?, nickname = ?, company = ?, email = ?, phone = ?, reference_id = ?, note = ?,
 			creation_source = ?, group_ids = ?, names_key = ?, other_key = ?, note_key = ?,
@@ -333,10 +345,10 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		lo, _ := slotRange(slot)
 		var n int64
 		if err = tx.QueryRowContext(ctx, "UPDATE index_merchants SET next_row = next_row + 1, live = live + 1 WHERE slot = ? RETURNING next_row - 1", slot).Scan(&n); err != nil {
-			return false, fmt.Errorf("index: put: %w", err)
+			return 0, fmt.Errorf("index: put: %w", err)
 		}
 		if n >= 1<<rowBits {
-			return false, fmt.Errorf("index: put: merchant %s has used every row number", merchantID)
+			return 0, fmt.Errorf("index: put: merchant %s has used every row number", merchantID)
 		}
 		row = lo | n
 		_, err = tx.ExecContext(ctx, `INSERT INTO index_customers (rowid, merchant_id, id, version, created_at, updated_at,
@@ -347,19 +359,56 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 			append([]any{row, merchantID, c.ID}, args...)...)
 	}
 	if err != nil {
-		return false, fmt.Errorf("index: put: %w", err)
+		return 0, fmt.Errorf("index: put: %w", err)
 	}
 	for _, w := range k.nameWords {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_name_words (slot, word, row) VALUES (?, ?, ?)", slot, w, row); err != nil {
-			return false, fmt.Errorf("index: put: %w", err)
+			return 0, fmt.Errorf("index: put: %w", err)
 		}
 	}
 	for _, g := range c.GroupIDs {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_groups (slot, group_id, row) VALUES (?, ?, ?)", slot, g, row); err != nil {
-			return false, fmt.Errorf("index: put: %w", err)
+			return 0, fmt.Errorf("index: put: %w", err)
 		}
 	}
-	return true, nil
+	return row, nil
+}
+
+// ftsAdd indexes the rows' keys in both full-text tables, a page at a time:
+// FTS5 writes its pending changes to disk at the end of every statement, so
+// one statement per row would write the index once per customer.
+func ftsAdd(ctx context.Context, tx *sql.Tx, rows []int64) error {
+	for len(rows) > 0 {
+		n := min(len(rows), 500)
+		marks := strings.Repeat(",?", n)[1:]
+		args := make([]any, n)
+		for i, r := range rows[:n] {
+			args[i] = r
+		}
+		rows = rows[n:]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO index_fts (rowid, names_key, other_key, note_key)
+			SELECT rowid, names_key, other_key, note_key FROM index_customers WHERE rowid IN (`+marks+`)`, args...); err != nil {
+			return fmt.Errorf("index: full-text insert: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO index_fts_top (rowid, names_key, other_key)
+			SELECT rowid, names_key, other_key FROM index_customers WHERE rowid IN (`+marks+`)`, args...); err != nil {
+			return fmt.Errorf("index: full-text insert: %w", err)
+		}
+	}
+	return nil
+}
+
+// ftsRemove takes a row out of both full-text tables. They hold no copy of
+// the text (their content is index_customers), so the delete names the
+// values that were indexed.
+func ftsRemove(ctx context.Context, tx *sql.Tx, row int64, old keys) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO index_fts (index_fts, rowid, names_key, other_key, note_key) VALUES ('delete', ?, ?, ?, ?)", row, old.names, old.other, old.note); err != nil {
+		return fmt.Errorf("index: full-text delete: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO index_fts_top (index_fts_top, rowid, names_key, other_key) VALUES ('delete', ?, ?, ?)", row, old.names, old.other); err != nil {
+		return fmt.Errorf("index: full-text delete: %w", err)
+	}
+	return nil
 }
 
 // deleteSide removes a row's name words and group memberships.
@@ -389,7 +438,9 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 		applied = false
 		exact := version != 0
 		var row, stored int64
-		err := tx.QueryRowContext(ctx, "SELECT rowid, version FROM index_customers WHERE merchant_id = ? AND id = ?", merchantID, customerID).Scan(&row, &stored)
+		var old keys
+		err := tx.QueryRowContext(ctx, "SELECT rowid, version, names_key, other_key, note_key FROM index_customers WHERE merchant_id = ? AND id = ?",
+			merchantID, customerID).Scan(&row, &stored, &old.names, &old.other, &old.note)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -397,6 +448,9 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 		default:
 			if version != 0 && version < stored {
 				return nil
+			}
+			if err := ftsRemove(ctx, tx, row, old); err != nil {
+				return err
 			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM index_customers WHERE rowid = ?", row); err != nil {
 				return fmt.Errorf("index: delete: %w", err)
@@ -500,6 +554,10 @@ func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 			sql  string
 			args []any
 		}{
+			{`INSERT INTO index_fts (index_fts, rowid, names_key, other_key, note_key)
+				SELECT 'delete', rowid, names_key, other_key, note_key FROM index_customers WHERE rowid BETWEEN ? AND ?`, []any{lo, hi}},
+			{`INSERT INTO index_fts_top (index_fts_top, rowid, names_key, other_key)
+				SELECT 'delete', rowid, names_key, other_key FROM index_customers WHERE rowid BETWEEN ? AND ?`, []any{lo, hi}},
 			{"DELETE FROM index_customers WHERE rowid BETWEEN ? AND ?", []any{lo, hi}},
 			{"DELETE FROM index_name_words WHERE slot = ?", []any{slot}},
 			{"DELETE FROM index_groups WHERE slot = ?", []any{slot}},

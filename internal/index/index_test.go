@@ -192,6 +192,11 @@ func TestSearchTreatsQuerySyntaxAsLiteralText(t *testing.T) {
 		{`names_key:jane`, nil},
 		{`%%%`, nil},
 		{`'; DROP TABLE index_customers; --`, nil},
+		{"nul\x00byte", nil},
+		{"quinn\x00hale", []string{"hostile"}},
+		{"quinn\x1bhale", []string{"hostile"}},
+		{"tab\tsep", nil},
+		{"\u200b\u200b\u200b", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -204,6 +209,11 @@ func TestSearchTreatsQuerySyntaxAsLiteralText(t *testing.T) {
 				t.Errorf("Search(%q) = %v, want %v", tt.text, got, want)
 			}
 		})
+	}
+	// Control characters alone are no search at all, like spaces: the whole
+	// directory, as for an empty box.
+	if r := search(t, x, "M1", Query{Text: "\x00\x00\x01"}); r.Total != len(people) {
+		t.Errorf("Search(NUL NUL SOH).Total = %d, want %d (no words)", r.Total, len(people))
 	}
 	// OR is text too: it finds the customers with "or" somewhere, not all.
 	got := ids(search(t, x, "M1", Query{Text: "OR"}))
@@ -485,6 +495,14 @@ func TestPutNeverLetsAnOlderStateWin(t *testing.T) {
 			if tt.want != "" {
 				if got := ids(search(t, x, "M1", Query{Text: tt.want})); !slices.Equal(got, []string{"c1"}) {
 					t.Errorf("Search(%q) = %v, want [c1] (the search index follows the row)", tt.want, got)
+				}
+			}
+			// The states that lost are not found by their text.
+			for _, o := range tt.ops {
+				if o.put != nil && !strings.Contains(tt.want, o.put.GivenName) {
+					if r := search(t, x, "M1", Query{Text: o.put.GivenName}); len(r.Rows) != 0 || r.Total != 0 {
+						t.Errorf("Search(%q) = %v, total %d, want nothing (that state lost)", o.put.GivenName, ids(r), r.Total)
+					}
 				}
 			}
 		})

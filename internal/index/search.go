@@ -130,10 +130,17 @@ type word struct {
 	long bool
 }
 
+// splitWords splits the search text at spaces and at control characters,
+// which no field is searched for and which FTS5 cannot take in a string (a
+// NUL ends it).
+func splitWords(text string) []string {
+	return strings.FieldsFunc(text, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+}
+
 func parseWords(text string) []word {
 	var ws []word
 	seen := map[string]bool{}
-	for _, raw := range strings.Fields(text) {
+	for _, raw := range splitWords(text) {
 		f := fold(raw)
 		if f == "" || seen[f] {
 			continue
@@ -331,7 +338,7 @@ func validate(q *Query) error {
 		return fmt.Errorf("%w: offset %d is negative", ErrInvalid, q.Offset)
 	case len(q.Text) > maxTextBytes:
 		return fmt.Errorf("%w: search text longer than %d bytes", ErrInvalid, maxTextBytes)
-	case len(strings.Fields(q.Text)) > maxWords:
+	case len(splitWords(q.Text)) > maxWords:
 		return fmt.Errorf("%w: search text of more than %d words", ErrInvalid, maxWords)
 	case !utf8.ValidString(q.Text):
 		return fmt.Errorf("%w: search text is not UTF-8", ErrInvalid)
