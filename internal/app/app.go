@@ -190,8 +190,31 @@ func (a *App) RunBackground(ctx context.Context) {
 	wg.Go(func() { a.Sessions.RunSweeper(ctx, sweepInterval) })
 	if a.Runner != nil {
 		wg.Go(func() { a.Runner.Run(ctx) })
+		wg.Go(func() { a.sweepIndex(ctx) })
 	}
 	wg.Wait()
+}
+
+// indexRetention is how long the index remembers webhook event ids and
+// deleted customers: Square retries a delivery for at most three days, so
+// after a week no late or repeated delivery can need them.
+const indexRetention = 7 * 24 * time.Hour
+
+// sweepIndex forgets old event ids and tombstones now and then, until ctx
+// ends.
+func (a *App) sweepIndex(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if _, err := a.Index.Sweep(ctx, time.Now().Add(-indexRetention)); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "sweeping the customer index failed", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the emulator and the database.
