@@ -471,8 +471,8 @@ func TestTheSearchBoxAsksForActiveSearchWithHtmx(t *testing.T) {
 	p := b.signIn(0)
 
 	input := p.testID("search-input")
-	if got := dirText(p.Doc.Find(`label[for="` + input.AttrOr("id", "-") + `"]`)); got != "Search" {
-		t.Errorf(`the search box's label = %q, want "Search"`, got)
+	if got := dirText(p.Doc.Find(`label[for="` + input.AttrOr("id", "-") + `"]`)); got != "Search customers" {
+		t.Errorf(`the search box's label = %q, want "Search customers"`, got)
 	}
 	hint := dirText(p.testID("search-hint"))
 	for _, w := range []string{"email", "phone", "reference id", "cannot search names"} {
