@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/square"
 )
 
@@ -259,13 +260,13 @@ func TestTheIndexedDirectorySortsByEveryColumn(t *testing.T) {
 			p := e.b.get(target)
 			expect(t, p, http.StatusOK)
 			want := map[string]string{"asc": "ascending", "desc": "descending"}[order]
-			if got := p.testID("sort-" + col).AttrOr("aria-sort", ""); got != want {
+			if got := p.testID("sort-"+col).AttrOr("aria-sort", ""); got != want {
 				t.Errorf("GET %s: the %s header's aria-sort = %q, want %q", target, col, got, want)
 			}
 			if n := p.Doc.Find("th[aria-sort]").Length(); n != 1 {
 				t.Errorf("GET %s: %d headers carry aria-sort, want 1", target, n)
 			}
-			link := p.testID("sort-" + col).Find("a").AttrOr("href", "")
+			link := p.testID("sort-"+col).Find("a").AttrOr("href", "")
 			flip := map[string]string{"asc": "desc", "desc": "asc"}[order]
 			if !strings.Contains(link, "order="+flip) && !(flip == "asc" && !strings.Contains(link, "order=")) {
 				t.Errorf("GET %s: the %s header links to %q, want the %s order", target, col, link, flip)
@@ -377,4 +378,83 @@ func thousandsOf(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+func TestABadQueryOfTheIndexedDirectoryIsA400ThatKeepsTheSearchAndAsksSquareNothing(t *testing.T) {
+	t.Parallel()
+	e, _ := newIndexedEnv(t)
+	for _, tc := range []struct{ target, typed, message string }{
+		{"/customers?q=fern&offset=-1", "fern", "page of results"},
+		{"/customers?q=fern&offset=abc", "fern", "page of results"},
+		{"/customers?q=fern&sort=bogus", "fern", "Sort by name, company, email, phone"},
+		{"/customers?q=fern&order=up", "fern", "ascending or descending"},
+		{"/customers?q=fern&size=7", "fern", "25, 50 or 100"},
+		{"/customers?q=fern&from=2026-02-30", "fern", "Created from"},
+		{"/customers?q=" + strings.Repeat("a", 201), strings.Repeat("a", 201), "too long"},
+		{"/customers?q=" + url.QueryEscape("a b c d e f g h i"), "a b c d e f g h i", "too many words"},
+	} {
+		e.h.emu.ResetCalls()
+		for _, hx := range [][]string{nil, {"HX-Request", "true", "HX-Target", "customer-results"}} {
+			p := e.b.get(tc.target, hx...)
+			expect(t, p, http.StatusBadRequest)
+			if msg := dirText(p.testID("query-error")); !strings.Contains(msg, tc.message) {
+				t.Errorf("GET %s (htmx %v) message = %q, want it to mention %q", tc.target, hx != nil, msg, tc.message)
+			}
+			if hx == nil {
+				if got := dirInputValue(p, "search-q"); got != tc.typed {
+					t.Errorf("GET %s: the search box holds %q, want %q kept", tc.target, got, tc.typed)
+				}
+			}
+		}
+		if calls := e.h.emu.Calls(); len(calls) != 0 {
+			t.Errorf("GET %s called Square %d times, want 0 for a query that cannot run", tc.target, len(calls))
+		}
+	}
+}
+
+func TestWhileTheFirstSyncRunsSquareServesTheDirectoryWithItsProgress(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0)
+	err := e.h.index.UpdateSyncState(t.Context(), e.merchantID(), func(st *index.SyncState) error {
+		st.FullSyncStarted = e.h.clock.Now()
+		st.Expected = 100000
+		st.Ranges = []index.SyncRange{{Indexed: 40000}, {Indexed: 1200}}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("UpdateSyncState = %v", err)
+	}
+	e.h.emu.ResetCalls()
+	p := e.b.get("/customers")
+	expect(t, p, http.StatusOK)
+	progress := p.testID("index-progress")
+	if got, want := dirText(progress), "Indexing customers: 41,200 of 100,000"; got != want || progress.AttrOr("role", "") != "status" {
+		t.Errorf("GET /customers progress = %q (role %q), want %q (status)", got, progress.AttrOr("role", ""), want)
+	}
+	if dirCalls(e.h) != 1 {
+		t.Errorf("GET /customers while indexing made %d customer calls to Square, want 1: Square serves", dirCalls(e.h))
+	}
+	// Square's search, as before the index: Look in and Match are there.
+	if p.Doc.Find("#search-field").Length() != 1 {
+		t.Errorf("GET /customers while indexing has no Look in choice, want Square's search form")
+	}
+	frag := e.b.get("/customers?q=gmail", "HX-Request", "true", "HX-Target", "customer-results")
+	expect(t, frag, http.StatusOK)
+	if got := dirText(frag.testID("index-progress")); got != "Indexing customers: 41,200 of 100,000" {
+		t.Errorf("htmx GET /customers?q=gmail progress = %q, want it shown", got)
+	}
+	// A column only the index can sort by is refused in words, not a 500.
+	p = e.b.get("/customers?sort=company")
+	expect(t, p, http.StatusBadRequest)
+	if msg := dirText(p.testID("query-error")); !strings.Contains(msg, "being built") {
+		t.Errorf("GET /customers?sort=company while indexing message = %q, want it to say the index is being built", msg)
+	}
+
+	// Once the sync is done the index serves, with no banner.
+	e.indexMerchant()
+	e.h.emu.ResetCalls()
+	p = e.b.get("/customers")
+	if p.testID("index-progress").Length() != 0 || dirCalls(e.h) != 0 {
+		t.Errorf("GET /customers after the sync: progress %q, %d customer calls, want neither", dirText(p.testID("index-progress")), dirCalls(e.h))
+	}
 }

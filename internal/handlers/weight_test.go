@@ -172,3 +172,22 @@ func TestTheDirectoryLoadsOnlyTheScriptsItNeeds(t *testing.T) {
 		t.Errorf("GET /customers loads the card form's %s, want it on the card page only", cards)
 	}
 }
+
+func TestTheIndexedSearchPartialStaysWithinItsBudget(t *testing.T) {
+	e, _ := newIndexedEnv(t)
+	// "com" is in most email addresses: a full page of rows, each with
+	// its marks.
+	const target = "/customers?q=com"
+	tr := fetchGzip(t, e.b, target, "HX-Request", "true", "HX-Target", "customer-results", "HX-Current-URL", e.h.url("/customers"))
+	if rows := bytes.Count(tr.body, []byte(`data-testid="customer-row"`)); rows != 50 {
+		t.Fatalf("htmx GET %s shows %d rows, want 50", target, rows)
+	}
+	if marks := bytes.Count(tr.body, []byte("<mark>")); marks < 50 {
+		t.Fatalf("htmx GET %s marks %d matches, want at least one a row", target, marks)
+	}
+	list, _ := describe([]transfer{tr})
+	t.Logf("search partial from the index, as transferred with gzip (budget %d B):%s", budgetSearchPartial, list)
+	if tr.bytes > budgetSearchPartial {
+		t.Errorf("htmx GET %s = %d B as transferred, want at most %d B:%s", target, tr.bytes, budgetSearchPartial, list)
+	}
+}
