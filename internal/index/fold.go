@@ -9,10 +9,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// folder folds case the Unicode way: ß becomes ss and final sigma σ, so that
-// a query typed either way finds the other.
-var folder = cases.Fold()
-
 // special folds letters that carry no combining mark to strip but that people
 // type as plain Latin letters all the same.
 var special = map[rune]string{
@@ -46,7 +42,10 @@ func foldRune(b []byte, r rune) []byte {
 	if len(kept) == 0 {
 		return b
 	}
-	return append(b, folder.Bytes(kept)...)
+	// Full case folding turns ß into ss and final ς into σ, so that a query
+	// typed either way finds the other. A Caser keeps state, so each call
+	// makes its own rather than share one between goroutines.
+	return append(b, cases.Fold().Bytes(kept)...)
 }
 
 // fold is s lower-cased with accents removed, the form both the stored keys

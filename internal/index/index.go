@@ -15,8 +15,20 @@
 // full-text queries are limited to before any row is read, and rows read
 // are checked against the merchant id as well.
 //
+// Matching: the search text is split into words, and every word must occur
+// as a fragment of some field: names, nickname, company, email, phone,
+// reference id or note. Both sides are folded first (lower case, accents
+// and other combining marks removed, ß as ss, ø as o), so fernandez finds
+// Fernández, in any script. A word that looks like a phone number also
+// searches the phone numbers' digits, so 5550155 finds +1 (360) 555-0155.
+// Words of three characters or more go through a trigram full-text index
+// (SQLite FTS5), quoted so that whatever was typed is searched as text;
+// shorter words (a Chinese name of one or two characters) are found by
+// reading the merchant's folded rows. See Search for the ranking.
+//
 // Writes go through the store's single writer connection, reads through its
-// read-only pool, so searches never wait for the sync.
+// read-only pool, so searches never wait for the sync. DropMerchant and large
+// PutAll pages hold the writer for their whole transaction.
 package index
 
 import (
@@ -40,11 +52,19 @@ var ErrInvalid = errors.New("index: invalid argument")
 type Index struct {
 	writer *sql.DB
 	reader *sql.DB
+	// rankAllUpTo is how many matches a search ranks all at once; above it
+	// the tiers serve the page (see ranked). Tests lower it to exercise the
+	// tiers on small data.
+	rankAllUpTo int
 }
+
+// rankAllUpTo's value: ranking 200 matches reads 200 short rows, about what
+// the tiers cost.
+const defaultRankAllUpTo = 200
 
 // New returns the index kept in db, whose migrations created its tables.
 func New(db *store.DB) *Index {
-	return &Index{writer: db.Writer(), reader: db.Reader()}
+	return &Index{writer: db.Writer(), reader: db.Reader(), rankAllUpTo: defaultRankAllUpTo}
 }
 
 // Customer is what the index keeps of one customer: the directory's columns,

@@ -2,9 +2,11 @@ package index
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,10 +123,15 @@ func TestSearchFindsAnyFragmentInAnyScriptWithoutCaseOrAccents(t *testing.T) {
 		{"z", []string{"decomposed", "fernandez", "okafor"}},
 		{"q", []string{"hostile", "lindqvist"}},
 	}
+	tiered := *x
+	tiered.rankAllUpTo = 0
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			t.Parallel()
 			r := search(t, x, "M1", Query{Text: tt.text})
+			if tr := search(t, &tiered, "M1", Query{Text: tt.text}); !slices.Equal(ids(tr), ids(r)) {
+				t.Errorf("Search(%q) by tiers = %v, all at once = %v, want the same", tt.text, ids(tr), ids(r))
+			}
 			got := ids(r)
 			slices.Sort(got)
 			want := slices.Clone(tt.want)
@@ -262,42 +269,61 @@ func TestSearchRanksNameWordsThenPrefixesThenOtherFieldsThenNotes(t *testing.T) 
 	x := newIndex(t)
 	// Inserted worst first, so that index order alone would get it wrong.
 	mustPut(t, x, "M1",
-		Customer{ID: "note", GivenName: "Bob", FamilyName: "Stone", Note: "asked about the fern delivery"},
+		Customer{ID: "note", GivenName: "Bob", FamilyName: "Stone", Note: "asked about the fern delivery, hopes", CreationSource: "NOTES"},
 		Customer{ID: "email", GivenName: "Ola", FamilyName: "Berg", EmailAddress: "olafern@example.com"},
 		Customer{ID: "company", GivenName: "Ann", FamilyName: "Lee", CompanyName: "Ferngrove Ltd"},
 		Customer{ID: "infix", GivenName: "Lu", FamilyName: "Alfernsen"},
-		Customer{ID: "nick", GivenName: "Sam", FamilyName: "Hope", Nickname: "Fernie"},
+		Customer{ID: "nick", GivenName: "Sam", FamilyName: "Hope", Nickname: "Fernie", CreationSource: "NOTES"},
 		Customer{ID: "prefix", GivenName: "Jane", FamilyName: "Fernández"},
 		Customer{ID: "word", GivenName: "Fern", FamilyName: "Gully"},
 		Customer{ID: "other", GivenName: "Zed", FamilyName: "Zulu"},
 	)
 	want := []string{"word", "prefix", "nick", "email", "company", "infix", "note"}
-	r := search(t, x, "M1", Query{Text: "fern"})
-	got := ids(r)
-	// Within tier 2 the order is the index's; only the tiers are promised.
-	if !slices.Equal(got[:3], want[:3]) || got[len(got)-1] != "note" || len(got) != len(want) {
-		t.Errorf("Search(fern) = %v, want %v first, then email, company and infix in any order, then note", got, want[:3])
-	}
-	if r.Total != len(want) {
-		t.Errorf("Search(fern).Total = %d, want %d", r.Total, len(want))
-	}
-	// Paging through the ranking in pages of every size gives the same order.
-	for size := 1; size <= len(want); size++ {
-		var paged []string
-		for off := 0; off < len(want)+size; off += size {
-			p := search(t, x, "M1", Query{Text: "fern", Limit: size, Offset: off})
-			if p.Total != len(want) {
-				t.Errorf("Search(fern, limit %d, offset %d).Total = %d, want %d", size, off, p.Total, len(want))
+	// Both ways of ranking give the same order: all matches at once (few
+	// matches) and tier by tier (many).
+	tiered := *x
+	tiered.rankAllUpTo = 0
+	for _, mode := range []struct {
+		name string
+		x    *Index
+	}{{"all at once", x}, {"by tiers", &tiered}} {
+		t.Run(mode.name, func(t *testing.T) {
+			r := search(t, mode.x, "M1", Query{Text: "fern"})
+			if got := ids(r); !slices.Equal(got, want) {
+				t.Errorf("Search(fern) = %v, want %v", got, want)
 			}
-			paged = append(paged, ids(p)...)
-		}
-		if !slices.Equal(paged, got) {
-			t.Errorf("Search(fern) in pages of %d = %v, want %v", size, paged, got)
-		}
-	}
-	// A two-word query ranks by its longest word, and every word must match.
-	if got := ids(search(t, x, "M1", Query{Text: "a fern"})); !slices.Equal(got[:1], []string{"prefix"}) || slices.Contains(got, "word") {
-		t.Errorf("Search(a fern) = %v, want prefix first and not word (Fern Gully has no a)", got)
+			if r.Total != len(want) {
+				t.Errorf("Search(fern).Total = %d, want %d", r.Total, len(want))
+			}
+			// Paging through the ranking in pages of every size gives the
+			// same order.
+			for size := 1; size <= len(want); size++ {
+				var paged []string
+				for off := 0; off < len(want)+size; off += size {
+					p := search(t, mode.x, "M1", Query{Text: "fern", Limit: size, Offset: off})
+					if p.Total != len(want) {
+						t.Errorf("Search(fern, limit %d, offset %d).Total = %d, want %d", size, off, p.Total, len(want))
+					}
+					paged = append(paged, ids(p)...)
+				}
+				if !slices.Equal(paged, want) {
+					t.Errorf("Search(fern) in pages of %d = %v, want %v", size, paged, want)
+				}
+			}
+			// A two-word query ranks by its longest word, and every word
+			// must match.
+			if got := ids(search(t, mode.x, "M1", Query{Text: "a fern"})); !slices.Equal(got, []string{"prefix", "nick", "email", "company", "infix", "note"}) {
+				t.Errorf("Search(a fern) = %v, want [prefix nick email company infix note] (not Fern Gully, who has no a)", got)
+			}
+			// A filter applies to every tier.
+			if got := ids(search(t, mode.x, "M1", Query{Text: "fern", Source: "NOTES"})); !slices.Equal(got, []string{"nick", "note"}) {
+				t.Errorf("Search(fern, source NOTES) = %v, want [nick note]", got)
+			}
+			// A short word ranks the same way.
+			if got := ids(search(t, mode.x, "M1", Query{Text: "hop"})); !slices.Equal(got, []string{"nick", "note"}) {
+				t.Errorf("Search(hop) = %v, want [nick note]", got)
+			}
+		})
 	}
 }
 
@@ -686,4 +712,101 @@ func equalCustomer(a, b Customer) bool {
 	a.GroupIDs, b.GroupIDs = nil, nil
 	a.CreatedAt, b.CreatedAt, a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
 	return same && reflect.DeepEqual(a, b)
+}
+
+func TestSearchCountsBroadMatchesUpToMaxCountedAndTotalCountsThemAll(t *testing.T) {
+	t.Parallel()
+	x := newIndex(t)
+	const n = MaxCounted + 5
+	page := make([]Customer, n)
+	for i := range page {
+		page[i] = Customer{ID: fmt.Sprintf("c%04d", i), GivenName: fmt.Sprintf("Name%04d", (i*7919)%n), CreatedAt: t0, UpdatedAt: t0,
+			Note: "membership", EmailAddress: fmt.Sprintf("u%d@example.com", i)}
+	}
+	// One customer has the word outside the note, and ranks first.
+	page[n-1].CompanyName = "Membership Quilters"
+	if _, err := x.PutAll(t.Context(), "M1", page, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := search(t, x, "M1", Query{Text: "membership"})
+	if !r.Capped || r.Total != MaxCounted || len(r.Rows) != DefaultLimit {
+		t.Errorf("Search(membership) = %d rows, total %d, capped %v, want %d rows, total %d, capped", len(r.Rows), r.Total, r.Capped, DefaultLimit, MaxCounted)
+	}
+	if len(r.Rows) > 0 && r.Rows[0].ID != page[n-1].ID {
+		t.Errorf("Search(membership) first = %s, want %s (the match outside the note)", r.Rows[0].ID, page[n-1].ID)
+	}
+	if got, err := x.Total(t.Context(), "M1", Query{Text: "membership"}); err != nil || got != n {
+		t.Errorf("Total(membership) = %d, %v, want %d", got, err, n)
+	}
+	if got, err := x.Total(t.Context(), "M1", Query{Text: "membership quilt"}); err != nil || got != 1 {
+		t.Errorf("Total(membership quilt) = %d, %v, want 1", got, err)
+	}
+	if r := search(t, x, "M1", Query{Text: "name000"}); r.Capped || r.Total != 10 {
+		t.Errorf("Search(name000) total %d, capped %v, want 10, not capped", r.Total, r.Capped)
+	}
+	// A broad search in a column's order walks that column's index.
+	names := make([]string, n)
+	for i, c := range page {
+		names[i] = strings.ToLower(c.GivenName)
+	}
+	slices.Sort(names)
+	for _, tc := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{Text: "membership", Sort: SortName, Limit: 3}, names[:3]},
+		{Query{Text: "membership", Sort: SortName, Desc: true, Limit: 2}, []string{names[n-1], names[n-2]}},
+		{Query{Text: "membership example", Sort: SortName, Limit: 2, Offset: 10}, names[10:12]},
+	} {
+		r := search(t, x, "M1", tc.q)
+		var got []string
+		for _, h := range r.Rows {
+			got = append(got, strings.ToLower(h.GivenName))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Search(%+v) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+	// Paging a broad ranked search never repeats or skips a customer.
+	seen := map[string]bool{}
+	for off := 0; off < n; off += MaxLimit {
+		for _, h := range search(t, x, "M1", Query{Text: "membership", Limit: MaxLimit, Offset: off}).Rows {
+			if seen[h.ID] {
+				t.Fatalf("Search(membership) paged returned %s twice", h.ID)
+			}
+			seen[h.ID] = true
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("Search(membership) paged returned %d customers, want %d", len(seen), n)
+	}
+}
+
+func TestConcurrentWritesAndSearchesNeitherFailNorLoseACustomer(t *testing.T) {
+	t.Parallel()
+	x := newIndex(t)
+	const writers, each = 4, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each*2)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				c := Customer{ID: fmt.Sprintf("w%d-%d", w, i), GivenName: "Concurrent", Version: 1, UpdatedAt: t0}
+				if _, err := x.Put(t.Context(), "M1", c); err != nil {
+					errs <- err
+				}
+				if _, err := x.Search(t.Context(), "M1", Query{Text: "concurrent"}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Put or Search while others write: error = %v", err)
+	}
+	if r := search(t, x, "M1", Query{Text: "concurrent"}); r.Total != writers*each {
+		t.Errorf("Search(concurrent).Total = %d, want %d", r.Total, writers*each)
+	}
 }

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -102,10 +103,21 @@ type Hit struct {
 // Result is one page.
 type Result struct {
 	Rows []Hit
-	// Total is the exact number of the merchant's customers that match the
-	// query's text and filters.
+	// Total is the number of the merchant's customers that match the query:
+	// exact, unless Capped.
 	Total int
+	// Capped reports that more than MaxCounted customers match the search
+	// text, and Total is MaxCounted. Counting every match of a word that
+	// most customers have costs many times the page (a 10-character term
+	// in every one of 100,000 notes takes over 100 ms to count), so a
+	// search as you type stops counting there; Index.Total counts exactly,
+	// for a view that fills the figure in afterwards. Without text the
+	// total is always exact.
+	Capped bool
 }
+
+// MaxCounted is where Search stops counting the matches of a search text.
+const MaxCounted = 1000
 
 // word is one word of the search text, folded, with the forms it is
 // searched as: itself and, for something typed like a phone number, its
@@ -157,21 +169,35 @@ func (w word) fts() string {
 	return "(" + strings.Join(parts, " OR ") + ")"
 }
 
-// plan is a search turned into SQL fragments over index_customers c (and,
-// when fts is set, index_fts f joined on rowid).
+// plan is a search turned into SQL fragments over index_customers c.
 type plan struct {
 	merchantID string
 	slot       int64
 	lo, hi     int64
 	words      []word
-	// full is the FTS5 expression every match satisfies (the long words);
-	// top is full restricted to matches in names and other fields, and
-	// noteOnly its complement within full. Empty when no word is long.
-	full, top, noteOnly string
+	// full is the FTS5 expression for index_fts that every match satisfies
+	// (all the long words); top is the one for index_fts_top that a match
+	// of some long word outside the note satisfies. Both are empty when no
+	// word is long.
+	full, top string
+	// longs is how many words are long.
+	longs int
 	// where and args are the conditions on c: the merchant, the filters and
 	// the short words.
 	where []string
 	args  []any
+	// group is the group filter, also among where, which counts read from
+	// the membership table; onlyGroup reports that it is the only filter.
+	group     string
+	onlyGroup bool
+	// matches is the count of matches, up to MaxCounted+1.
+	matches int
+}
+
+// bare reports that the only condition is the merchant: no filter and no
+// short word.
+func (p *plan) bare() bool {
+	return len(p.where) == 1
 }
 
 func (p *plan) cond(sql string, args ...any) {
@@ -193,21 +219,68 @@ func instrAny(alts []string, cols ...string) (string, []any) {
 	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
-// Search returns one page of the merchant's customers matching q.
+// Search returns one page of the merchant's customers that match q's text
+// and filters, in q's order. With text and SortRelevance, the best matches
+// come first: customers with a name word equal to the search word, then
+// with a name word starting with it, then with a fragment in any field but
+// the note, then those matched only in their note (see ranked). A Query out
+// of bounds is ErrInvalid; a merchant with nothing indexed has no rows.
 func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result, error) {
-	if err := validate(&q); err != nil {
-		return Result{}, err
-	}
-	slot, ok, err := slotOf(ctx, x.reader, merchantID)
+	p, ok, err := x.plan(ctx, merchantID, &q)
 	if err != nil {
 		return Result{}, err
 	}
-	if !ok || merchantID == "" {
+	if !ok {
 		return Result{Rows: []Hit{}}, nil
 	}
-	p := &plan{merchantID: merchantID, slot: slot, words: parseWords(q.Text)}
+
+	total, err := x.total(ctx, p, MaxCounted)
+	if err != nil {
+		return Result{}, err
+	}
+	p.matches = total
+	var rows []Hit
+	switch {
+	case len(p.words) == 0 || q.Sort != SortRelevance:
+		rows, err = x.sorted(ctx, p, q, total > MaxCounted)
+	case total <= x.rankAllUpTo:
+		rows, err = x.rankedAll(ctx, p, q.Offset, q.Limit)
+	default:
+		rows, err = x.ranked(ctx, p, q.Offset, q.Limit)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	capped := total > MaxCounted
+	if capped {
+		total = MaxCounted
+	}
+	for i := range rows {
+		rows[i].Highlights = highlight(rows[i].Customer, p.words)
+	}
+	if rows == nil {
+		rows = []Hit{}
+	}
+	return Result{Rows: rows, Total: total, Capped: capped}, nil
+}
+
+// plan validates q and turns it into SQL fragments; ok is false when the
+// merchant has nothing indexed.
+func (x *Index) plan(ctx context.Context, merchantID string, q *Query) (p *plan, ok bool, err error) {
+	if err := validate(q); err != nil {
+		return nil, false, err
+	}
+	slot, ok, err := slotOf(ctx, x.reader, merchantID)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok || merchantID == "" {
+		return nil, false, nil
+	}
+	p = &plan{merchantID: merchantID, slot: slot, words: parseWords(q.Text)}
 	p.lo, p.hi = slotRange(slot)
-	p.cond("c.rowid BETWEEN ? AND ?", p.lo, p.hi)
+	// The merchant's id lets SQLite walk the sort indexes, which all lead
+	// with it; full-text queries are bounded by the rowid range instead.
 	p.cond("c.merchant_id = ?", merchantID)
 	if !q.CreatedFrom.IsZero() {
 		p.cond("c.created_at >= ?", q.CreatedFrom.UnixMilli())
@@ -219,8 +292,13 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 		p.cond("c.creation_source = ?", q.Source)
 	}
 	if q.GroupID != "" {
-		p.cond("c.rowid IN (SELECT row FROM index_groups WHERE slot = ? AND group_id = ?)", slot, q.GroupID)
+		// EXISTS probes the membership of each row a sort index yields; an
+		// IN list would read every member and sort them.
+		p.group = q.GroupID
+		p.onlyGroup = q.CreatedFrom.IsZero() && q.CreatedTo.IsZero() && q.Source == ""
+		p.cond("EXISTS (SELECT 1 FROM index_groups g WHERE g.slot = ? AND g.group_id = ? AND g.row = c.rowid)", slot, q.GroupID)
 	}
+	short := false
 	var full, tops []string
 	for _, w := range p.words {
 		if w.long {
@@ -228,36 +306,21 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 			tops = append(tops, w.fts())
 			continue
 		}
+		if !short {
+			// A short word is found by reading the merchant's rows, in
+			// rowid order, the cheapest way through them.
+			short = true
+			p.cond("c.rowid BETWEEN ? AND ?", p.lo, p.hi)
+		}
 		sql, args := instrAny(w.alts, "names_key", "other_key", "note_key")
 		p.cond(sql, args...)
 	}
+	p.longs = len(full)
 	if len(full) > 0 {
 		p.full = strings.Join(full, " AND ")
-		top := "{names_key other_key} : (" + strings.Join(tops, " OR ") + ")"
-		p.top = "(" + p.full + ") AND " + top
-		p.noteOnly = "(" + p.full + ") NOT " + top
+		p.top = strings.Join(tops, " OR ")
 	}
-
-	var rows []Hit
-	if len(p.words) > 0 && q.Sort == SortRelevance {
-		rows, err = x.ranked(ctx, p, q.Offset, q.Limit)
-	} else {
-		rows, err = x.sorted(ctx, p, q)
-	}
-	if err != nil {
-		return Result{}, err
-	}
-	total, err := x.total(ctx, p, q)
-	if err != nil {
-		return Result{}, err
-	}
-	for i := range rows {
-		rows[i].Highlights = highlight(rows[i].Customer, p.words)
-	}
-	if rows == nil {
-		rows = []Hit{}
-	}
-	return Result{Rows: rows, Total: total}, nil
+	return p, true, nil
 }
 
 func validate(q *Query) error {
@@ -346,8 +409,9 @@ func (p *plan) from(expr string) (string, []any) {
 }
 
 // sorted serves a page in a column's order: one query that walks the sort
-// index (or, with text, sorts the matches).
-func (x *Index) sorted(ctx context.Context, p *plan, q Query) ([]Hit, error) {
+// index, or, with text that few customers match (not broad), sorts the
+// matches.
+func (x *Index) sorted(ctx context.Context, p *plan, q Query, broad bool) ([]Hit, error) {
 	sort := q.Sort
 	if sort == SortRelevance {
 		sort = SortName
@@ -357,9 +421,18 @@ func (x *Index) sorted(ctx context.Context, p *plan, q Query) ([]Hit, error) {
 		dir = " DESC"
 	}
 	from, args := p.from(p.full)
-	sql := "SELECT " + customerCols + from + strings.Join(p.where, " AND ") +
+	where, whereArgs := p.where, p.args
+	if broad && p.full != "" {
+		// Matches are dense: walking the sort index and testing each row's
+		// keys finds a page sooner than sorting every match.
+		from, args = " FROM index_customers c WHERE ", nil
+		sql, a := p.allLongWordsIn("names_key", "other_key", "note_key")
+		where = append(slices.Clone(where), sql)
+		whereArgs = append(slices.Clone(whereArgs), a...)
+	}
+	sql := "SELECT " + customerCols + from + strings.Join(where, " AND ") +
 		" ORDER BY c." + sortColumns[sort] + dir + ", c.rowid" + dir + " LIMIT ? OFFSET ?"
-	rows, err := x.query(ctx, sql, append(append(args, p.args...), q.Limit, q.Offset))
+	rows, err := x.query(ctx, sql, append(append(args, whereArgs...), q.Limit, q.Offset))
 	if err != nil {
 		return nil, err
 	}
@@ -370,27 +443,155 @@ func (x *Index) sorted(ctx context.Context, p *plan, q Query) ([]Hit, error) {
 	return hits, nil
 }
 
-// total counts the matches exactly. Without filters or short words the
-// trigram index counts alone, bounded to the merchant's rowids.
-func (x *Index) total(ctx context.Context, p *plan, q Query) (int, error) {
+// Total counts exactly the merchant's customers that match q, however
+// many; q's sort and page are ignored. See Result.Capped.
+func (x *Index) Total(ctx context.Context, merchantID string, q Query) (int, error) {
+	p, ok, err := x.plan(ctx, merchantID, &q)
+	if err != nil || !ok {
+		return 0, err
+	}
+	return x.total(ctx, p, 0)
+}
+
+// total counts the matches, up to upTo+1 if upTo > 0 and there is text.
+// Without text or filters the merchant's count is kept; without filters or
+// short words the trigram index counts alone, bounded to the merchant's
+// rowids; otherwise the rows are counted.
+func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
 	var sql string
 	var args []any
 	switch {
-	case len(p.words) == 0 && len(p.where) == 2:
+	case len(p.words) == 0 && p.bare():
 		return x.Count(ctx, p.merchantID)
-	case p.full != "" && len(p.where) == 2:
-		sql = "SELECT count(*) FROM index_fts WHERE index_fts MATCH ? AND rowid BETWEEN ? AND ?"
+	case p.full != "" && p.bare():
+		sql = "SELECT 1 FROM index_fts WHERE index_fts MATCH ? AND rowid BETWEEN ? AND ?"
 		args = []any{p.full, p.lo, p.hi}
+	case len(p.words) == 0 && p.onlyGroup:
+		sql = "SELECT 1 FROM index_groups WHERE slot = ? AND group_id = ?"
+		args = []any{p.slot, p.group}
+	case p.full == "" && p.group != "":
+		// Read from the group's members, so that only they are looked up.
+		sql = "SELECT 1 FROM index_groups g0 CROSS JOIN index_customers c ON c.rowid = g0.row WHERE g0.slot = ? AND g0.group_id = ? AND " + strings.Join(p.where, " AND ")
+		args = append([]any{p.slot, p.group}, p.args...)
 	default:
 		from, fromArgs := p.from(p.full)
-		sql = "SELECT count(*)" + from + strings.Join(p.where, " AND ")
+		sql = "SELECT 1" + from + strings.Join(p.where, " AND ")
 		args = append(fromArgs, p.args...)
 	}
+	if upTo > 0 && len(p.words) > 0 {
+		sql += " LIMIT ?"
+		args = append(args, upTo+1)
+	}
 	var n int
-	if err := x.reader.QueryRowContext(ctx, sql, args...).Scan(&n); err != nil {
+	if err := x.reader.QueryRowContext(ctx, "SELECT count(*) FROM ("+sql+")", args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("index: search: count: %w", err)
 	}
 	return n, nil
+}
+
+// rankedAll serves a page in order of relevance by ranking every match,
+// which is cheaper than the tiers when the matches are few (a search of
+// several words usually): it reads each match's folded names and other
+// fields, and then only the page's rows. The order is exactly ranked's.
+func (x *Index) rankedAll(ctx context.Context, p *plan, offset, limit int) ([]Hit, error) {
+	from, args := p.from(p.full)
+	rs, err := x.reader.QueryContext(ctx, "SELECT c.rowid, c.names_key, c.other_key"+from+strings.Join(p.where, " AND "), append(args, p.args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	defer rs.Close()
+	type ranked struct {
+		row  int64
+		tier int
+		key  string
+	}
+	pivot := p.pivot()
+	var all []ranked
+	for rs.Next() {
+		var r ranked
+		var names, other string
+		if err := rs.Scan(&r.row, &names, &other); err != nil {
+			return nil, fmt.Errorf("index: search: %w", err)
+		}
+		r.tier = 3
+		for _, w := range nameWords(names) {
+			switch {
+			case w == pivot.folded:
+				r.tier, r.key = 0, w
+			case r.tier > 0 && strings.HasPrefix(w, pivot.folded) && (r.tier > 1 || w < r.key):
+				r.tier, r.key = 1, w
+			}
+		}
+		if r.tier == 3 && p.inTop(names, other) {
+			r.tier = 2
+		}
+		all = append(all, r)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	slices.SortFunc(all, func(a, b ranked) int {
+		if a.tier != b.tier {
+			return a.tier - b.tier
+		}
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.row, b.row)
+	})
+	if offset >= len(all) {
+		return nil, nil
+	}
+	all = all[offset:min(len(all), offset+limit)]
+	marks := make([]string, len(all))
+	rowArgs := []any{p.merchantID}
+	for i, r := range all {
+		marks[i] = "?"
+		rowArgs = append(rowArgs, r.row)
+	}
+	got, err := x.query(ctx, "SELECT "+customerCols+" FROM index_customers c WHERE c.merchant_id = ? AND c.rowid IN ("+strings.Join(marks, ",")+")", rowArgs)
+	if err != nil {
+		return nil, err
+	}
+	byRow := make(map[int64]Hit, len(got))
+	for _, r := range got {
+		byRow[r.row] = r.hit
+	}
+	hits := make([]Hit, 0, len(all))
+	for _, r := range all {
+		if h, ok := byRow[r.row]; ok {
+			hits = append(hits, h)
+		}
+	}
+	return hits, nil
+}
+
+// inTop reports whether a match belongs above the note-only tier: the same
+// test as topTier's, on the row's folded keys.
+func (p *plan) inTop(names, other string) bool {
+	for _, w := range p.words {
+		if p.full != "" && !w.long {
+			continue
+		}
+		for _, a := range w.alts {
+			if strings.Contains(names, a) || strings.Contains(other, a) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pivot is the search word that ranks matches in names: the longest, which
+// is also the most selective.
+func (p *plan) pivot() word {
+	pivot := p.words[0]
+	for _, w := range p.words[1:] {
+		if utf8.RuneCountInString(w.folded) > utf8.RuneCountInString(pivot.folded) {
+			pivot = w
+		}
+	}
+	return pivot
 }
 
 // ranked serves a page in order of relevance without ranking every match.
@@ -401,11 +602,13 @@ func (x *Index) total(ctx context.Context, p *plan, q Query) (int, error) {
 //     matches), then starts with it (prefix matches), in the names' order;
 //  2. any other match with a search word in the names, company, email,
 //     phone or reference id, in index order;
-//  3. matches only in the note, in index order.
+//  3. matches with the search words only in the note, in index order.
 //
 // Tiers 1 and 2 overlap (a prefix of a name is also a fragment of it), so
 // tier 2 skips the rows tier 1 returned; tier 1 is read only as far as the
-// page needs, so the rows skipped are never more than offset+limit.
+// page needs, so the rows skipped are never more than offset+limit. Tier 2
+// reads index_fts_top, which has no notes, so a word in every note costs it
+// nothing; tier 3 reads index_fts and skips the rows tier 2 has, row by row.
 func (x *Index) ranked(ctx context.Context, p *plan, offset, limit int) ([]Hit, error) {
 	need := offset + limit
 	first, err := x.nameMatches(ctx, p, need)
@@ -420,27 +623,16 @@ func (x *Index) ranked(ctx context.Context, p *plan, offset, limit int) ([]Hit, 
 	// Tier 2, after the len(first) rows of tier 1.
 	start := max(0, offset-len(first))
 	count := need - max(offset, len(first))
-	skip := make([]any, len(first))
-	marks := make([]string, len(first))
-	for i, r := range first {
-		skip[i], marks[i] = r.row, "?"
-	}
-	topWhere, topArgs := p.where, p.args
-	var fromExpr string
-	if p.full != "" {
-		fromExpr = p.top
-	} else {
-		sql, args := p.anyWordIn("names_key", "other_key")
-		topWhere = append(slices.Clone(topWhere), sql)
-		topArgs = append(slices.Clone(topArgs), args...)
-	}
+	from, where, args := p.topTier()
 	if len(first) > 0 {
-		topWhere = append(slices.Clone(topWhere), "c.rowid NOT IN ("+strings.Join(marks, ",")+")")
-		topArgs = append(slices.Clone(topArgs), skip...)
+		marks := make([]string, len(first))
+		for i, r := range first {
+			marks[i] = "?"
+			args = append(args, r.row)
+		}
+		where += " AND c.rowid NOT IN (" + strings.Join(marks, ",") + ")"
 	}
-	from, args := p.from(fromExpr)
-	sql := "SELECT " + customerCols + from + strings.Join(topWhere, " AND ") + " ORDER BY c.rowid LIMIT ? OFFSET ?"
-	second, err := x.query(ctx, sql, append(append(args, topArgs...), count, start))
+	second, err := x.query(ctx, "SELECT "+customerCols+from+where+p.order()+" LIMIT ? OFFSET ?", append(slices.Clone(args), count, start))
 	if err != nil {
 		return nil, err
 	}
@@ -454,8 +646,7 @@ func (x *Index) ranked(ctx context.Context, p *plan, offset, limit int) ([]Hit, 
 	size := start + len(second)
 	if len(second) == 0 && start > 0 {
 		var n int
-		csql := "SELECT count(*)" + from + strings.Join(topWhere, " AND ")
-		if err := x.reader.QueryRowContext(ctx, csql, append(args, topArgs...)...).Scan(&n); err != nil {
+		if err := x.reader.QueryRowContext(ctx, "SELECT count(*)"+from+where, args...).Scan(&n); err != nil {
 			return nil, fmt.Errorf("index: search: %w", err)
 		}
 		size = n
@@ -464,21 +655,95 @@ func (x *Index) ranked(ctx context.Context, p *plan, offset, limit int) ([]Hit, 
 	start = max(0, offset-before)
 	count = need - max(offset, before)
 
-	// Tier 3: matches with no search word outside the note.
-	noteWhere, noteArgs := p.where, p.args
-	fromExpr = p.noteOnly
-	if p.full == "" {
-		sql, args := p.anyWordIn("names_key", "other_key")
-		noteWhere = append(slices.Clone(noteWhere), "NOT "+sql)
-		noteArgs = append(slices.Clone(noteArgs), args...)
-	}
-	from, args = p.from(fromExpr)
-	sql = "SELECT " + customerCols + from + strings.Join(noteWhere, " AND ") + " ORDER BY c.rowid LIMIT ? OFFSET ?"
-	third, err := x.query(ctx, sql, append(append(args, noteArgs...), count, start))
+	from, where, args = p.noteTier()
+	third, err := x.query(ctx, "SELECT "+customerCols+from+where+p.order()+" LIMIT ? OFFSET ?", append(args, count, start))
 	if err != nil {
 		return nil, err
 	}
 	return append(page, hitsOf(third)...), nil
+}
+
+// topTier is the FROM and WHERE (with arguments) of the matches with some
+// search word outside the note.
+func (p *plan) topTier() (from, where string, args []any) {
+	conds, args := slices.Clone(p.where), slices.Clone(p.args)
+	if p.full == "" {
+		sql, a := p.anyWordIn("names_key", "other_key")
+		return " FROM index_customers c WHERE ", strings.Join(append(conds, sql), " AND "), append(args, a...)
+	}
+	// With several long words and few matches, their intersection in
+	// index_fts is the fewest rows to read, each tested for a word outside
+	// the note. Otherwise index_fts_top has the rows with a long word
+	// outside the note, each tested for the other words.
+	if p.longs > 1 && p.matches <= MaxCounted {
+		sql, a := p.longWordIn("names_key", "other_key")
+		return " FROM index_fts f CROSS JOIN index_customers c ON c.rowid = f.rowid WHERE index_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND ",
+			strings.Join(append(conds, sql), " AND "), append(append([]any{p.full, p.lo, p.hi}, args...), a...)
+	}
+	if p.longs > 1 {
+		sql, a := p.allLongWordsIn("names_key", "other_key", "note_key")
+		conds = append(conds, sql)
+		args = append(args, a...)
+	}
+	return " FROM index_fts_top f CROSS JOIN index_customers c ON c.rowid = f.rowid WHERE index_fts_top MATCH ? AND f.rowid BETWEEN ? AND ? AND ",
+		strings.Join(conds, " AND "), append([]any{p.top, p.lo, p.hi}, args...)
+}
+
+// noteTier is the FROM and WHERE (with arguments) of the matches with no
+// search word outside the note.
+func (p *plan) noteTier() (from, where string, args []any) {
+	conds, args := slices.Clone(p.where), slices.Clone(p.args)
+	if p.full == "" {
+		sql, a := p.anyWordIn("names_key", "other_key")
+		return " FROM index_customers c WHERE ", strings.Join(append(conds, "NOT "+sql), " AND "), append(args, a...)
+	}
+	// Each row read is checked on its own keys, which costs a string search
+	// per row, where a NOT in the match expression would read every match
+	// of the top tier and a lookup in index_fts_top costs a seek per token.
+	sql, a := p.longWordIn("names_key", "other_key")
+	conds = append(conds, "NOT "+sql)
+	args = append(args, a...)
+	return " FROM index_fts f CROSS JOIN index_customers c ON c.rowid = f.rowid WHERE index_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND ",
+		strings.Join(conds, " AND "), append([]any{p.full, p.lo, p.hi}, args...)
+}
+
+// order orders a tier by the driving table's rowid, which it already
+// returns in order: ordering by c.rowid would make SQLite sort every match.
+func (p *plan) order() string {
+	if p.full == "" {
+		return " ORDER BY c.rowid"
+	}
+	return " ORDER BY f.rowid"
+}
+
+// longWordIn is the condition that some long search word occurs in the
+// columns.
+func (p *plan) longWordIn(cols ...string) (string, []any) {
+	var parts []string
+	var args []any
+	for _, w := range p.words {
+		if w.long {
+			sql, a := instrAny(w.alts, cols...)
+			parts = append(parts, sql)
+			args = append(args, a...)
+		}
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// allLongWordsIn is the condition that every long search word occurs in one
+// of the columns.
+func (p *plan) allLongWordsIn(cols ...string) (string, []any) {
+	var parts []string
+	var args []any
+	for _, w := range p.words {
+		if w.long {
+			sql, a := instrAny(w.alts, cols...)
+			parts = append(parts, sql)
+			args = append(args, a...)
+		}
+	}
+	return "(" + strings.Join(parts, " AND ") + ")", args
 }
 
 // anyWordIn is the condition that some search word occurs in the columns.
@@ -506,12 +771,7 @@ func hitsOf(rs []hitRow) []Hit {
 // that match every other word and the filters. It reads the name-word index
 // in order, so it stops as soon as it has enough.
 func (x *Index) nameMatches(ctx context.Context, p *plan, need int) ([]hitRow, error) {
-	pivot := p.words[0]
-	for _, w := range p.words[1:] {
-		if utf8.RuneCountInString(w.folded) > utf8.RuneCountInString(pivot.folded) {
-			pivot = w
-		}
-	}
+	pivot := p.pivot()
 	where, args := slices.Clone(p.where), slices.Clone(p.args)
 	// The long words other than the pivot are checked on the row's keys:
 	// tier 1 rows are few, and the trigram index would read every match.

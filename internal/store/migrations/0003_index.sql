@@ -54,9 +54,17 @@ CREATE INDEX index_customers_created ON index_customers (merchant_id, created_at
 CREATE INDEX index_customers_updated ON index_customers (merchant_id, updated_at, rowid);
 CREATE INDEX index_customers_source  ON index_customers (merchant_id, creation_source, created_at);
 
--- Trigram full-text index over the folded keys, kept in step by triggers.
+-- Trigram full-text indexes over the folded keys, kept in step by triggers:
+-- index_fts over every field, for matching and counting; index_fts_top over
+-- all but the note, for the matches that rank above notes, so that a word
+-- every note holds does not make that tier read every note.
 CREATE VIRTUAL TABLE index_fts USING fts5 (
 	names_key, other_key, note_key,
+	content = 'index_customers', content_rowid = 'rowid',
+	tokenize = 'trigram'
+);
+CREATE VIRTUAL TABLE index_fts_top USING fts5 (
+	names_key, other_key,
 	content = 'index_customers', content_rowid = 'rowid',
 	tokenize = 'trigram'
 );
@@ -64,16 +72,24 @@ CREATE VIRTUAL TABLE index_fts USING fts5 (
 CREATE TRIGGER index_customers_ai AFTER INSERT ON index_customers BEGIN
 	INSERT INTO index_fts (rowid, names_key, other_key, note_key)
 	VALUES (new.rowid, new.names_key, new.other_key, new.note_key);
+	INSERT INTO index_fts_top (rowid, names_key, other_key)
+	VALUES (new.rowid, new.names_key, new.other_key);
 END;
 CREATE TRIGGER index_customers_ad AFTER DELETE ON index_customers BEGIN
 	INSERT INTO index_fts (index_fts, rowid, names_key, other_key, note_key)
 	VALUES ('delete', old.rowid, old.names_key, old.other_key, old.note_key);
+	INSERT INTO index_fts_top (index_fts_top, rowid, names_key, other_key)
+	VALUES ('delete', old.rowid, old.names_key, old.other_key);
 END;
 CREATE TRIGGER index_customers_au AFTER UPDATE ON index_customers BEGIN
 	INSERT INTO index_fts (index_fts, rowid, names_key, other_key, note_key)
 	VALUES ('delete', old.rowid, old.names_key, old.other_key, old.note_key);
 	INSERT INTO index_fts (rowid, names_key, other_key, note_key)
 	VALUES (new.rowid, new.names_key, new.other_key, new.note_key);
+	INSERT INTO index_fts_top (index_fts_top, rowid, names_key, other_key)
+	VALUES ('delete', old.rowid, old.names_key, old.other_key);
+	INSERT INTO index_fts_top (rowid, names_key, other_key)
+	VALUES (new.rowid, new.names_key, new.other_key);
 END;
 
 -- Each folded word of a customer's names, for whole-word and prefix matches,
