@@ -22,8 +22,12 @@ type CustomersView struct {
 	Problem *DirectoryProblem
 	// Rows are the customers of this page.
 	Rows []CustomerRow
-	// Total is the preformatted count, e.g. "1,234 customers".
+	// Total is the preformatted count, e.g. "1,234 customers", or "More
+	// than 1,000 customers" when the count stopped there.
 	Total string
+	// TotalURL, when set, answers the exact count, which replaces Total
+	// once loaded.
+	TotalURL string
 	// NextURL is the next page of the list, empty on the last page.
 	NextURL string
 	// FirstURL is the first page of the same view, set on later pages.

@@ -10,11 +10,13 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/views"
 )
 
 // customerIndex is what the directory needs of the customer index.
 type customerIndex interface {
 	Search(ctx context.Context, merchantID string, q index.Query) (index.Result, error)
+	Total(ctx context.Context, merchantID string, q index.Query) (int, error)
 	SyncState(ctx context.Context, merchantID string) (index.SyncState, error)
 }
 
@@ -88,7 +90,43 @@ func (a *app) indexDirectory(c echo.Context) (served bool, err error) {
 		a.logger.ErrorContext(ctx, "customer index search failed; Square serves the directory", slog.Any("err", err))
 		return false, nil
 	}
-	return true, a.renderDirectory(c, http.StatusOK, q, info, indexPage(q, info, res), nil)
+	pg := indexPage(q, info, res)
+	if res.Capped {
+		// The index stops counting a broad search early, so that typing
+		// stays fast. The search as you type shows "More than 1,000" and
+		// fetches the exact figure after; a page loaded whole, or a further
+		// page, counts at once.
+		if isHTMX(c) && c.Request().Header.Get(hxTarget) == resultsTarget {
+			pg.countURL = "/customers/count?" + q.values().Encode()
+		} else if n, err := a.index.Total(ctx, sessionOf(c).MerchantID(), q.indexQuery()); err == nil {
+			exact := int64(n)
+			pg.total, pg.atLeast = &exact, false
+		} else if errors.Is(err, context.Canceled) {
+			return true, err
+		}
+	}
+	return true, a.renderDirectory(c, http.StatusOK, q, info, pg, nil)
+}
+
+// customerCount answers the exact number of customers of a view whose
+// search the index stopped counting early (see indexDirectory): the total
+// line that replaces "More than 1,000 customers". Without a ready index,
+// or for a view that cannot run, it answers an error and htmx leaves the
+// line as it was.
+func (a *app) customerCount(c echo.Context) error {
+	if !a.indexState(c).ready {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "The customer index is not ready.")
+	}
+	q, problems := parseDirectoryQuery(c.Request().URL.RawQuery, true)
+	if len(problems) > 0 {
+		return echo.NewHTTPError(http.StatusBadRequest, "This search could not be run.")
+	}
+	n, err := a.index.Total(c.Request().Context(), sessionOf(c).MerchantID(), q.indexQuery())
+	if err != nil {
+		return err
+	}
+	count := int64(n)
+	return render(c, http.StatusOK, views.CustomerTotal(customerTotal(&count), ""))
 }
 
 // indexQuery is the index's question for the view.

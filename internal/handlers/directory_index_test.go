@@ -458,3 +458,45 @@ func TestWhileTheFirstSyncRunsSquareServesTheDirectoryWithItsProgress(t *testing
 		t.Errorf("GET /customers after the sync: progress %q, %d customer calls, want neither", dirText(p.testID("index-progress")), dirCalls(e.h))
 	}
 }
+
+func TestABroadSearchShowsMoreThanAThousandThenTheExactTotal(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0)
+	e.indexMerchant()
+	// More customers than the index counts while typing, straight into
+	// the index: Square is not asked for the directory anyway.
+	var many []index.Customer
+	at := e.h.clock.Now()
+	for i := range index.MaxCounted + 50 {
+		many = append(many, index.Customer{ID: "BROAD" + strconv.Itoa(i), Version: 1, CreatedAt: at, UpdatedAt: at,
+			GivenName: "Broad " + strconv.Itoa(i), Note: "Likes the zanzibar blend."})
+	}
+	if _, err := e.h.index.PutAll(t.Context(), e.merchantID(), many, nil); err != nil {
+		t.Fatalf("PutAll = %v", err)
+	}
+	want := thousandsOf(index.MaxCounted+50) + " customers"
+
+	frag := e.b.get("/customers?q=zanzibar", "HX-Request", "true", "HX-Target", "customer-results")
+	expect(t, frag, http.StatusOK)
+	total := frag.testID("customer-total")
+	if got := dirText(total); got != "More than 1,000 customers" {
+		t.Errorf("htmx GET /customers?q=zanzibar total = %q, want More than 1,000 customers", got)
+	}
+	countURL := total.AttrOr("hx-get", "")
+	if countURL != "/customers/count?q=zanzibar" || total.AttrOr("hx-trigger", "") != "load" {
+		t.Fatalf("htmx GET /customers?q=zanzibar total hx-get = %q, trigger %q, want /customers/count?q=zanzibar on load", countURL, total.AttrOr("hx-trigger", ""))
+	}
+	if frag.testID("next-page").Length() != 1 {
+		t.Errorf("htmx GET /customers?q=zanzibar has no next page, want one: a full page of a capped count")
+	}
+	count := e.b.get(countURL, "HX-Request", "true")
+	expect(t, count, http.StatusOK)
+	if got := dirText(count.testID("customer-total")); got != want {
+		t.Errorf("GET %s = %q, want %q", countURL, got, want)
+	}
+	page := e.b.get("/customers?q=zanzibar")
+	if got := dirText(page.testID("customer-total")); got != want {
+		t.Errorf("GET /customers?q=zanzibar total = %q, want the exact %q", got, want)
+	}
+	expect(t, e.b.get("/customers/count?q=zanzibar&sort=bogus", "HX-Request", "true"), http.StatusBadRequest)
+}

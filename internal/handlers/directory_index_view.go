@@ -15,7 +15,7 @@ import (
 // when the merchant's groups are unknown.
 func indexPage(q directoryQuery, info *merchantInfo, res index.Result) *directoryPage {
 	total := int64(res.Total)
-	pg := &directoryPage{total: &total}
+	pg := &directoryPage{total: &total, atLeast: res.Capped}
 	if n := len(res.Rows); n > 0 {
 		pg.rows = make([]views.CustomerRow, 0, n)
 	}
@@ -26,7 +26,9 @@ func indexPage(q directoryQuery, info *merchantInfo, res index.Result) *director
 		}
 		pg.rows = append(pg.rows, r)
 	}
-	if int64(q.offset+len(res.Rows)) < total && len(res.Rows) > 0 {
+	// A capped total is a floor: a full page then says there is more.
+	more := int64(q.offset+len(res.Rows)) < total || (res.Capped && len(res.Rows) == q.size)
+	if more && len(res.Rows) > 0 {
 		pg.next = q.urlAt(q.offset + q.size)
 	}
 	if q.offset > 0 {

@@ -29,6 +29,10 @@ type directoryPage struct {
 	// next and prev are the addresses of the next and the previous page,
 	// empty when there is none (Square's cursors only go forward).
 	next, prev string
+	// atLeast says total is a floor: the index stopped counting there.
+	// countURL, when set, fetches the exact figure.
+	atLeast  bool
+	countURL string
 }
 
 // squarePage maps Square's page of customers. info may be nil when Square
@@ -77,6 +81,9 @@ func directoryView(q directoryQuery, info *merchantInfo, pg *directoryPage, prob
 	}
 	if pg.total != nil || len(pg.rows) == 0 {
 		v.Total = customerTotal(pg.total)
+	}
+	if pg.atLeast {
+		v.Total, v.TotalURL = "More than "+v.Total, pg.countURL
 	}
 	if q.indexed && q.searched() && q.Sort != "" {
 		v.BestMatchURL = q.sortedBy("", "").url("")
