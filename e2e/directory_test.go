@@ -90,7 +90,7 @@ func emailToken(t *testing.T, page playwright.Page) (customerID, email, token st
 // address contains it, and the address bar carries the search.
 func TestFuzzyEmailSearchNarrowsTable(t *testing.T) {
 	t.Parallel()
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app)
 	signIn(t, page, merchantHarbor)
 
