@@ -446,8 +446,8 @@ func TestWhileTheFirstSyncRunsSquareServesTheDirectoryWithItsProgress(t *testing
 	// A column only the index can sort by is refused in words, not a 500.
 	p = e.b.get("/customers?sort=company")
 	expect(t, p, http.StatusBadRequest)
-	if msg := dirText(p.testID("query-error")); !strings.Contains(msg, "being built") {
-		t.Errorf("GET /customers?sort=company while indexing message = %q, want it to say the index is being built", msg)
+	if msg := dirText(p.testID("query-error")); !strings.Contains(msg, "Square, which serves the directory for now, sorts by name or by created date only") {
+		t.Errorf("GET /customers?sort=company while indexing message = %q, want it to say what Square can sort by", msg)
 	}
 
 	// Once the sync is done the index serves, with no banner.
@@ -499,4 +499,22 @@ func TestABroadSearchShowsMoreThanAThousandThenTheExactTotal(t *testing.T) {
 		t.Errorf("GET /customers?q=zanzibar total = %q, want the exact %q", got, want)
 	}
 	expect(t, e.b.get("/customers/count?q=zanzibar&sort=bogus", "HX-Request", "true"), http.StatusBadRequest)
+}
+
+func TestWithTheIndexOffSquareServesTheDirectoryAsBefore(t *testing.T) {
+	t.Parallel()
+	e := newCustEnv(t, 0, withIndexOff())
+	if e.h.index != nil {
+		t.Fatalf("with TESSERA_INDEX=off the harness has an index, want none")
+	}
+	e.h.emu.ResetCalls()
+	p := e.b.get("/customers?q=gmail")
+	expect(t, p, http.StatusOK)
+	if dirCalls(e.h) != 1 || p.testID("index-progress").Length() != 0 {
+		t.Errorf("GET /customers?q=gmail with the index off: %d customer calls, progress %q; want 1 call to Square and no progress",
+			dirCalls(e.h), dirText(p.testID("index-progress")))
+	}
+	if p.Doc.Find("#search-field").Length() != 1 || p.testID("sort-company").Find("a").Length() != 0 {
+		t.Errorf("GET /customers with the index off: want Square's Look in choice and no sort by company")
+	}
 }

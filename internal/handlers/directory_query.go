@@ -203,7 +203,7 @@ func (q *directoryQuery) check() []views.FieldError {
 	switch {
 	case q.sortable():
 	case !q.indexed && slices.Contains(indexSorts, q.Sort):
-		bad(paramSort, "While the customer index is being built, the directory sorts by name or by created date only.")
+		bad(paramSort, "Square, which serves the directory for now, sorts by name or by created date only.")
 	case q.indexed:
 		bad(paramSort, "Sort by name, company, email, phone, created or updated date.")
 	default:
