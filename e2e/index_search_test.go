@@ -54,7 +54,9 @@ func waitForIndex(t *testing.T, page playwright.Page) {
 			saveFailureScreenshot(t, page)
 			t.Fatalf("the customer index is still not serving the directory %v after sign-in", indexReadyWithin)
 		}
-		page.WaitForTimeout(250)
+		// The sync runs in the background and the page does not refresh
+		// itself, so the directory is asked again after a pause.
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
