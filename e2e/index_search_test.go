@@ -94,7 +94,7 @@ func searchFinds(t *testing.T, page playwright.Page, text, id, name string) time
 func TestTypingPartOfANameFindsTheCustomer(t *testing.T) {
 	t.Parallel()
 	app := startApp(t)
-	page := newPage(t, app)
+	page := newPage(t, app, contextOptions{axe: true})
 	signIn(t, page, merchantHarbor)
 	waitForIndex(t, page)
 
@@ -106,6 +106,7 @@ func TestTypingPartOfANameFindsTheCustomer(t *testing.T) {
 	}
 	row := page.Locator(`[data-testid="customer-row"][data-customer-id="` + id + `"]`)
 	check(t, expect.Locator(row.Locator("mark").First()).ToHaveText("Fern"), "the typed part marked")
+	checkAxe(t, page, "the directory from the index with a search and its marks")
 
 	_, err = page.Reload()
 	check(t, err, "reloading the search")
