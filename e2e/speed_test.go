@@ -540,7 +540,7 @@ func takeLayoutShift(t *testing.T, page playwright.Page) (float64, string) {
 
 func TestResultsArriveWithoutLayoutShift(t *testing.T) {
 	t.Parallel()
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app)
 	check(t, page.Context().AddInitScript(playwright.Script{Content: playwright.String(layoutShiftWatch)}), "adding the layout shift watch")
 	signIn(t, page, merchantHarbor)

@@ -52,3 +52,32 @@ func directoryStatus(v CustomersView) string {
 func joinGroups(names []string) string {
 	return strings.Join(names, ", ")
 }
+
+// searchHint says what the search box looks at: the index looks
+// everywhere, Square only at three fields.
+func searchHint(f DirectoryForm) string {
+	if f.Indexed {
+		return "Finds customers by any part of a name, company, email address, phone number, reference id or note."
+	}
+	return "Finds customers by email address, phone number or reference id. Square cannot search names: sort the table by name instead."
+}
+
+// searchTrigger is when htmx searches as the person types: the index
+// answers in milliseconds, so a short pause is enough; Square needs a
+// round trip per search, so it waits for a longer one.
+func searchTrigger(f DirectoryForm) string {
+	if f.Indexed {
+		return "input changed delay:200ms, search"
+	}
+	return "input changed delay:300ms, search"
+}
+
+// columnHeaders are the view's sort headers, or plain headers when it
+// names none.
+func columnHeaders(v CustomersView) []SortHeader {
+	if len(v.Sorts) > 0 {
+		return v.Sorts
+	}
+	return []SortHeader{{Key: "name", Label: "Name"}, {Key: "company", Label: "Company"}, {Key: "email", Label: "Email"},
+		{Key: "phone", Label: "Phone"}, {Key: "created", Label: "Created"}}
+}

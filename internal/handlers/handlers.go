@@ -7,8 +7,6 @@ package handlers
 import (
 	"cmp"
 	"context"
-	"github.com/tessera-dashboard/tessera/internal/index"
-	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"hash/fnv"
 	"log/slog"
 	"net/http"
@@ -21,6 +19,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/static"
@@ -96,6 +96,9 @@ type app struct {
 	refreshLocks [64]sync.Mutex
 	// merchants caches each merchant's country and customer groups.
 	merchants merchantCache
+	// index serves the directory once a merchant's first sync is done;
+	// nil when the index is off.
+	index customerIndex
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -109,6 +112,11 @@ func newApp(d Deps) *app {
 	a := &app{
 		cfg: d.Config, sessions: d.Sessions, square: d.Square, db: d.DB,
 		logger: d.Logger, emulator: d.Emulator, now: d.Now,
+	}
+	if d.Index != nil {
+		// Only a real index: a nil *index.Index in the interface would
+		// look like one.
+		a.index = d.Index
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

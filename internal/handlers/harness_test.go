@@ -191,11 +191,16 @@ type harnessOptions struct {
 	squareTransport func(http.RoundTripper) http.RoundTripper
 	// requestTimeout shortens each request's deadline when not zero.
 	requestTimeout time.Duration
+	// indexOff runs as TESSERA_INDEX=off: no customer index at all.
+	indexOff bool
 	// webhookKey is the webhook subscription's signature key.
 	webhookKey string
 }
 
 type harnessOption func(*harnessOptions)
+
+// withIndexOff runs Tessera as TESSERA_INDEX=off sets it.
+func withIndexOff() harnessOption { return func(o *harnessOptions) { o.indexOff = true } }
 
 // withTLS serves https, with the base URL https.
 func withTLS() harnessOption { return func(o *harnessOptions) { o.tls = true } }
@@ -285,6 +290,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		SquareVersion:       config.DefaultSquareVersion,
 		OAuthPKCE:           o.pkce,
 		WebhookSignatureKey: o.webhookKey,
+		IndexOff:            o.indexOff,
 	}
 	// The emulator comes before the allowlist, which picks from the
 	// merchants it seeded.

@@ -47,6 +47,7 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 
 	get(g, "/customers", a.customers, a.requireAuth)
 	get(g, "/customers/new", a.newCustomer, a.requireAuth)
+	get(g, "/customers/count", a.customerCount, a.requireAuth)
 	g.POST("/customers", a.createCustomer, a.requireAuth)
 	get(g, "/customers/:id", a.customerProfile, a.requireAuth)
 	get(g, "/customers/:id/edit", a.editCustomer, a.requireAuth)
