@@ -1,5 +1,7 @@
 package views
 
+import "strconv"
+
 import "strings"
 
 // formAction is where the directory form goes, the directory itself.
@@ -80,4 +82,50 @@ func columnHeaders(v CustomersView) []SortHeader {
 	}
 	return []SortHeader{{Key: "name", Label: "Name"}, {Key: "company", Label: "Company"}, {Key: "email", Label: "Email"},
 		{Key: "phone", Label: "Phone"}, {Key: "created", Label: "Created"}}
+}
+
+// activeFilters counts the filters the directory form has set.
+func activeFilters(f DirectoryForm) int {
+	n := 0
+	for _, v := range []string{f.From, f.To} {
+		if v != "" {
+			n++
+		}
+	}
+	for _, opts := range [][]Option{f.Sources, f.Groups} {
+		for _, o := range opts {
+			if o.Selected && o.Value != "" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// filtersOpen says whether a phone-sized screen opens the form with its
+// filters shown: when one of them has a problem to read.
+func filtersOpen(f DirectoryForm) bool {
+	for _, id := range []string{DirectoryFromID, DirectoryToID, DirectorySourceID, DirectoryGroupID, DirectorySizeID} {
+		if f.Invalid[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// filtersLabel names the button that shows the filters on a phone-sized
+// screen, with how many are set.
+func filtersLabel(f DirectoryForm) string {
+	if n := activeFilters(f); n > 0 {
+		return "Filters (" + strconv.Itoa(n) + ")"
+	}
+	return "Filters"
+}
+
+// ariaBool is an ARIA true or false.
+func ariaBool(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }
