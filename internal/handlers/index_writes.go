@@ -94,17 +94,8 @@ func (a *app) applyCustomerEvent(ctx context.Context, e *webhook.Event) error {
 	return err
 }
 
-// indexProgress is how far the merchant's first full sync is, while it
-// runs: "Indexing customers: 41,200 of 100,000"; "" otherwise.
-func indexProgress(st index.SyncState) string {
-	if st.Ready() || len(st.Ranges) == 0 {
-		return ""
-	}
-	return "Indexing customers: " + thousands(int64(st.Indexed())) + " of " + thousands(int64(st.Expected))
-}
-
-// indexStatus is the connection page's account of the merchant's index.
-func (a *app) indexStatus(c echo.Context, merchantID string) (*views.IndexStatus, error) {
+// indexAccount is the connection page's account of the merchant's index.
+func (a *app) indexAccount(c echo.Context, merchantID string) (*views.IndexStatus, error) {
 	ctx := c.Request().Context()
 	st, err := a.indexed.SyncState(ctx, merchantID)
 	if err != nil {
@@ -119,7 +110,7 @@ func (a *app) indexStatus(c echo.Context, merchantID string) (*views.IndexStatus
 		full = time.Time{}
 	}
 	return &views.IndexStatus{
-		Customers: thousands(int64(n)), Progress: indexProgress(st),
+		Customers: thousands(int64(n)), Progress: a.indexState(c).progress,
 		LastFullSync: formatTime(full), LastWebhook: formatTime(st.LastWebhook), LastIncremental: formatTime(st.LastIncremental),
 		Webhooks:      a.cfg.WebhookSignatureKey != "",
 		RebuildAction: "/settings/index/rebuild", CSRFToken: csrfToken(c),

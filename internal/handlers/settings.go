@@ -25,7 +25,7 @@ func (a *app) connection(c echo.Context) error {
 		CannotRevoke: !a.sessions.CanRevoke(),
 	}
 	if a.indexed != nil {
-		idx, err := a.indexStatus(c, d.MerchantID)
+		idx, err := a.indexAccount(c, d.MerchantID)
 		if err != nil {
 			return err
 		}

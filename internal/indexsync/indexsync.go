@@ -368,12 +368,9 @@ func (s *Syncer) search(ctx context.Context, sq Customers, req *square.SearchCus
 // overlap, and moves the watermark to when this sync started. It needs a
 // full sync done first.
 func (s *Syncer) Incremental(ctx context.Context, merchantID string, sq Customers) error {
-	st, err := s.index.SyncState(ctx, merchantID)
+	st, err := s.ready(ctx, merchantID)
 	if err != nil {
 		return err
-	}
-	if !st.Ready() {
-		return ErrNotReady
 	}
 	start := s.now()
 	from := st.Watermark.Add(-s.overlap)
@@ -406,6 +403,16 @@ func (s *Syncer) Incremental(ctx context.Context, merchantID string, sq Customer
 	})
 }
 
+// ready returns the merchant's sync state, or ErrNotReady before its first
+// full sync has completed.
+func (s *Syncer) ready(ctx context.Context, merchantID string) (index.SyncState, error) {
+	st, err := s.index.SyncState(ctx, merchantID)
+	if err == nil && !st.Ready() {
+		err = ErrNotReady
+	}
+	return st, err
+}
+
 // ErrNotReady is returned by Incremental and Reconcile before the first
 // full sync has completed.
 var ErrNotReady = errors.New("indexsync: no full sync has completed")
@@ -418,12 +425,8 @@ var ErrRestarted = errors.New("indexsync: the full sync was restarted")
 // deletions no webhook reported. A customer created since the listing
 // began may be missing from it, so only those indexed before are removed.
 func (s *Syncer) Reconcile(ctx context.Context, merchantID string, sq Customers) error {
-	st, err := s.index.SyncState(ctx, merchantID)
-	if err != nil {
+	if _, err := s.ready(ctx, merchantID); err != nil {
 		return err
-	}
-	if !st.Ready() {
-		return ErrNotReady
 	}
 	start := s.now()
 	indexed, err := s.index.IDs(ctx, merchantID)
