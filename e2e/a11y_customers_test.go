@@ -13,7 +13,7 @@ import (
 // and the confirmation page used without JavaScript.
 func TestCustomerPagesAccessibility(t *testing.T) {
 	t.Parallel()
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app, contextOptions{axe: true})
 	other := newPage(t, app) // the second editor of the conflict
 	signIn(t, page, merchantHarbor)

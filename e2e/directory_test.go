@@ -90,7 +90,7 @@ func emailToken(t *testing.T, page playwright.Page) (customerID, email, token st
 // address contains it, and the address bar carries the search.
 func TestFuzzyEmailSearchNarrowsTable(t *testing.T) {
 	t.Parallel()
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app)
 	signIn(t, page, merchantHarbor)
 
@@ -171,7 +171,7 @@ func lettersAndDigits(s string) string {
 // within it.
 func TestFilterByGroupAndCreatedDate(t *testing.T) {
 	t.Parallel()
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app)
 	signIn(t, page, merchantHarbor)
 	allTotal := directoryTotal(t, page)
@@ -261,7 +261,7 @@ func isSortedDesc(s []string) bool {
 // which way with aria-sort.
 func TestSortByNameAndCreated(t *testing.T) {
 	t.Parallel()
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app)
 	signIn(t, page, merchantHarbor)
 	nameHeader, createdHeader := page.GetByTestId("sort-name"), page.GetByTestId("sort-created")
@@ -318,7 +318,7 @@ func TestSortByNameAndCreated(t *testing.T) {
 // shows the first page again, as it was.
 func TestNextPageThenBack(t *testing.T) {
 	t.Parallel()
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app)
 	signIn(t, page, merchantHarbor)
 	firstIDs, firstNames := listedCustomers(t, page)

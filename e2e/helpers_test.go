@@ -47,11 +47,18 @@ type webApp struct {
 // ends. Its log goes to the test log when the test fails.
 func startApp(t *testing.T) *webApp {
 	t.Helper()
+	return startAppWith(t)
+}
+
+// startAppWith is startApp with more environment variables, such as
+// TESSERA_INDEX=off for a test of the directory as Square serves it.
+func startAppWith(t *testing.T, extraEnv ...string) *webApp {
+	t.Helper()
 	shared(t)
 	dataDir := t.TempDir()
 	var lastErr error
 	for range 3 { // the free port may be taken before the app listens
-		app, err := tryStartApp(t, dataDir)
+		app, err := tryStartApp(t, dataDir, extraEnv...)
 		if err == nil {
 			return app
 		}
@@ -66,7 +73,7 @@ func startApp(t *testing.T) *webApp {
 
 var errPortTaken = errors.New("port taken")
 
-func tryStartApp(t *testing.T, dataDir string) (*webApp, error) {
+func tryStartApp(t *testing.T, dataDir string, extraEnv ...string) (*webApp, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -74,7 +81,7 @@ func tryStartApp(t *testing.T, dataDir string) (*webApp, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	out := &syncBuffer{}
 	cmd := exec.Command(env.webBinary)
-	cmd.Env = append(cleanEnv(), "TESSERA_ADDR="+addr, "TESSERA_DATA_DIR="+dataDir)
+	cmd.Env = append(append(cleanEnv(), "TESSERA_ADDR="+addr, "TESSERA_DATA_DIR="+dataDir), extraEnv...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = appProcAttr()
 	if err := cmd.Start(); err != nil {

@@ -355,7 +355,7 @@ func medianInt(xs []int) int {
 // It is not parallel, so that the package's parallel tests (which wait for
 // the sequential ones) do not run beside it and skew its timings.
 func TestBrowserMetrics(t *testing.T) {
-	app := startApp(t)
+	app := startAppWith(t, squareSearch)
 	page := newPage(t, app)
 	watch := watchPage(t, page)
 	signIn(t, page, merchantHarbor)

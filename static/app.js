@@ -83,6 +83,15 @@
       closer.closest('dialog').close();
       return;
     }
+    // On a phone-sized screen the directory's filters fold behind a button.
+    var toggle = e.target.closest('.filters-toggle');
+    if (toggle) {
+      var open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      var panel = document.getElementById(toggle.getAttribute('aria-controls'));
+      if (panel) panel.classList.toggle('is-open', open);
+      return;
+    }
     // A link in an error summary focuses its field, not just scrolls to it.
     var link = e.target.closest('.error-summary a[href^="#"]');
     if (link) {

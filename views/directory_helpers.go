@@ -1,5 +1,7 @@
 package views
 
+import "strconv"
+
 import "strings"
 
 // formAction is where the directory form goes, the directory itself.
@@ -51,4 +53,79 @@ func directoryStatus(v CustomersView) string {
 
 func joinGroups(names []string) string {
 	return strings.Join(names, ", ")
+}
+
+// searchHint says what the search box looks at: the index looks
+// everywhere, Square only at three fields.
+func searchHint(f DirectoryForm) string {
+	if f.Indexed {
+		return "Finds customers by any part of a name, company, email address, phone number, reference id or note."
+	}
+	return "Finds customers by email address, phone number or reference id. Square cannot search names: sort the table by name instead."
+}
+
+// searchTrigger is when htmx searches as the person types: the index
+// answers in milliseconds, so a short pause is enough; Square needs a
+// round trip per search, so it waits for a longer one.
+func searchTrigger(f DirectoryForm) string {
+	if f.Indexed {
+		return "input changed delay:200ms, search"
+	}
+	return "input changed delay:300ms, search"
+}
+
+// columnHeaders are the view's sort headers, or plain headers when it
+// names none.
+func columnHeaders(v CustomersView) []SortHeader {
+	if len(v.Sorts) > 0 {
+		return v.Sorts
+	}
+	return []SortHeader{{Key: "name", Label: "Name"}, {Key: "company", Label: "Company"}, {Key: "email", Label: "Email"},
+		{Key: "phone", Label: "Phone"}, {Key: "created", Label: "Created"}}
+}
+
+// activeFilters counts the filters the directory form has set.
+func activeFilters(f DirectoryForm) int {
+	n := 0
+	for _, v := range []string{f.From, f.To} {
+		if v != "" {
+			n++
+		}
+	}
+	for _, opts := range [][]Option{f.Sources, f.Groups} {
+		for _, o := range opts {
+			if o.Selected && o.Value != "" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// filtersOpen says whether a phone-sized screen opens the form with its
+// filters shown: when one of them has a problem to read.
+func filtersOpen(f DirectoryForm) bool {
+	for _, id := range []string{DirectoryFromID, DirectoryToID, DirectorySourceID, DirectoryGroupID, DirectorySizeID} {
+		if f.Invalid[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// filtersLabel names the button that shows the filters on a phone-sized
+// screen, with how many are set.
+func filtersLabel(f DirectoryForm) string {
+	if n := activeFilters(f); n > 0 {
+		return "Filters (" + strconv.Itoa(n) + ")"
+	}
+	return "Filters"
+}
+
+// ariaBool is an ARIA true or false.
+func ariaBool(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }

@@ -22,8 +22,12 @@ type CustomersView struct {
 	Problem *DirectoryProblem
 	// Rows are the customers of this page.
 	Rows []CustomerRow
-	// Total is the preformatted count, e.g. "1,234 customers".
+	// Total is the preformatted count, e.g. "1,234 customers", or "More
+	// than 1,000 customers" when the count stopped there.
 	Total string
+	// TotalURL, when set, answers the exact count, which replaces Total
+	// once loaded.
+	TotalURL string
 	// NextURL is the next page of the list, empty on the last page.
 	NextURL string
 	// FirstURL is the first page of the same view, set on later pages.
@@ -42,8 +46,22 @@ type CustomersView struct {
 	// Chips are the active search and filters, each with a link that
 	// removes it.
 	Chips []Chip
-	// NameSort and CreatedSort are the sortable column headers.
-	NameSort, CreatedSort SortHeader
+	// Sorts are the column headers that name a sort, in table order: Name,
+	// Company, Email, Phone, Created and, from the index, Updated. The
+	// Groups column comes before Created.
+	Sorts []SortHeader
+	// Indexed says the customer index serves the view: one search box that
+	// looks everywhere, every column sortable, the Updated column, pages by
+	// offset.
+	Indexed bool
+	// PrevURL is the previous page, set on the index's later pages.
+	PrevURL string
+	// BestMatchURL goes back to the best matches first, set while a search
+	// is sorted by a column.
+	BestMatchURL string
+	// Indexing, when set, is the progress of the first sync of the
+	// customer index, e.g. "Indexing customers: 41,200 of 100,000".
+	Indexing string
 	// NewCustomerURL is where "New customer" leads.
 	NewCustomerURL string
 }
@@ -55,9 +73,30 @@ type CustomerRow struct {
 	// Groups are the names of the customer's groups.
 	Groups []string
 	// Created is the creation date for people; CreatedISO is the same day
-	// as YYYY-MM-DD for <time datetime>.
+	// as YYYY-MM-DD for <time datetime>. Updated and UpdatedISO are the
+	// same for the last change, shown when the index serves the view.
 	Created, CreatedISO string
+	Updated, UpdatedISO string
 	ProfileURL          string
+	// Name, Company, Email and Phone split into what the search matched
+	// and what it did not, when it matched there; nil otherwise.
+	NameMarks, CompanyMarks, EmailMarks, PhoneMarks []TextPart
+	// Matches show where else the search matched, in fields the table has
+	// no column for (nickname, reference id, note).
+	Matches []FieldMatch
+}
+
+// TextPart is a piece of a value, marked when the search matched it.
+// Views escape each piece as any text.
+type TextPart struct {
+	Text string
+	Mark bool
+}
+
+// FieldMatch is a matched field without a column of its own.
+type FieldMatch struct {
+	Label string
+	Parts []TextPart
 }
 
 // DirectoryForm is the search and filter form. Values are as the person
@@ -65,6 +104,9 @@ type CustomerRow struct {
 type DirectoryForm struct {
 	// Action is the form's target, the directory itself.
 	Action string
+	// Indexed drops the Look in and Match choices: the index searches
+	// every field at once.
+	Indexed bool
 	// Query is the search text.
 	Query string
 	// From and To are the created date range, YYYY-MM-DD.
@@ -94,6 +136,8 @@ type Chip struct {
 
 // SortHeader is a column header that sorts the table.
 type SortHeader struct {
+	// Key is the sort's name in the URL, e.g. "company".
+	Key   string
 	Label string
 	// URL sorts by this column: the other way round when it is the current
 	// sort, else in its natural order.

@@ -16,13 +16,16 @@ func sampleDirectory() CustomersView {
 			Sources: []Option{{Value: "", Label: "Any source"}, {Value: "LOYALTY", Label: "Loyalty", Selected: true}},
 			Sort:    "created", Order: "desc",
 		},
-		Rows:        []CustomerRow{{ID: "C1", Name: "Ada", Groups: []string{"VIP", "Staff"}, Created: "2 Mar 2026", CreatedISO: "2026-03-02", ProfileURL: "/customers/C1"}},
-		Total:       "1 customer",
-		NextURL:     "/customers?cursor=n1",
-		Filtered:    true,
-		Chips:       []Chip{{Kind: "source", Label: "Source: Loyalty", RemoveURL: "/customers?q=ada"}},
-		NameSort:    SortHeader{Label: "Name", URL: "/customers?sort=name"},
-		CreatedSort: SortHeader{Label: "Created", URL: "/customers?sort=created", AriaSort: "descending"},
+		Rows:     []CustomerRow{{ID: "C1", Name: "Ada", Groups: []string{"VIP", "Staff"}, Created: "2 Mar 2026", CreatedISO: "2026-03-02", ProfileURL: "/customers/C1"}},
+		Total:    "1 customer",
+		NextURL:  "/customers?cursor=n1",
+		Filtered: true,
+		Chips:    []Chip{{Kind: "source", Label: "Source: Loyalty", RemoveURL: "/customers?q=ada"}},
+		Sorts: []SortHeader{
+			{Key: "name", Label: "Name", URL: "/customers?sort=name"},
+			{Key: "company", Label: "Company"}, {Key: "email", Label: "Email"}, {Key: "phone", Label: "Phone"},
+			{Key: "created", Label: "Created", URL: "/customers?sort=created", AriaSort: "descending"},
+		},
 	}
 }
 

@@ -91,6 +91,25 @@ type ConnectionView struct {
 	// (Square's PKCE flow without the application secret); the page then
 	// says what that leaves valid.
 	CannotRevoke bool
+	// Index is the state of the customer index; nil when it is off.
+	Index *IndexStatus
+}
+
+// IndexStatus is the connection page's account of the customer index.
+type IndexStatus struct {
+	// Customers is how many customers the index holds, as text.
+	Customers string
+	// Progress says how far the first full sync is ("Indexing customers:
+	// 41,200 of 100,000"), while it runs; "" otherwise.
+	Progress string
+	// Times of the last full sync, webhook and incremental sync, as text;
+	// "" for never.
+	LastFullSync, LastWebhook, LastIncremental string
+	// Webhooks says whether Square's webhooks reach Tessera.
+	Webhooks bool
+	// RebuildAction is where the Rebuild index form posts.
+	RebuildAction string
+	CSRFToken     string
 }
 
 // Field is one labelled form input for TextField, with what the user typed

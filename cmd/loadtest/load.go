@@ -91,6 +91,10 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 		closeAll()
 		return nil, fmt.Errorf("%d of %d sessions could not sign in; the first: %w", failed, len(errs), first)
 	}
+	if err := t.waitIndexed(ctx); err != nil {
+		closeAll()
+		return nil, err
+	}
 	signedIn := measure()
 
 	if err := t.injectFaults(o.Latency, o.FaultRate); err != nil {

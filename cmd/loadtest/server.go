@@ -88,7 +88,7 @@ func startTessera(ctx context.Context, customers int, seed int64) (_ *tessera, e
 	t.srv = t.app.Server()
 	sweepCtx, stop := context.WithCancel(context.Background())
 	t.stopSwep = stop
-	go t.app.RunSweeper(sweepCtx)
+	go t.app.RunBackground(sweepCtx)
 	go func() { t.served <- t.srv.Serve(ln) }()
 	return t, nil
 }
@@ -187,4 +187,41 @@ func (s *logSink) counts() (lines, warns, errs int64, samples []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lines, s.warns, s.errors, append([]string(nil), s.samples...)
+}
+
+// indexReadyTimeout bounds the wait for the customer index's first full
+// sync after the sign-ins.
+const indexReadyTimeout = 3 * time.Minute
+
+// waitIndexed waits until the index of every demo merchant has finished its
+// first full sync, which the sign-ins started: the load measures Tessera
+// serving staff, not the one-off sync of a merchant's first sign-in. With
+// the index off there is nothing to wait for.
+func (t *tessera) waitIndexed(ctx context.Context) error {
+	if t.app.Index == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, indexReadyTimeout)
+	defer cancel()
+	signedIn, err := t.app.Sessions.LiveTokens(ctx, "")
+	if err != nil {
+		return err
+	}
+	for id := range signedIn {
+		for {
+			st, err := t.app.Index.SyncState(ctx, id)
+			if err != nil {
+				return fmt.Errorf("the index of %s: %w", id, err)
+			}
+			if st.Ready() {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("the index of %s was not ready after %s: %w", id, indexReadyTimeout, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }

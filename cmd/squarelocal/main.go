@@ -8,6 +8,13 @@
 // only requests to localhost, 127.0.0.1 or [::1] on the listener's port
 // that send Content-Type: application/json or an X-Squarelocal-Control
 // header, so that no web page can use them.
+//
+// With -webhook-url and -webhook-signature-key it sends Square's webhook
+// events (customer.created, customer.updated, customer.deleted and
+// oauth.authorization.revoked) for every change to that URL, signed with
+// the key and retried on failure as Square does:
+//
+//	go run ./cmd/squarelocal -webhook-url http://localhost:8080/webhooks/square -webhook-signature-key dev-key
 package main
 
 import (
@@ -60,6 +67,8 @@ type config struct {
 	redirectURIs redirectURIs
 	faults       []squarelocal.Fault
 	verbose      bool
+	webhookURL   string
+	webhookKey   string
 }
 
 // parseFlags reads the command line. Bad flags are usage errors.
@@ -79,6 +88,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&latency, "latency", 0, "latency added to every API call, e.g. 50ms")
 	fs.StringVar(&faultSpec, "fault", "", "a fault on every call: rate_limit, internal_error, unavailable, hang or drop_after_write, optionally kind@rate such as internal_error@0.1")
 	fs.BoolVar(&c.verbose, "v", false, "log every request")
+	fs.StringVar(&c.webhookURL, "webhook-url", "", "send Square's webhook events for every change to this notification URL (needs -webhook-signature-key)")
+	fs.StringVar(&c.webhookKey, "webhook-signature-key", "", "the signature key that signs the webhook deliveries, as a subscription's key does on Square")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: squarelocal [flags]\n\nServes an emulator of the Square API endpoints Tessera uses.\n\nFlags:")
 		fs.PrintDefaults()
@@ -106,6 +117,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if latency > 0 {
 		c.faults = append(c.faults, squarelocal.Fault{Kind: squarelocal.FaultLatency, Latency: latency})
+	}
+	if (c.webhookURL == "") != (c.webhookKey == "") {
+		return c, usageError{errors.New("-webhook-url and -webhook-signature-key go together")}
+	}
+	if c.webhookURL != "" {
+		if u, err := url.Parse(c.webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, usageError{fmt.Errorf("-webhook-url %q is not an absolute http or https URL", c.webhookURL)}
+		}
 	}
 	if faultSpec != "" {
 		f, err := parseFault(faultSpec)
@@ -202,6 +221,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 	}
+	if c.webhookURL != "" {
+		// Every delivery is a real HTTP request, bounded by Square's
+		// 10-second timeout and retried on Square's schedule.
+		if _, err := emu.Subscribe(squarelocal.Subscription{
+			URL:          c.webhookURL,
+			SignatureKey: c.webhookKey,
+			Transport:    http.DefaultTransport.(*http.Transport).Clone(),
+			Timeout:      squarelocal.DefaultDeliveryTimeout,
+		}); err != nil {
+			return usageError{err}
+		}
+	}
 	srv := &http.Server{
 		Handler:           emu,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -214,6 +245,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	for _, u := range c.redirectURIs {
 		fmt.Fprintf(stdout, "  redirect URI %s\n", u)
+	}
+	if c.webhookURL != "" {
+		fmt.Fprintf(stdout, "  webhooks to %s\n", c.webhookURL)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

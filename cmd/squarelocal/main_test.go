@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +31,9 @@ func TestRunRejectsBadFlagsAsUsageErrors(t *testing.T) {
 		{"a fault rate that is not a number", []string{"-fault", "internal_error@lots"}, "not a number"},
 		{"a fault rate above one", []string{"-fault", "internal_error@2"}, "between 0 and 1"},
 		{"a stray argument", []string{"serve"}, "unexpected argument"},
+		{"a webhook URL without a key", []string{"-webhook-url", "http://localhost:8080/webhooks/square"}, "go together"},
+		{"a webhook key without a URL", []string{"-webhook-signature-key", "k"}, "go together"},
+		{"a relative webhook URL", []string{"-webhook-url", "/webhooks/square", "-webhook-signature-key", "k"}, "not an absolute http or https URL"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,7 +55,7 @@ func TestHelpListsTheFlags(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("run(-help) = %v, want flag.ErrHelp", err)
 	}
-	for _, f := range []string{"-addr", "-customers", "-access-token", "-client-id", "-client-secret", "-redirect-uri", "-latency", "-fault"} {
+	for _, f := range []string{"-addr", "-customers", "-access-token", "-client-id", "-client-secret", "-redirect-uri", "-latency", "-fault", "-webhook-url", "-webhook-signature-key"} {
 		if !strings.Contains(stderr.String(), f) {
 			t.Errorf("help output lacks %s:\n%s", f, stderr.String())
 		}
@@ -249,5 +254,59 @@ func TestControlsAnswerOnlyAProgramOnLoopback(t *testing.T) {
 	}
 	if status, body := send(t, "GET", faults, "", "", map[string]string{squarelocal.ControlHeader: "1"}); status != http.StatusOK || strings.Count(body, "unavailable") != 1 {
 		t.Errorf("GET %s with the control header = %d %q, want 200 with the one fault injected as JSON", faults, status, body)
+	}
+}
+
+func TestRunDeliversSignedWebhooksOverHTTP(t *testing.T) {
+	t.Parallel()
+	type delivery struct {
+		signature string
+		body      []byte
+	}
+	got := make(chan delivery, 10)
+	var attempts atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- delivery{r.Header.Get("x-square-hmacsha256-signature"), body}
+		// The first delivery fails, so the second is Square's retry.
+		if attempts.Add(1) == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(receiver.Close)
+	hookURL := receiver.URL + "/webhooks/square"
+	base := startEmulator(t, "-access-token", "pat-hooks", "-webhook-url", hookURL, "-webhook-signature-key", "cmd-key")
+
+	status, body := send(t, "POST", base+"/v2/customers", "", `{"given_name":"Over the wire"}`,
+		map[string]string{"Authorization": "Bearer pat-hooks", "Content-Type": "application/json"})
+	if status != http.StatusOK {
+		t.Fatalf("CreateCustomer = %d %s, want 200", status, body)
+	}
+	select {
+	case d := <-got:
+		if want := squarelocal.Sign("cmd-key", hookURL, d.body); d.signature != want {
+			t.Errorf("signature = %q, want %q", d.signature, want)
+		}
+		if !strings.Contains(string(d.body), `"type":"customer.created"`) || !strings.Contains(string(d.body), "Over the wire") {
+			t.Errorf("delivery = %s, want customer.created of the new customer", d.body)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook delivery within 10s")
+	}
+	// Square's first retry comes a minute later: the delivery log shows
+	// the failed attempt, and the retry is scheduled, not sent yet.
+	var status2 int
+	var log string
+	for range 250 {
+		status2, log = send(t, "GET", base+"/_squarelocal/deliveries", "", "", map[string]string{squarelocal.ControlHeader: "1"})
+		if strings.Contains(log, `"status":500`) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if status2 != http.StatusOK || !strings.Contains(log, `"status":500`) || attempts.Load() != 1 {
+		t.Errorf("GET /_squarelocal/deliveries = %d %s after %d attempts, want one failed attempt with status 500", status2, log, attempts.Load())
 	}
 }

@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	sweepCtx, stopSweeper := context.WithCancel(context.Background())
 	defer stopSweeper()
-	go tessera.RunSweeper(sweepCtx)
+	go tessera.RunBackground(sweepCtx)
 
 	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment))
 	fmt.Fprintf(stdout, "Tessera is serving %s (%s mode) on %s\n", cfg.BaseURL, cfg.Environment, ln.Addr())

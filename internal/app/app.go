@@ -11,14 +11,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/handlers"
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
 // Server timeouts: a slow client cannot hold a connection, and the write
@@ -69,6 +73,13 @@ type App struct {
 	Sessions *session.Manager
 	// Square is the client of the configured environment.
 	Square *square.Client
+	// Index is the local customer index and Syncer fills it; both are nil
+	// when TESSERA_INDEX=off.
+	Index  *index.Index
+	Syncer *indexsync.Syncer
+	// Runner keeps the indexes of signed-in merchants fresh; see
+	// RunBackground.
+	Runner *indexsync.Runner
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
 	// Handler serves every route.
@@ -113,10 +124,34 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: a.Square, DB: db, Logger: logger, Now: opts.Now,
 		RequestTimeout: opts.RequestTimeout,
 	}
+	if !cfg.IndexOff {
+		a.Index = index.New(db)
+		a.Syncer = indexsync.New(a.Index, indexsync.Options{Now: opts.Now, Logger: logger})
+		a.Runner = indexsync.NewRunner(a.Syncer, a.Sessions, func(token string) indexsync.Customers {
+			return a.Square.WithAccessToken(token).Customers
+		}, indexsync.RunnerOptions{Now: opts.Now, Logger: logger})
+		deps.Index, deps.IndexSync = a.Index, a.Runner
+	}
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator
+		if cfg.WebhookSignatureKey == "" {
+			// Local mode's subscription gets a key of its own, as a
+			// subscription made in Square's Developer Console does.
+			cfg.WebhookSignatureKey = textutil.Token(32)
+		}
 	}
 	a.Handler = handlers.New(deps)
+	if a.Emulator != nil {
+		// The emulator delivers its webhooks to Tessera in process, signed
+		// for the notification URL Tessera checks them against.
+		if _, err := a.Emulator.Subscribe(squarelocal.Subscription{
+			URL: cfg.WebhookURL(), SignatureKey: cfg.WebhookSignatureKey,
+			Transport: squarelocal.HandlerTransport(a.Handler),
+		}); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("%s: the emulator's webhooks: %w", config.EnvEnvironment, err)
+		}
+	}
 	return a, nil
 }
 
@@ -147,9 +182,39 @@ func (a *App) Server() *http.Server {
 	}
 }
 
-// RunSweeper deletes expired sessions now and then, until ctx ends.
-func (a *App) RunSweeper(ctx context.Context) {
-	a.Sessions.RunSweeper(ctx, sweepInterval)
+// RunBackground does what Tessera does besides answering requests, until
+// ctx ends: it deletes expired sessions now and then, and keeps the
+// customer index of every merchant with staff signed in up to date.
+func (a *App) RunBackground(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.Sessions.RunSweeper(ctx, sweepInterval) })
+	if a.Runner != nil {
+		wg.Go(func() { a.Runner.Run(ctx) })
+		wg.Go(func() { a.sweepIndex(ctx) })
+	}
+	wg.Wait()
+}
+
+// indexRetention is how long the index remembers webhook event ids and
+// deleted customers: Square retries a delivery for at most three days, so
+// after a week no late or repeated delivery can need them.
+const indexRetention = 7 * 24 * time.Hour
+
+// sweepIndex forgets old event ids and tombstones now and then, until ctx
+// ends.
+func (a *App) sweepIndex(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if _, err := a.Index.Sweep(ctx, time.Now().Add(-indexRetention)); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "sweeping the customer index failed", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the emulator and the database.

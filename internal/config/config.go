@@ -83,6 +83,10 @@ type Config struct {
 	// whose notification URL is BaseURL + /webhooks/square. Empty outside
 	// local mode means no webhooks; local mode makes one for the emulator.
 	WebhookSignatureKey string
+	// IndexOff turns the local customer index off (TESSERA_INDEX=off), for
+	// sellers who must not keep a copy of their customers: the directory
+	// then asks Square for every page.
+	IndexOff bool
 }
 
 // WebhookURL is the notification URL Square signs deliveries with: the
@@ -138,6 +142,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("square_version", c.SquareVersion),
 		slog.Bool("oauth_pkce", c.OAuthPKCE),
 		slog.Bool("webhook_signature_key_set", c.WebhookSignatureKey != ""),
+		slog.Bool("index", !c.IndexOff),
 	)
 }
 
@@ -181,6 +186,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.SquareVersion = l.squareVersion()
 	c.OAuthPKCE = l.boolean(EnvOAuthPKCE)
 	c.WebhookSignatureKey = l.valueOrFile(EnvWebhookSignatureKey)
+	c.IndexOff = l.indexOff()
 	// Square's PKCE flow is the one that works without the secret.
 	l.require(EnvApplicationSecret, c.ApplicationSecret != "" || c.OAuthPKCE, env)
 	if env == Local {
@@ -291,6 +297,19 @@ func (l *loader) environment() Environment {
 	}
 	l.fail(EnvEnvironment, "must be local, sandbox or production, got %q", v)
 	return Local
+}
+
+// indexOff reads TESSERA_INDEX: on (the default) or off.
+func (l *loader) indexOff() bool {
+	switch v := strings.ToLower(l.getenv(EnvIndex)); v {
+	case "", "on":
+		return false
+	case "off":
+		return true
+	default:
+		l.fail(EnvIndex, "must be on or off, got %q", v)
+		return false
+	}
 }
 
 func (l *loader) addr() string {

@@ -705,3 +705,27 @@ func TestLocalModeStillStartsWithLocalSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestTheIndexIsOnUnlessTurnedOff(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"": false, "on": false, "ON": false, "off": true, "Off": true} {
+		cfg, err := Load(func(k string) string {
+			if k == EnvIndex {
+				return v
+			}
+			return ""
+		})
+		if err != nil || cfg.IndexOff != want {
+			t.Errorf("Load(%s=%q).IndexOff = %v, %v; want %v", EnvIndex, v, cfg != nil && cfg.IndexOff, err, want)
+		}
+	}
+	_, err := Load(func(k string) string {
+		if k == EnvIndex {
+			return "maybe"
+		}
+		return ""
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), EnvIndex+": ") {
+		t.Errorf("Load(%s=maybe) = %v, want an error naming %s", EnvIndex, err, EnvIndex)
+	}
+}

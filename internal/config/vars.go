@@ -25,6 +25,8 @@ const (
 	EnvOAuthPKCE         = "SQUARE_OAUTH_PKCE"
 	// EnvWebhookSignatureKey is the webhook subscription's signature key.
 	EnvWebhookSignatureKey = "SQUARE_WEBHOOK_SIGNATURE_KEY"
+	// EnvIndex turns the local customer index on or off.
+	EnvIndex = "TESSERA_INDEX"
 )
 
 // FileSuffix turns a variable name into the name of its twin that holds a
@@ -75,6 +77,7 @@ func Vars() []Var {
 		{Name: EnvLocationID, Default: "the merchant's main location", Description: "Square location for the card form"},
 		{Name: EnvSquareVersion, Default: DefaultSquareVersion, Description: "Square-Version header (YYYY-MM-DD)"},
 		{Name: EnvOAuthPKCE, Default: "false", Description: "use Square's PKCE flow (no secret, single-use refresh tokens)"},
+		{Name: EnvIndex, Default: "on", Description: "on or off: keep a local index of customers for search (off: every page asks Square)"},
 		{Name: EnvWebhookSignatureKey, Default: "local: generated, else none (no webhooks)", Description: "signature key of the webhook subscription to <TESSERA_BASE_URL>/webhooks/square", Secret: true, File: true},
 	}
 }

@@ -127,6 +127,11 @@ func (a *app) callback(c echo.Context) error {
 		return err
 	}
 	useSession(c, fresh)
+	if a.indexSync != nil {
+		// The merchant's index is filled (its first time) or brought up to
+		// date in the background while the directory works from Square.
+		a.indexSync.Kick(tok.MerchantID)
+	}
 	target := attempt.ReturnTo
 	if target == "" {
 		target = "/customers"

@@ -113,7 +113,7 @@ func (a *app) newCard(c echo.Context) error {
 		func() { location, errLoc = a.cardLocation(ctx, merchantID, client) },
 	)
 	if errCu != nil {
-		return customerReadError(errCu)
+		return a.customerReadError(c, id, errCu)
 	}
 	if errLoc != nil {
 		return errLoc

@@ -43,7 +43,7 @@ func (a *app) confirmDeleteCustomer(c echo.Context) error {
 	}
 	cu, err := a.client(c).Customers.Get(c.Request().Context(), id)
 	if err != nil {
-		return customerReadError(err)
+		return a.customerReadError(c, id, err)
 	}
 	f := deleteForm(id, cu)
 	f.CSRFToken = csrfToken(c)
@@ -65,6 +65,7 @@ func (a *app) deleteCustomer(c echo.Context) error {
 	err = a.client(c).Customers.Delete(c.Request().Context(), id, &version)
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
+		a.unindexCustomer(c, id, version)
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer deleted."})
 		return redirect(c, "/customers")
 	case customers.Gone:
@@ -72,6 +73,7 @@ func (a *app) deleteCustomer(c echo.Context) error {
 		// to delete: it was done the first time. The same answer comes for
 		// an id that was never in this directory, so the words claim only
 		// what is certain: the customer is not there.
+		a.unindexCustomer(c, id, 0)
 		return a.customerGone(c)
 	case customers.Stale:
 		return a.deleteConflict(c, id, version, shown)

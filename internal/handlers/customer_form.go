@@ -66,9 +66,11 @@ func customerPath(id string) string {
 }
 
 // customerReadError is what a failed read of a customer becomes: the 404
-// page for an unknown one, the error handler's page otherwise.
-func customerReadError(err error) error {
+// page for an unknown one (which leaves the index too: a deletion no event
+// reported), the error handler's page otherwise.
+func (a *app) customerReadError(c echo.Context, id string, err error) error {
 	if square.IsNotFound(err) {
+		a.unindexCustomer(c, id, 0)
 		return errCustomerNotFound
 	}
 	return err
@@ -115,7 +117,7 @@ func (a *app) editCustomer(c echo.Context) error {
 	}
 	cu, err := a.client(c).Customers.Get(c.Request().Context(), id)
 	if err != nil {
-		return customerReadError(err)
+		return a.customerReadError(c, id, err)
 	}
 	info, err := a.merchantInfo(c)
 	if err != nil {

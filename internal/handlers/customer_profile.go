@@ -51,7 +51,7 @@ func (a *app) customerProfile(c echo.Context) error {
 		func() { info, errInfo = a.merchants.get(extraCtx, merchantID, client, a.now()) },
 	)
 	if errCu != nil {
-		return customerReadError(errCu)
+		return a.customerReadError(c, id, errCu)
 	}
 	// The customer is what the page is for; without the group names or
 	// the cards it is still worth showing, with a word about what is

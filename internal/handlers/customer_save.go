@@ -42,6 +42,7 @@ func (a *app) createCustomer(c echo.Context) error {
 	cu, err := a.client(c).Customers.Create(c.Request().Context(), f.CreateRequest(v.view.IdempotencyKey))
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
+		a.indexCustomer(c, cu)
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer created."})
 		return redirect(c, customerPath(cu.ID))
 	case customers.KeyReused:
@@ -83,11 +84,13 @@ func (a *app) updateCustomer(c echo.Context) error {
 	cu, err := a.client(c).Customers.Update(c.Request().Context(), id, req)
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
+		a.indexCustomer(c, cu)
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer updated."})
 		return redirect(c, customerPath(cu.ID))
 	case customers.Stale:
 		return a.editConflict(c, id, f, v)
 	case customers.Gone:
+		a.unindexCustomer(c, id, 0)
 		return errCustomerGone
 	case customers.Invalid:
 		return a.customerRefused(c, v, err)
@@ -113,7 +116,9 @@ func (a *app) editConflict(c echo.Context, id string, f customers.Form, form cus
 	cu, err := a.client(c).Customers.Get(c.Request().Context(), id)
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
+		a.indexCustomer(c, cu)
 	case customers.Gone:
+		a.unindexCustomer(c, id, 0)
 		return errCustomerGone
 	case customers.SignedOut:
 		return err

@@ -16,12 +16,17 @@ import (
 // resultsTarget is the results region that the search form swaps.
 const resultsTarget = "customer-results"
 
-// customers is the directory: search, filters, sort and cursor paging over
-// the seller's customers, with the total. Its whole state is in the URL.
+// customers is the directory: search, filters, sort and paging over the
+// seller's customers, with the total. Its whole state is in the URL.
 //
-// Without a search or filter it lists (ListCustomers); with any it searches
-// (SearchCustomers). The merchant's groups come from the merchant cache, so
-// a page costs one call to Square once the cache is warm.
+// Once the merchant's customer index is ready it serves the directory (see
+// indexDirectory) and Square is not asked. Until then, with the index off,
+// or when the index fails, Square serves it as below, and while the first
+// sync runs the page shows its progress.
+//
+// From Square: without a search or filter it lists (ListCustomers); with
+// any it searches (SearchCustomers). The merchant's groups come from the
+// merchant cache, so a page costs one call to Square once the cache is warm.
 //
 // A bad parameter never reaches Square, whether or not the merchant's
 // groups are cached: the page comes back with status 400, the form as typed
@@ -34,7 +39,20 @@ const resultsTarget = "customer-results"
 // link shows that page on its own, with a link to the first page: a URL
 // names one page, never a pile of them.
 func (a *app) customers(c echo.Context) error {
-	q, problems := parseDirectoryQuery(c.Request().URL.RawQuery)
+	st := a.indexState(c)
+	if st.ready {
+		if served, err := a.indexDirectory(c); served {
+			return err
+		}
+	}
+	return a.squareDirectory(c, st.progress)
+}
+
+// squareDirectory is the directory served from Square; indexing is the
+// progress of the index's first sync, "" when none runs.
+func (a *app) squareDirectory(c echo.Context, indexing string) error {
+	q, problems := parseDirectoryQuery(c.Request().URL.RawQuery, false)
+	q.indexing = indexing
 	if len(problems) > 0 {
 		// A query that cannot be run costs Square nothing, not even the
 		// merchant's groups on a cold cache: without them the form keeps
@@ -60,7 +78,7 @@ func (a *app) customers(c echo.Context) error {
 	if err != nil {
 		return a.directoryFailure(c, q, info, err)
 	}
-	return a.renderDirectory(c, http.StatusOK, q, info, page, nil)
+	return a.renderDirectory(c, http.StatusOK, q, info, squarePage(q, info, page), nil)
 }
 
 // directoryFailure answers a failed call to Square. An ended authorization
@@ -135,7 +153,7 @@ func unavailableProblem(q directoryQuery, err error) (int, *views.DirectoryProbl
 	return pe.Status, &views.DirectoryProblem{
 		Kind:      views.ProblemUnavailable,
 		Title:     pe.Title,
-		LinkURL:   q.url(q.Cursor),
+		LinkURL:   q.here(),
 		LinkLabel: "Try again",
 		Messages:  []views.FieldError{{Message: pe.Message + " Your search and filters are kept."}},
 	}
@@ -144,8 +162,8 @@ func unavailableProblem(q directoryQuery, err error) (int, *views.DirectoryProbl
 // renderDirectory writes the directory: the whole page, or for htmx the
 // part it asked for. A problem replaces the results; info may be nil when
 // Square could not be reached for the merchant's groups.
-func (a *app) renderDirectory(c echo.Context, status int, q directoryQuery, info *merchantInfo, page *square.CustomerPage, problem *views.DirectoryProblem) error {
-	v := directoryView(q, info, page, problem)
+func (a *app) renderDirectory(c echo.Context, status int, q directoryQuery, info *merchantInfo, pg *directoryPage, problem *views.DirectoryProblem) error {
+	v := directoryView(q, info, pg, problem)
 	if v.Problem != nil {
 		v.Problem.RequestID = requestIDOf(c)
 	}
@@ -168,13 +186,13 @@ func (a *app) renderDirectory(c echo.Context, status int, q directoryQuery, info
 		h.Set(hxPushURL, "false")
 		body = views.CustomersResults(v)
 	case c.Request().Header.Get(hxTarget) == resultsTarget:
-		h.Set(hxPushURL, q.url(q.Cursor))
+		h.Set(hxPushURL, q.here())
 		body = views.CustomersResultsFragment(v)
 	default:
 		// The appended rows follow the earlier pages on screen, so the
-		// pager offers no "First page" there.
-		h.Set(hxPushURL, q.url(q.Cursor))
-		v.FirstURL = ""
+		// pager offers no "First page" or "Previous page" there.
+		h.Set(hxPushURL, q.here())
+		v.FirstURL, v.PrevURL = "", ""
 		body = views.CustomerRowsAppend(v)
 	}
 	return render(c, status, body)

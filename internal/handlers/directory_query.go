@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +25,11 @@ const (
 	paramTo     = "to"     // created on or before, YYYY-MM-DD (UTC)
 	paramSource = "source" // creation source, Square's enum value
 	paramGroup  = "group"  // customer group id
-	paramSort   = "sort"   // name (default), created
+	paramSort   = "sort"   // see the sortBy constants
 	paramOrder  = "order"  // asc (default), desc
 	paramSize   = "size"   // 25, 50 (default), 100
 	paramCursor = "cursor" // Square's cursor of the page shown
+	paramOffset = "offset" // the index's page: how many rows come before it
 )
 
 // The values of the enumerated parameters.
@@ -42,6 +44,12 @@ const (
 
 	sortByName    = "name"
 	sortByCreated = "created"
+	// Only the index can sort by these; Square sorts by name or created
+	// date alone.
+	sortByCompany = "company"
+	sortByEmail   = "email"
+	sortByPhone   = "phone"
+	sortByUpdated = "updated"
 
 	orderAsc  = "asc"
 	orderDesc = "desc"
@@ -60,6 +68,9 @@ const (
 	maxSearchLen  = 254
 	maxGroupLen   = 255
 	maxCursorLen  = 2048
+	// maxOffset is far beyond any directory; it only keeps a hand-made
+	// link from asking the database for absurd work.
+	maxOffset = 10_000_000
 )
 
 // dayLayout is how <input type=date> sends a date.
@@ -73,19 +84,29 @@ type directoryQuery struct {
 	From, To            string
 	Source, Group       string
 	Sort, Order, Size   string
-	Cursor              string
+	Cursor, Offset      string
 
+	// indexed says the view is served from the customer index, which
+	// searches every field at once, sorts by any column and pages by offset;
+	// otherwise Square serves it, with cursors.
+	indexed bool
+	// indexing is the progress of the index's first sync, shown while
+	// Square serves the view; it is not part of the URL.
+	indexing string
 	// field is the search field after Auto is resolved; empty without a search.
 	field    string
 	from, to time.Time
 	size     int
+	offset   int
 }
 
-// parseDirectoryQuery reads the directory's query string. It never fails:
-// every problem becomes a message for the person, tied to the form control
-// it is about, and the values are kept so the form can show them again.
-func parseDirectoryQuery(raw string) (directoryQuery, []views.FieldError) {
-	q := directoryQuery{size: defaultPageSize}
+// parseDirectoryQuery reads the directory's query string, for the index
+// when indexed is set and for Square otherwise: what each can run differs.
+// It never fails: every problem becomes a message for the person, tied to
+// the form control it is about, and the values are kept so the form can
+// show them again.
+func parseDirectoryQuery(raw string, indexed bool) (directoryQuery, []views.FieldError) {
+	q := directoryQuery{size: defaultPageSize, indexed: indexed}
 	if len(raw) > maxQueryBytes {
 		return q, []views.FieldError{{Message: "This address is too long to be a directory search. Start again from the first page."}}
 	}
@@ -110,11 +131,24 @@ func parseDirectoryQuery(raw string) (directoryQuery, []views.FieldError) {
 	q.From, q.To = get(paramFrom), get(paramTo)
 	q.Source, q.Group = get(paramSource), get(paramGroup)
 	q.Sort, q.Order, q.Size = get(paramSort), get(paramOrder), get(paramSize)
-	q.Cursor = get(paramCursor)
+	q.Cursor, q.Offset = get(paramCursor), get(paramOffset)
 
 	problems = append(problems, q.check()...)
 	if len(q.Cursor) > maxCursorLen {
 		problems = append(problems, cursorProblem())
+	}
+	if n, err := strconv.Atoi(q.Offset); q.Offset != "" && (err != nil || n < 0 || n > maxOffset) {
+		problems = append(problems, cursorProblem())
+	} else {
+		q.offset = n
+	}
+	// A page of one kind means nothing to the other: a link saved while
+	// Square served the directory opens the first page of the same view
+	// from the index, and the other way round.
+	if indexed {
+		q.Cursor = ""
+	} else {
+		q.Offset, q.offset = "", 0
 	}
 	return q, problems
 }
@@ -137,7 +171,12 @@ func (q *directoryQuery) check() []views.FieldError {
 	default:
 		bad(paramMatch, "Choose how to match: Fuzzy or Exact.")
 	}
-	if q.Query != "" {
+	switch {
+	case q.Query != "" && q.indexed:
+		if msg := checkIndexSearch(q.Query); msg != "" {
+			bad(paramQuery, msg)
+		}
+	case q.Query != "":
 		q.field = searchField(q.Query, q.Field)
 		if msg := checkSearch(q.Query, q.field, q.Match == matchExact); msg != "" {
 			bad(paramQuery, msg)
@@ -161,8 +200,12 @@ func (q *directoryQuery) check() []views.FieldError {
 	if len(q.Group) > maxGroupLen {
 		bad(paramGroup, "Choose a customer group from the list.")
 	}
-	switch q.Sort {
-	case "", sortByName, sortByCreated:
+	switch {
+	case q.sortable():
+	case !q.indexed && slices.Contains(indexSorts, q.Sort):
+		bad(paramSort, "Square, which serves the directory for now, sorts by name or by created date only.")
+	case q.indexed:
+		bad(paramSort, "Sort by name, company, email, phone, created or updated date.")
 	default:
 		bad(paramSort, "Sort by name or by created date.")
 	}
@@ -192,6 +235,18 @@ func (q *directoryQuery) checkGroup(info *merchantInfo) []views.FieldError {
 	}
 	return []views.FieldError{{FieldID: views.DirectoryGroupID,
 		Message: "That customer group does not exist, or no longer does. Choose one from the list."}}
+}
+
+// indexSorts are the orders only the index can give.
+var indexSorts = []string{sortByCompany, sortByEmail, sortByPhone, sortByUpdated}
+
+// sortable reports whether the view's sort is one its source can give.
+func (q *directoryQuery) sortable() bool {
+	switch q.Sort {
+	case "", sortByName, sortByCreated:
+		return true
+	}
+	return q.indexed && slices.Contains(indexSorts, q.Sort)
 }
 
 // cursorProblem is a page link Square no longer knows, or never made.
@@ -279,6 +334,24 @@ func checkSearch(text, field string, exact bool) string {
 	case !exact && !strings.ContainsFunc(text, isLetterOrDigit):
 		// Square drops punctuation from fuzzy searches: nothing would be left.
 		return "The search needs at least one letter or digit."
+	}
+	return ""
+}
+
+// The index's bounds on a search, which keep every keystroke's work small.
+const (
+	maxIndexSearchBytes = 200
+	maxIndexSearchWords = 8
+)
+
+// checkIndexSearch returns what is wrong with a search the index cannot
+// run, or "". Any character is fine: the index searches for it as text.
+func checkIndexSearch(text string) string {
+	switch {
+	case len(text) > maxIndexSearchBytes:
+		return "The search text is too long: a part of a name, an email address or a phone number is enough."
+	case len(strings.Fields(text)) > maxIndexSearchWords:
+		return "The search has too many words: use at most " + strconv.Itoa(maxIndexSearchWords) + "."
 	}
 	return ""
 }
@@ -391,7 +464,7 @@ func (q directoryQuery) values() url.Values {
 		}
 	}
 	set(paramQuery, q.Query, "")
-	if q.Query != "" {
+	if q.Query != "" && !q.indexed {
 		set(paramField, q.Field, searchInAuto)
 		set(paramMatch, q.Match, matchFuzzy)
 	}
@@ -399,10 +472,19 @@ func (q directoryQuery) values() url.Values {
 	set(paramTo, q.To, "")
 	set(paramSource, q.Source, "")
 	set(paramGroup, q.Group, "")
-	set(paramSort, q.Sort, sortByName)
+	set(paramSort, q.Sort, q.defaultSort())
 	set(paramOrder, q.Order, orderAsc)
 	set(paramSize, q.Size, strconv.Itoa(defaultPageSize))
 	return v
+}
+
+// defaultSort is the order of a view without sort: the best matches first
+// when the index searches, else by name.
+func (q directoryQuery) defaultSort() string {
+	if q.indexed && q.Query != "" {
+		return ""
+	}
+	return sortByName
 }
 
 // url is the directory's address for the view, at the page of cursor ("" for
@@ -412,6 +494,31 @@ func (q directoryQuery) url(cursor string) string {
 	if cursor != "" {
 		v.Set(paramCursor, cursor)
 	}
+	return directoryURL(v)
+}
+
+// urlAt is the index's address for the view at offset (0 for the first
+// page).
+func (q directoryQuery) urlAt(offset int) string {
+	v := q.values()
+	if offset > 0 {
+		v.Set(paramOffset, strconv.Itoa(offset))
+	}
+	return directoryURL(v)
+}
+
+// here is the address of the page shown.
+func (q directoryQuery) here() string {
+	if q.indexed {
+		return q.urlAt(q.offset)
+	}
+	return q.url(q.Cursor)
+}
+
+// firstPage reports whether the view is at its first page.
+func (q directoryQuery) firstPage() bool { return q.Cursor == "" && q.offset == 0 }
+
+func directoryURL(v url.Values) string {
 	if len(v) == 0 {
 		return "/customers"
 	}
@@ -435,12 +542,12 @@ func (q directoryQuery) without(kind string) directoryQuery {
 	case chipAll:
 		q = q.without(chipSearch).without(chipFrom).without(chipTo).without(chipSource).without(chipGroup)
 	}
-	q.Cursor = ""
+	q.Cursor, q.Offset, q.offset = "", "", 0
 	return q
 }
 
 // sortedBy returns the view in another order, from the first page.
 func (q directoryQuery) sortedBy(sort, order string) directoryQuery {
-	q.Sort, q.Order, q.Cursor = sort, order, ""
+	q.Sort, q.Order, q.Cursor, q.Offset, q.offset = sort, order, "", "", 0
 	return q
 }

@@ -21,6 +21,11 @@ import (
 // directory asks Square the right question and shows the answer; checks
 // that do not depend on the emulator (dates in order, every customer once)
 // are made on the page itself.
+//
+// Every test here runs with the merchant's customer index never filled:
+// the harness runs no background sync. That is the directory while the
+// first sync runs, with TESSERA_INDEX=off, or when the index fails: Square
+// serves it. directory_index_test.go covers the directory from the index.
 
 // Square's endpoints the directory uses for its results.
 const (
@@ -471,8 +476,8 @@ func TestTheSearchBoxAsksForActiveSearchWithHtmx(t *testing.T) {
 	p := b.signIn(0)
 
 	input := p.testID("search-input")
-	if got := dirText(p.Doc.Find(`label[for="` + input.AttrOr("id", "-") + `"]`)); got != "Search" {
-		t.Errorf(`the search box's label = %q, want "Search"`, got)
+	if got := dirText(p.Doc.Find(`label[for="` + input.AttrOr("id", "-") + `"]`)); got != "Search customers" {
+		t.Errorf(`the search box's label = %q, want "Search customers"`, got)
 	}
 	hint := dirText(p.testID("search-hint"))
 	for _, w := range []string{"email", "phone", "reference id", "cannot search names"} {

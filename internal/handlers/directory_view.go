@@ -20,18 +20,55 @@ const (
 	chipAll = "all"
 )
 
-// directoryView maps the query, the merchant's groups and Square's page to
-// the directory's view model. info may be nil when Square could not be
-// reached; page is nil when a problem stands in for the results.
-func directoryView(q directoryQuery, info *merchantInfo, page *square.CustomerPage, problem *views.DirectoryProblem) views.CustomersView {
+// directoryPage is one page of results, from Square or from the index,
+// already mapped to rows.
+type directoryPage struct {
+	rows []views.CustomerRow
+	// total is the number of matches, nil when unknown.
+	total *int64
+	// next and prev are the addresses of the next and the previous page,
+	// empty when there is none (Square's cursors only go forward).
+	next, prev string
+	// atLeast says total is a floor: the index stopped counting there.
+	// countURL, when set, fetches the exact figure.
+	atLeast  bool
+	countURL string
+}
+
+// squarePage maps Square's page of customers. info may be nil when Square
+// could not be reached for the merchant's groups.
+func squarePage(q directoryQuery, info *merchantInfo, page *square.CustomerPage) *directoryPage {
+	pg := &directoryPage{total: page.Count}
+	if n := len(page.Customers); n > 0 {
+		pg.rows = make([]views.CustomerRow, 0, n)
+	}
+	for _, cu := range page.Customers {
+		r := customerRow(cu)
+		if info != nil {
+			r.Groups = groupNames(cu.GroupIDs, info)
+		}
+		pg.rows = append(pg.rows, r)
+	}
+	if page.Cursor != "" {
+		pg.next = q.url(page.Cursor)
+	}
+	return pg
+}
+
+// directoryView maps the query, the merchant's groups and a page of results
+// to the directory's view model. info may be nil when Square could not be
+// reached; pg is nil when a problem stands in for the results.
+func directoryView(q directoryQuery, info *merchantInfo, pg *directoryPage, problem *views.DirectoryProblem) views.CustomersView {
 	v := views.CustomersView{
 		Form:           directoryForm(q, info, problem),
 		Problem:        problem,
 		Filtered:       q.searched() || q.filtered(),
+		Indexed:        q.indexed,
+		Indexing:       q.indexing,
 		NewCustomerURL: "/customers/new",
 	}
-	v.NameSort, v.CreatedSort = sortHeaders(q)
-	if problem != nil || page == nil {
+	v.Sorts = sortHeaders(q)
+	if problem != nil || pg == nil {
 		return v
 	}
 
@@ -42,29 +79,23 @@ func directoryView(q directoryQuery, info *merchantInfo, page *square.CustomerPa
 	if q.filtered() {
 		v.ClearAllURL = q.without(chipAll).url("")
 	}
-	if page.Count != nil || len(page.Customers) == 0 {
-		v.Total = customerTotal(page.Count)
+	if pg.total != nil || len(pg.rows) == 0 {
+		v.Total = customerTotal(pg.total)
 	}
-	if n := len(page.Customers); n > 0 {
-		v.Rows = make([]views.CustomerRow, 0, n)
+	if pg.atLeast {
+		v.Total, v.TotalURL = "More than "+v.Total, pg.countURL
 	}
-	for _, cu := range page.Customers {
-		r := customerRow(cu)
-		if info != nil {
-			r.Groups = groupNames(cu.GroupIDs, info)
-		}
-		v.Rows = append(v.Rows, r)
+	if q.indexed && q.searched() && q.Sort != "" {
+		v.BestMatchURL = q.sortedBy("", "").url("")
 	}
-	if page.Cursor != "" {
-		v.NextURL = q.url(page.Cursor)
-	}
-	if q.Cursor != "" {
+	v.Rows, v.NextURL, v.PrevURL = pg.rows, pg.next, pg.prev
+	if !q.firstPage() {
 		v.FirstURL = q.url("")
 	}
 	if len(v.Rows) == 0 {
 		// An empty page after the first, without a search, is the end of
 		// the list (customers deleted meanwhile), not an empty directory.
-		v.Empty = !v.Filtered && q.Cursor == ""
+		v.Empty = !v.Filtered && q.firstPage()
 		v.NoResults = !v.Empty
 	}
 	return v
@@ -74,9 +105,10 @@ func directoryView(q directoryQuery, info *merchantInfo, page *square.CustomerPa
 // controls that have a problem.
 func directoryForm(q directoryQuery, info *merchantInfo, problem *views.DirectoryProblem) views.DirectoryForm {
 	f := views.DirectoryForm{
-		Action: "/customers",
-		Query:  q.Query,
-		From:   q.From, To: q.To,
+		Action:  "/customers",
+		Indexed: q.indexed,
+		Query:   q.Query,
+		From:    q.From, To: q.To,
 		Fields: markSelected(q.Field, searchInAuto,
 			views.Option{Value: searchInAuto, Label: "Auto"},
 			views.Option{Value: searchInEmail, Label: "Email"},
@@ -95,7 +127,7 @@ func directoryForm(q directoryQuery, info *merchantInfo, problem *views.Director
 	f.Sizes = markSelected(q.Size, strconv.Itoa(defaultPageSize), sizes...)
 	// The order travels with a new search in hidden fields; only valid,
 	// non-default values, since no control would let the person fix others.
-	if q.Sort == sortByCreated {
+	if q.Sort != q.defaultSort() && q.sortable() {
 		f.Sort = q.Sort
 	}
 	if q.Order == orderDesc {
@@ -163,22 +195,45 @@ func groupChoices(q directoryQuery, info *merchantInfo) []views.Option {
 	return opts
 }
 
-// sortHeaders are the Name and Created column headers. The current sort
-// column flips its order; the other starts in its natural order, names A to
-// Z and dates newest first.
-func sortHeaders(q directoryQuery) (name, created views.SortHeader) {
-	name = views.SortHeader{Label: "Name", URL: q.sortedBy(sortByName, orderAsc).url("")}
-	created = views.SortHeader{Label: "Created", URL: q.sortedBy(sortByCreated, orderDesc).url("")}
-	current, field := &name, sortByName
-	if q.Sort == sortByCreated {
-		current, field = &created, sortByCreated
+// sortHeaders are the table's column headers, each sortable by the index
+// and Name and Created by Square too; a header Square cannot sort by has
+// no link. The current sort column flips its order; another starts in its
+// natural order, text A to Z and dates newest first.
+func sortHeaders(q directoryQuery) []views.SortHeader {
+	cols := []struct {
+		sort, label string
+		newestFirst bool
+	}{
+		{sortByName, "Name", false}, {sortByCompany, "Company", false}, {sortByEmail, "Email", false},
+		{sortByPhone, "Phone", false}, {sortByCreated, "Created", true}, {sortByUpdated, "Updated", true},
 	}
-	if q.Order == orderDesc {
-		current.AriaSort, current.URL = "descending", q.sortedBy(field, orderAsc).url("")
-	} else {
-		current.AriaSort, current.URL = "ascending", q.sortedBy(field, orderDesc).url("")
+	current := q.Sort
+	if current == "" {
+		current = q.defaultSort()
 	}
-	return name, created
+	var hs []views.SortHeader
+	for _, col := range cols {
+		h := views.SortHeader{Key: col.sort, Label: col.label}
+		if !q.indexed && col.sort != sortByName && col.sort != sortByCreated {
+			if col.sort != sortByUpdated {
+				hs = append(hs, h)
+			}
+			continue
+		}
+		order := orderAsc
+		if col.newestFirst {
+			order = orderDesc
+		}
+		if col.sort == current {
+			h.AriaSort, order = "ascending", orderDesc
+			if q.Order == orderDesc {
+				h.AriaSort, order = "descending", orderAsc
+			}
+		}
+		h.URL = q.sortedBy(col.sort, order).url("")
+		hs = append(hs, h)
+	}
+	return hs
 }
 
 // directoryChips are the active search and filters, each with the link
@@ -209,6 +264,10 @@ func directoryChips(q directoryQuery, info *merchantInfo) []views.Chip {
 // searchLabel says in words what the search looks for, so that the field
 // Auto picked is plain to see: `Email contains “ada gmail”`.
 func searchLabel(q directoryQuery) string {
+	if q.indexed {
+		// The index looks everywhere at once.
+		return "Search: “" + q.Query + "”"
+	}
 	field := map[string]string{searchInEmail: "Email", searchInPhone: "Phone", searchInReference: "Reference id"}[q.field]
 	how := " contains "
 	if q.Match == matchExact {

@@ -159,3 +159,19 @@ func TestAnUpdateSquareAnswersWithABareConflictShowsTheConflictPage(t *testing.T
 		t.Errorf("the conflict page offers %d choices for the last name, want mine and Square's", got)
 	}
 }
+
+func TestWithoutASubscriptionNoDeliveryIsTaken(t *testing.T) {
+	srv, client := fakeServer(t, merchantAPI{Customers: &fakeCustomers{t: t}, Merchants: fakeMerchants{}})
+	body := `{"merchant_id":"M1","type":"oauth.authorization.revoked","event_id":"e1","data":{}}`
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/webhooks/square", strings.NewReader(body))
+	// Signed with an empty key, which anyone can compute.
+	req.Header.Set("X-Square-Hmacsha256-Signature", "4F/3Xi5yFOFA0mVSmZd8UnDZGmK6uQHwc+ZJBNZ2fUg=")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("POST /webhooks/square without SQUARE_WEBHOOK_SIGNATURE_KEY = %d, want 404", resp.StatusCode)
+	}
+}

@@ -56,6 +56,9 @@ func FuzzParseDirectoryQuery(f *testing.F) {
 		"q=" + strings.Repeat("é", 254),
 		"q=" + strings.Repeat("%F0%9F%98%80", 254) + "&group=" + strings.Repeat("%E2%80%AE", 85),
 		"cursor=" + strings.Repeat("x", 3000),
+		"q=fern&sort=company&order=desc&offset=50",
+		"q=%22+NEAR(+*&sort=updated&offset=-1",
+		"offset=1e3",
 		"group=" + strings.Repeat("g", 256),
 		"from=2026-02-30",
 		"from=2026-03-02&to=2026-03-01",
@@ -67,10 +70,11 @@ func FuzzParseDirectoryQuery(f *testing.F) {
 		"q=@@",
 		strings.Repeat("q=&", 3000),
 	} {
-		f.Add(seed)
+		f.Add(seed, false)
+		f.Add(seed, true)
 	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		q, problems := parseDirectoryQuery(raw)
+	f.Fuzz(func(t *testing.T, raw string, indexed bool) {
+		q, problems := parseDirectoryQuery(raw, indexed)
 		if !validPageSize(q.size) {
 			t.Fatalf("parseDirectoryQuery(%q).size = %d, want one of %v", raw, q.size, pageSizes)
 		}
@@ -99,17 +103,25 @@ func FuzzParseDirectoryQuery(f *testing.F) {
 			t.Fatalf("parseDirectoryQuery(%q).url() = %q, want a local path under /customers", raw, link)
 		}
 		_, again, _ := strings.Cut(link, "?")
-		q2, problems2 := parseDirectoryQuery(again)
+		q2, problems2 := parseDirectoryQuery(again, indexed)
 		if len(problems2) > 0 {
 			t.Fatalf("parseDirectoryQuery(%q) = %v, want no problems for the directory's own link of %q", again, problems2, raw)
 		}
 		if got, want := q2.values(), q.values(); !reflect.DeepEqual(got, want) {
 			t.Errorf("parseDirectoryQuery(%q).values() = %v, want %v (round trip of %q)", again, got, want, raw)
 		}
-		// The same view asks Square the same question; the link carries no
-		// cursor, so compare without it.
+		// The same view asks Square or the index the same question; the
+		// link carries no cursor or offset, so compare without them.
 		noCursor := q
-		noCursor.Cursor = ""
+		noCursor.Cursor, noCursor.Offset, noCursor.offset = "", "", 0
+		if indexed {
+			// The index searches every field at once: Look in and Match
+			// are not part of its view.
+			if got, want := q2.indexQuery(), noCursor.indexQuery(); !reflect.DeepEqual(got, want) {
+				t.Errorf("round trip of %q: indexQuery() = %+v, want %+v", raw, got, want)
+			}
+			return
+		}
 		if got, want := q2.searchRequest(), noCursor.searchRequest(); !reflect.DeepEqual(got, want) {
 			t.Errorf("round trip of %q: searchRequest() = %+v, want %+v", raw, got, want)
 		}

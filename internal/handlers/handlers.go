@@ -7,7 +7,6 @@ package handlers
 import (
 	"cmp"
 	"context"
-	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"hash/fnv"
 	"log/slog"
 	"net/http"
@@ -20,6 +19,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/static"
@@ -47,6 +48,18 @@ type Deps struct {
 	// RequestTimeout bounds each request; zero means DefaultRequestTimeout. Only
 	// tests set it, so that a hung Square call ends in well under a second.
 	RequestTimeout time.Duration
+	// Index is the local customer index; nil when TESSERA_INDEX=off.
+	Index *index.Index
+	// IndexSync runs the index's syncs; nil when TESSERA_INDEX=off.
+	IndexSync IndexSync
+}
+
+// IndexSync is what the handlers need of the index's background sync.
+type IndexSync interface {
+	// Kick asks for the merchant's sync now: after a sign-in.
+	Kick(merchantID string)
+	// Rebuild starts the merchant's index afresh.
+	Rebuild(ctx context.Context, merchantID string) error
 }
 
 // Scopes are the permissions Tessera asks Square for.
@@ -68,6 +81,10 @@ type app struct {
 	cfg      *config.Config
 	sessions *session.Manager
 	square   *square.Client
+	// indexed takes writes into the customer index, and indexSync runs its
+	// syncs; both are nil when TESSERA_INDEX=off.
+	indexed   indexWrites
+	indexSync IndexSync
 	// api, when set, stands in for Square in tests (see merchantAPI).
 	api      func(accessToken string) merchantAPI
 	db       Pinger
@@ -79,6 +96,9 @@ type app struct {
 	refreshLocks [64]sync.Mutex
 	// merchants caches each merchant's country and customer groups.
 	merchants merchantCache
+	// index serves the directory once a merchant's first sync is done;
+	// nil when the index is off.
+	index customerIndex
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -93,6 +113,11 @@ func newApp(d Deps) *app {
 		cfg: d.Config, sessions: d.Sessions, square: d.Square, db: d.DB,
 		logger: d.Logger, emulator: d.Emulator, now: d.Now,
 	}
+	if d.Index != nil {
+		// Only a real index: a nil *index.Index in the interface would
+		// look like one.
+		a.index = d.Index
+	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
 	} else {
@@ -102,6 +127,12 @@ func newApp(d Deps) *app {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	// Set only when present: a nil *index.Index in the interface would not
+	// compare equal to nil.
+	if d.Index != nil {
+		a.indexed = d.Index
+	}
+	a.indexSync = d.IndexSync
 	return a
 }
 

@@ -21,6 +21,8 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -161,9 +163,12 @@ type harness struct {
 	square   *square.Client
 	sessions *session.Manager
 	db       *store.DB
-	clock    *fakeClock
-	logs     *logBuffer
-	wire     *wireRecorder
+	// index and syncer are Tessera's customer index and what fills it.
+	index  *index.Index
+	syncer *indexsync.Syncer
+	clock  *fakeClock
+	logs   *logBuffer
+	wire   *wireRecorder
 }
 
 // harnessOptions change the harness's configuration.
@@ -186,11 +191,16 @@ type harnessOptions struct {
 	squareTransport func(http.RoundTripper) http.RoundTripper
 	// requestTimeout shortens each request's deadline when not zero.
 	requestTimeout time.Duration
+	// indexOff runs as TESSERA_INDEX=off: no customer index at all.
+	indexOff bool
 	// webhookKey is the webhook subscription's signature key.
 	webhookKey string
 }
 
 type harnessOption func(*harnessOptions)
+
+// withIndexOff runs Tessera as TESSERA_INDEX=off sets it.
+func withIndexOff() harnessOption { return func(o *harnessOptions) { o.indexOff = true } }
 
 // withTLS serves https, with the base URL https.
 func withTLS() harnessOption { return func(o *harnessOptions) { o.tls = true } }
@@ -280,6 +290,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		SquareVersion:       config.DefaultSquareVersion,
 		OAuthPKCE:           o.pkce,
 		WebhookSignatureKey: o.webhookKey,
+		IndexOff:            o.indexOff,
 	}
 	// The emulator comes before the allowlist, which picks from the
 	// merchants it seeded.
@@ -310,6 +321,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	t.Cleanup(func() { _ = tessera.DB.Close() })
 	h.db, h.sessions, h.square = tessera.DB, tessera.Sessions, tessera.Square
+	h.index, h.syncer = tessera.Index, tessera.Syncer
 	h.srv.Config.Handler = tessera.Handler
 	if o.tls {
 		h.srv.StartTLS()

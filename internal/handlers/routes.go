@@ -47,6 +47,7 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 
 	get(g, "/customers", a.customers, a.requireAuth)
 	get(g, "/customers/new", a.newCustomer, a.requireAuth)
+	get(g, "/customers/count", a.customerCount, a.requireAuth)
 	g.POST("/customers", a.createCustomer, a.requireAuth)
 	get(g, "/customers/:id", a.customerProfile, a.requireAuth)
 	get(g, "/customers/:id/edit", a.editCustomer, a.requireAuth)
@@ -58,6 +59,7 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	get(g, "/customers/:id/cards/:card_id/remove", a.confirmRemoveCard, a.requireAuth)
 	g.POST("/customers/:id/cards/:card_id/disable", a.removeCard, a.requireAuth)
 	get(g, "/settings/connection", a.connection, a.requireAuth)
+	g.POST("/settings/index/rebuild", a.rebuildIndex, a.requireAuth)
 }
 
 // getAndHead are the methods of a page: HTTP asks every server to answer

@@ -110,8 +110,12 @@ func (a *app) endSession(c echo.Context) {
 		a.logger.ErrorContext(c.Request().Context(), "ending the session failed", slog.Any("err", err))
 		return
 	}
-	s.AddFlash(session.Flash{Kind: views.FlashInfo, Message: "Your Square connection ended. Please sign in again."})
+	s.AddFlash(connectionEnded)
 }
+
+// connectionEnded tells the person that Square no longer accepts the
+// session's token.
+var connectionEnded = session.Flash{Kind: views.FlashInfo, Message: "Your Square connection ended. Please sign in again."}
 
 // refreshIfDue refreshes the access token when less than refreshBefore
 // remains. One refresh runs at a time per session; a request that waited

@@ -24,6 +24,13 @@ func (a *app) connection(c echo.Context) error {
 		LastRefresh:  formatTime(d.LastRefresh),
 		CannotRevoke: !a.sessions.CanRevoke(),
 	}
+	if a.indexed != nil {
+		idx, err := a.indexAccount(c, d.MerchantID)
+		if err != nil {
+			return err
+		}
+		v.Index = idx
+	}
 	status, err := a.square.OAuth.TokenStatus(c.Request().Context(), d.AccessToken)
 	if square.IsAuth(err) {
 		// Square no longer accepts the token (revoked, or the seller

@@ -65,12 +65,27 @@ func (a *app) squareWebhook(c echo.Context) error {
 		// The seller (or Square) disconnected Tessera: its tokens are
 		// dead, so every session of that merchant ends now rather than at
 		// its next call to Square.
-		n, err := a.sessions.EndMerchant(ctx, e.MerchantID)
+		n, err := a.sessions.EndMerchant(ctx, e.MerchantID, connectionEnded)
 		if err != nil {
 			return err
 		}
-		a.logger.InfoContext(ctx, "the merchant revoked Tessera's authorization; its sessions ended",
+		// Tessera keeps no copy of the customers of a seller it no longer
+		// serves.
+		if a.indexed != nil {
+			if err := a.indexed.DropMerchant(ctx, e.MerchantID); err != nil {
+				return err
+			}
+		}
+		a.logger.InfoContext(ctx, "the merchant revoked Tessera's authorization; its sessions ended and its index is gone",
 			slog.String("merchant", e.MerchantID), slog.Int64("sessions", n))
+	case webhook.CustomerCreated, webhook.CustomerUpdated, webhook.CustomerDeleted:
+		if err := a.applyCustomerEvent(ctx, e); err != nil {
+			if errors.Is(err, webhook.ErrMalformed) {
+				a.logger.WarnContext(ctx, "a signed customer event could not be read", slog.Any("err", err))
+				return c.NoContent(http.StatusBadRequest)
+			}
+			return err
+		}
 	default:
 		a.logger.DebugContext(ctx, "a webhook event Tessera does not act on", slog.String("type", e.Type))
 	}

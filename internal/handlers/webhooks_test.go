@@ -104,17 +104,20 @@ func TestWebhookDeliveriesSquareDidNotSignChangeNothing(t *testing.T) {
 	}
 }
 
-func TestWithoutASubscriptionNoDeliveryIsTaken(t *testing.T) {
+func TestLocalModeMakesItsOwnSubscriptionKey(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	b := h.newBrowser()
 	b.signIn(0)
+	if h.cfg.WebhookSignatureKey == "" {
+		t.Fatal("local mode started without a webhook signature key, want one made for the emulator")
+	}
 	body := revokedEvent(h.merchant(0).ID)
-	// Even signed with an empty key, which anyone can compute.
-	if got := deliver(t, h, body, webhook.Sign("", h.cfg.WebhookURL(), []byte(body))); got != http.StatusNotFound {
-		t.Errorf("POST %s without SQUARE_WEBHOOK_SIGNATURE_KEY = %d, want 404", webhook.Path, got)
+	// Signed with an empty key, which anyone can compute.
+	if got := deliver(t, h, body, webhook.Sign("", h.cfg.WebhookURL(), []byte(body))); got != http.StatusUnauthorized {
+		t.Errorf("POST %s signed with an empty key = %d, want 401", webhook.Path, got)
 	}
 	if !signedIn(b) {
-		t.Error("a delivery with no subscription configured ended the merchant's session")
+		t.Error("a delivery signed with an empty key ended the merchant's session")
 	}
 }

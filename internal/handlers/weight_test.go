@@ -106,7 +106,18 @@ func assets(t *testing.T, html []byte) (styles, scripts []string) {
 }
 
 func TestTheDirectoryFirstLoadStaysWithinItsBudget(t *testing.T) {
-	e := newCustEnv(t, 0)
+	checkFirstLoad(t, newCustEnv(t, 0), "directory first load")
+}
+
+func TestTheIndexedDirectoryFirstLoadStaysWithinItsBudget(t *testing.T) {
+	e, _ := newIndexedEnv(t)
+	checkFirstLoad(t, e, "directory first load from the index")
+}
+
+// checkFirstLoad weighs the directory's first load: the page and every
+// stylesheet and script it names.
+func checkFirstLoad(t *testing.T, e *custEnv, what string) {
+	t.Helper()
 	page := fetchGzip(t, e.b, "/customers")
 	if rows := bytes.Count(page.body, []byte(`data-testid="customer-row"`)); rows != 50 {
 		t.Fatalf("GET /customers shows %d rows, want 50", rows)
@@ -124,9 +135,9 @@ func TestTheDirectoryFirstLoadStaysWithinItsBudget(t *testing.T) {
 		all = append(all, fetchGzip(t, e.b, ref))
 	}
 	list, total := describe(all)
-	t.Logf("directory first load, as transferred with gzip (budget %d B):%s", budgetDirectoryFirstLoad, list)
+	t.Logf("%s, as transferred with gzip (budget %d B):%s", what, budgetDirectoryFirstLoad, list)
 	if total > budgetDirectoryFirstLoad {
-		t.Errorf("directory first load = %d B as transferred, want at most %d B; heaviest first:%s", total, budgetDirectoryFirstLoad, list)
+		t.Errorf("%s = %d B as transferred, want at most %d B; heaviest first:%s", what, total, budgetDirectoryFirstLoad, list)
 	}
 }
 
@@ -170,5 +181,24 @@ func TestTheDirectoryLoadsOnlyTheScriptsItNeeds(t *testing.T) {
 	}
 	if cards := static.Path("cards.js"); slices.Contains(scripts, cards) {
 		t.Errorf("GET /customers loads the card form's %s, want it on the card page only", cards)
+	}
+}
+
+func TestTheIndexedSearchPartialStaysWithinItsBudget(t *testing.T) {
+	e, _ := newIndexedEnv(t)
+	// "com" is in most email addresses: a full page of rows, each with
+	// its marks.
+	const target = "/customers?q=com"
+	tr := fetchGzip(t, e.b, target, "HX-Request", "true", "HX-Target", "customer-results", "HX-Current-URL", e.h.url("/customers"))
+	if rows := bytes.Count(tr.body, []byte(`data-testid="customer-row"`)); rows != 50 {
+		t.Fatalf("htmx GET %s shows %d rows, want 50", target, rows)
+	}
+	if marks := bytes.Count(tr.body, []byte("<mark>")); marks < 50 {
+		t.Fatalf("htmx GET %s marks %d matches, want at least one a row", target, marks)
+	}
+	list, _ := describe([]transfer{tr})
+	t.Logf("search partial from the index, as transferred with gzip (budget %d B):%s", budgetSearchPartial, list)
+	if tr.bytes > budgetSearchPartial {
+		t.Errorf("htmx GET %s = %d B as transferred, want at most %d B:%s", target, tr.bytes, budgetSearchPartial, list)
 	}
 }

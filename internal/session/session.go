@@ -98,15 +98,51 @@ type Backend interface {
 	DeleteExpiredSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error)
 	ExpiredSignedInSessions(ctx context.Context, idleBefore, createdBefore time.Time) ([]store.SessionRow, error)
 	TrimSignedOutSessions(ctx context.Context, keep int) (int64, error)
-	DeleteMerchantSessions(ctx context.Context, merchantID string) (int64, error)
+	SignOutMerchantSessions(ctx context.Context, merchantID string, data func(id string) []byte) (int64, error)
+	LiveMerchantSessions(ctx context.Context, merchantID string, seenAfter, createdAfter time.Time, limit int) ([]store.SessionRow, error)
 }
 
-// EndMerchant ends every session of a merchant whose authorization Square
-// reports revoked (the seller disconnected Tessera, or Square did): their
-// tokens no longer work, so there is nothing to revoke, and the next request
-// of each finds itself signed out. It returns how many sessions ended.
-func (m *Manager) EndMerchant(ctx context.Context, merchantID string) (int64, error) {
-	return m.backend.DeleteMerchantSessions(ctx, merchantID)
+// EndMerchant signs out every session of a merchant whose authorization
+// Square reports revoked (the seller disconnected Tessera, or Square did):
+// their tokens no longer work, so there is nothing to revoke. Each session
+// keeps only note, a message for the person's next page, and its tokens
+// are wiped. It returns how many sessions it signed out.
+func (m *Manager) EndMerchant(ctx context.Context, merchantID string, note Flash) (int64, error) {
+	plaintext, err := json.Marshal(record{Data: Data{Flashes: []Flash{note}}})
+	if err != nil {
+		return 0, fmt.Errorf("session: encode: %w", err)
+	}
+	return m.backend.SignOutMerchantSessions(ctx, merchantID, func(id string) []byte {
+		return m.seal(id, plaintext)
+	})
+}
+
+// LiveTokens returns, for every merchant with a live signed-in session (for
+// merchantID alone when it is not empty), the access token of the session
+// seen most recently, if that token has not expired. It lends the token for
+// work done on the merchant's behalf while its staff are signed in (the
+// customer index's sync): the borrower only reads with it and never
+// refreshes it, so refreshing stays with the session that owns the token,
+// and in PKCE mode no two holders can ever spend one single-use refresh
+// token.
+func (m *Manager) LiveTokens(ctx context.Context, merchantID string) (map[string]string, error) {
+	now := m.now()
+	rows, err := m.backend.LiveMerchantSessions(ctx, merchantID, now.Add(-m.idle), now.Add(-m.absolute), 3)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, row := range rows {
+		if _, ok := out[row.MerchantID]; ok {
+			continue
+		}
+		rec, _, err := m.decode(row)
+		if err != nil || rec.Data.AccessToken == "" || (!rec.Data.Expiry.IsZero() && !now.Before(rec.Data.Expiry)) {
+			continue
+		}
+		out[row.MerchantID] = rec.Data.AccessToken
+	}
+	return out, nil
 }
 
 // Revoker revokes an access token at Square, that token only. It is a

@@ -367,6 +367,15 @@ func OutcomeUnknown(err error) bool {
 	return false
 }
 
+// RetryAfter is the wait Square asked for in a Retry-After header of the
+// answer in err, or 0 when it asked none.
+func RetryAfter(err error) time.Duration {
+	if e, ok := asError(err); ok {
+		return e.RetryAfter
+	}
+	return 0
+}
+
 // ErrorCode is the code of Square's first error in err, or "".
 func ErrorCode(err error) string {
 	if e, ok := asError(err); ok {

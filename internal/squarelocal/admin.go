@@ -145,3 +145,52 @@ func (s *Server) adminAdvanceClock(w http.ResponseWriter, r *http.Request) {
 	s.Advance(d)
 	writeJSON(w, http.StatusOK, map[string]any{"now": timestamp(s.Now())})
 }
+
+func (s *Server) adminDeliveries(w http.ResponseWriter, _ *http.Request) {
+	log := s.Deliveries()
+	if log == nil {
+		log = []Delivery{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deliveries": log, "pending": s.PendingDeliveries()})
+}
+
+func (s *Server) adminResetDeliveries(w http.ResponseWriter, _ *http.Request) {
+	s.ResetDeliveries()
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+func (s *Server) adminDeliveryFaults(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"faults": s.DeliveryFaults()})
+}
+
+// adminInjectDeliveryFault takes a DeliveryFault as JSON; the delay is a Go
+// duration string ("250ms") in "delay".
+func (s *Server) adminInjectDeliveryFault(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		DeliveryFault
+		Delay string `json:"delay"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&in); err != nil {
+		writeError(w, badRequest("BAD_REQUEST", "", "The delivery fault must be a JSON object."))
+		return
+	}
+	f := in.DeliveryFault
+	if in.Delay != "" {
+		d, err := time.ParseDuration(in.Delay)
+		if err != nil {
+			writeError(w, badRequest("INVALID_VALUE", "delay", "delay must be a duration such as 250ms."))
+			return
+		}
+		f.Delay = d
+	}
+	if err := s.InjectDeliveryFault(f); err != nil {
+		writeError(w, badRequest("INVALID_VALUE", "", err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"faults": s.DeliveryFaults()})
+}
+
+func (s *Server) adminClearDeliveryFaults(w http.ResponseWriter, _ *http.Request) {
+	s.ClearDeliveryFaults()
+	writeJSON(w, http.StatusOK, map[string]any{})
+}

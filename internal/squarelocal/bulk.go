@@ -70,7 +70,7 @@ func (s *Server) bulkCreateCustomers(r *request) (any, *apiError) {
 		// The entry has no idempotency_key of its own: its key is one.
 		item.IdempotencyKey = ""
 		out[key] = bulkAnswer(s.idempotent(r, "BulkCreateCustomers", key, item, func() (any, *apiError) {
-			return s.newCustomer(r, &item)
+			return s.newCustomer(r, &item, creationSourceThirdParty)
 		}))
 	}
 	return map[string]any{"responses": out}, nil

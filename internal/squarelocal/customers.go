@@ -91,16 +91,17 @@ func (s *Server) createCustomer(r *request) (any, *apiError) {
 	if e := r.decode(&in); e != nil {
 		return nil, e
 	}
-	create := func() (any, *apiError) { return s.newCustomer(r, &in) }
+	create := func() (any, *apiError) { return s.newCustomer(r, &in, creationSourceThirdParty) }
 	if in.IdempotencyKey == "" {
 		return create()
 	}
 	return s.idempotent(r, "CreateCustomer", in.IdempotencyKey, in, create)
 }
 
-// newCustomer validates and stores a customer made by CreateCustomer or by
-// one entry of BulkCreateCustomers, and answers {"customer": …}.
-func (s *Server) newCustomer(r *request, in *customerInput) (any, *apiError) {
+// newCustomer validates and stores a customer made by CreateCustomer, by
+// one entry of BulkCreateCustomers or elsewhere (source says where), and
+// answers {"customer": …}.
+func (s *Server) newCustomer(r *request, in *customerInput, source string) (any, *apiError) {
 	now := timestamp(r.Now)
 	c := &Customer{
 		ID:             s.ids.customer(),
@@ -117,7 +118,7 @@ func (s *Server) newCustomer(r *request, in *customerInput) (any, *apiError) {
 		Note:           in.Note,
 		Birthday:       normalizeBirthday(in.Birthday),
 		Preferences:    &Preferences{},
-		CreationSource: creationSourceThirdParty,
+		CreationSource: source,
 	}
 	if r.Merchant.keepsTaxIDs() && in.TaxIDs != nil && in.TaxIDs.EuVat != "" {
 		c.TaxIDs = &TaxIDs{EuVat: in.TaxIDs.EuVat}
@@ -126,6 +127,7 @@ func (s *Server) newCustomer(r *request, in *customerInput) (any, *apiError) {
 		return nil, e
 	}
 	rec := r.Merchant.putCustomer(c)
+	s.emitCustomer(r.Merchant, EventCustomerCreated, rec.c)
 	return map[string]any{"customer": customerView(r, rec)}, nil
 }
 
@@ -178,10 +180,18 @@ func (s *Server) commitUpdate(r *request, rec *customerRec, fields map[string]js
 	if e := validateCustomer(&c); e != nil {
 		return e
 	}
-	c.Version++
-	c.UpdatedAt = timestamp(r.Now)
-	r.Merchant.replaceCustomer(rec, &c)
+	s.commitChange(r.Merchant, rec, &c, r.Now)
 	return nil
+}
+
+// commitChange stores c as the new state of the stored customer rec, as
+// every committed update does: a new version and updated_at, and a
+// customer.updated event.
+func (s *Server) commitChange(md *merchantData, rec *customerRec, c *Customer, now time.Time) {
+	c.Version++
+	c.UpdatedAt = timestamp(now)
+	md.replaceCustomer(rec, c)
+	s.emitCustomer(md, EventCustomerUpdated, c)
 }
 
 func versionMismatch(sent, current int64) *apiError {
@@ -211,10 +221,16 @@ func (s *Server) deleteCustomer(r *request) (any, *apiError) {
 	return struct{}{}, nil
 }
 
-// removeCustomer deletes a customer and unlinks its cards, as Square does.
+// removeCustomer deletes a customer and unlinks its cards, as Square does,
+// and sends customer.deleted (unlinking cards sends no customer event).
 func (s *Server) removeCustomer(r *request, rec *customerRec) {
-	r.Merchant.customers.remove(rec)
-	r.Merchant.unlinkCards(rec.c.ID, timestamp(r.Now))
+	s.deleteRec(r.Merchant, rec, r.Now)
+}
+
+func (s *Server) deleteRec(md *merchantData, rec *customerRec, now time.Time) {
+	md.customers.remove(rec)
+	md.unlinkCards(rec.c.ID, timestamp(now))
+	s.emitCustomer(md, EventCustomerDeleted, rec.c)
 }
 
 // bulkIDs reads and checks the customer_ids of a bulk request.

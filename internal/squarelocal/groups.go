@@ -151,7 +151,7 @@ func (s *Server) deleteCustomerGroup(r *request) (any, *apiError) {
 	}
 	md.groups = slices.DeleteFunc(slices.Clone(md.groups), func(g *CustomerGroup) bool { return g.ID == id })
 	for _, rec := range md.customers.withGroup(id) {
-		setMembership(r, rec, id, false)
+		s.setMembership(r, rec, id, false)
 	}
 	return struct{}{}, nil
 }
@@ -184,13 +184,14 @@ func (s *Server) changeMembership(r *request, add bool) (any, *apiError) {
 	if r.Merchant.group(gid) == nil {
 		return nil, groupNotFound(gid)
 	}
-	setMembership(r, rec, gid, add)
+	s.setMembership(r, rec, gid, add)
 	return struct{}{}, nil
 }
 
 // setMembership puts a customer in a group or takes it out; a change is a
-// committed update (new version and updated_at), no change is none.
-func setMembership(r *request, rec *customerRec, gid string, add bool) {
+// committed update (new version, updated_at and customer.updated), no
+// change is none.
+func (s *Server) setMembership(r *request, rec *customerRec, gid string, add bool) {
 	if slices.Contains(rec.c.GroupIDs, gid) == add {
 		return
 	}
@@ -203,7 +204,5 @@ func setMembership(r *request, rec *customerRec, gid string, add bool) {
 			c.GroupIDs = nil
 		}
 	}
-	c.Version++
-	c.UpdatedAt = timestamp(r.Now)
-	r.Merchant.replaceCustomer(rec, &c)
+	s.commitChange(r.Merchant, rec, &c, r.Now)
 }

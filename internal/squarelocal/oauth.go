@@ -316,22 +316,36 @@ func (s *Server) revokeToken(r *request) (any, *apiError) {
 		}
 		merchantID = at.MerchantID
 	}
+	if s.endAuthorization(app.ClientID, merchantID) {
+		s.emitRevoked(app.ClientID, merchantID, RevokerApplication, r.Now)
+	}
+	return map[string]any{"success": true}, nil
+}
+
+// endAuthorization revokes every token and unused code clientID holds for
+// merchantID. It reports whether a token was still live, that is whether
+// an authorization ended: revoking one already ended sends no second
+// oauth.authorization.revoked. Callers hold s.mu for writing.
+func (s *Server) endAuthorization(clientID, merchantID string) bool {
+	ended := false
 	for _, at := range s.tokens {
-		if at.ClientID == app.ClientID && at.MerchantID == merchantID && !at.Personal {
+		if at.ClientID == clientID && at.MerchantID == merchantID && !at.Personal {
+			ended = ended || !at.Revoked
 			at.Revoked = true
 		}
 	}
 	for _, rt := range s.refresh {
-		if rt.ClientID == app.ClientID && rt.MerchantID == merchantID {
+		if rt.ClientID == clientID && rt.MerchantID == merchantID {
+			ended = ended || !rt.Revoked && !rt.Used
 			rt.Revoked = true
 		}
 	}
 	for _, c := range s.codes {
-		if c.ClientID == app.ClientID && c.MerchantID == merchantID {
+		if c.ClientID == clientID && c.MerchantID == merchantID {
 			c.Used = true
 		}
 	}
-	return map[string]any{"success": true}, nil
+	return ended
 }
 
 // tokenStatusAnswer is the answer of RetrieveTokenStatus.

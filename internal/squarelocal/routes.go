@@ -55,4 +55,15 @@ func (s *Server) routes() {
 	s.control("POST "+adminPrefix+"faults", s.adminInjectFault)
 	s.control("DELETE "+adminPrefix+"faults", s.adminClearFaults)
 	s.control("POST "+adminPrefix+"clock", s.adminAdvanceClock)
+	// Webhook deliveries: what was sent, and faults on the way.
+	s.control("GET "+adminPrefix+"deliveries", s.adminDeliveries)
+	s.control("DELETE "+adminPrefix+"deliveries", s.adminResetDeliveries)
+	s.control("GET "+adminPrefix+"delivery-faults", s.adminDeliveryFaults)
+	s.control("POST "+adminPrefix+"delivery-faults", s.adminInjectDeliveryFault)
+	s.control("DELETE "+adminPrefix+"delivery-faults", s.adminClearDeliveryFaults)
+	// Changes made elsewhere, as by the seller in Square's dashboard.
+	s.control("POST "+adminPrefix+"merchants/{merchant_id}/customers", s.adminCreateCustomer)
+	s.control("POST "+adminPrefix+"customers/{customer_id}", s.adminChangeCustomer)
+	s.control("DELETE "+adminPrefix+"customers/{customer_id}", s.adminDeleteCustomer)
+	s.control("POST "+adminPrefix+"merchants/{merchant_id}/revoke", s.adminRevokeByMerchant)
 }

@@ -114,6 +114,7 @@ type Server struct {
 
 	calls  callLog
 	faults faultSet
+	hooks  hookSet
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -178,9 +179,12 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Close releases requests held by a "hang" fault. The Server stays usable.
+// Close releases requests held by a "hang" fault and ends every webhook
+// subscription, cancelling a delivery under way and waiting for the
+// delivery goroutines to finish. The API stays usable.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.closing) })
+	s.stopDeliveries()
 }
 
 // Now is the emulator's clock: the wall clock plus whatever Advance added.

@@ -107,3 +107,11 @@ func (m *memoryWriter) Write(b []byte) (int, error) {
 	}
 	return m.body.Write(b)
 }
+
+// HandlerTransport returns an http.RoundTripper that serves every request
+// with h in process, without a socket. Given as Subscription.Transport, it
+// lets an application in the same process receive webhooks through its own
+// handler, exactly as they would arrive over HTTP.
+func HandlerTransport(h http.Handler) http.RoundTripper {
+	return transport{h: h}
+}

@@ -111,25 +111,50 @@ func (d *DB) DeleteSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// DeleteMerchantSessions deletes every session signed in as the merchant,
-// wiping them from the files, and returns how many it deleted: the merchant
-// ended Tessera's authorization, so none of its tokens works any more.
-func (d *DB) DeleteMerchantSessions(ctx context.Context, merchantID string) (int64, error) {
+// SignOutMerchantSessions turns every session signed in as the merchant
+// into a signed-out one whose data is what data returns for its id (the
+// caller seals a record there), in one transaction, then wipes the old
+// tokens from the files. It returns how many sessions it signed out: the
+// merchant ended Tessera's authorization, so none of its tokens works any
+// more, and each person learns so at their next request.
+func (d *DB) SignOutMerchantSessions(ctx context.Context, merchantID string, data func(id string) []byte) (int64, error) {
 	if merchantID == "" {
-		return 0, errors.New("store: delete merchant sessions: no merchant")
+		return 0, errors.New("store: sign out merchant sessions: no merchant")
 	}
-	res, err := d.writer.ExecContext(ctx, "DELETE FROM sessions WHERE merchant_id = ?", merchantID)
+	tx, err := d.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("store: delete merchant sessions: %w", err)
+		return 0, fmt.Errorf("store: sign out merchant sessions: %w", err)
 	}
-	n, err := res.RowsAffected()
+	defer func() { _ = tx.Rollback() }()
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM sessions WHERE merchant_id = ?", merchantID)
 	if err != nil {
-		return 0, fmt.Errorf("store: delete merchant sessions: %w", err)
+		return 0, fmt.Errorf("store: sign out merchant sessions: %w", err)
 	}
-	if n > 0 {
-		return n, d.forget(ctx)
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: sign out merchant sessions: %w", err)
+		}
+		ids = append(ids, id)
 	}
-	return n, nil
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: sign out merchant sessions: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, "UPDATE sessions SET merchant_id = '', data = ?, version = version + 1 WHERE id = ?", nonNil(data(id)), id); err != nil {
+			return 0, fmt.Errorf("store: sign out merchant sessions: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: sign out merchant sessions: %w", err)
+	}
+	if len(ids) > 0 {
+		return int64(len(ids)), d.forget(ctx)
+	}
+	return 0, nil
 }
 
 // DeleteExpiredSessions deletes the sessions last seen before idleBefore or
@@ -235,4 +260,40 @@ func nonNil(b []byte) []byte {
 		return []byte{}
 	}
 	return b
+}
+
+// LiveMerchantSessions returns the signed-in sessions last seen at or after
+// seenAfter and created at or after createdAfter (not ended by a timeout),
+// the most recently seen first, at most limit of them per merchant; with
+// merchantID set, only that merchant's.
+func (d *DB) LiveMerchantSessions(ctx context.Context, merchantID string, seenAfter, createdAfter time.Time, limit int) ([]SessionRow, error) {
+	q := `SELECT id, merchant_id, data, created_at, last_seen, version FROM (
+		SELECT *, row_number() OVER (PARTITION BY merchant_id ORDER BY last_seen DESC) AS n
+		FROM sessions WHERE merchant_id != '' AND last_seen >= ? AND created_at >= ?`
+	args := []any{seenAfter.UnixMilli(), createdAfter.UnixMilli()}
+	if merchantID != "" {
+		q += " AND merchant_id = ?"
+		args = append(args, merchantID)
+	}
+	q += ") WHERE n <= ? ORDER BY merchant_id, last_seen DESC"
+	args = append(args, limit)
+	rows, err := d.reader.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: live sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []SessionRow
+	for rows.Next() {
+		var r SessionRow
+		var created, seen int64
+		if err := rows.Scan(&r.ID, &r.MerchantID, &r.Data, &created, &seen, &r.Version); err != nil {
+			return nil, fmt.Errorf("store: live sessions: %w", err)
+		}
+		r.CreatedAt, r.LastSeen = time.UnixMilli(created), time.UnixMilli(seen)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: live sessions: %w", err)
+	}
+	return out, nil
 }

@@ -147,3 +147,15 @@ func (d *DB) Close() error {
 	}
 	return errors.Join(stmtErr, d.reader.Close(), d.writer.Close())
 }
+
+// Writer is the pool of one connection that every write goes through, for
+// packages that keep their own tables in this database (the customer index).
+// A write transaction holds it until it commits, so keep them short.
+func (d *DB) Writer() *sql.DB {
+	return d.writer
+}
+
+// Reader is the pool of read-only connections, for the same packages' reads.
+func (d *DB) Reader() *sql.DB {
+	return d.reader
+}

@@ -62,7 +62,7 @@ func TestOpenCreatesTheDirectoryAndAppliesMigrationsOnce(t *testing.T) {
 	if got, want := db.Path(), filepath.Join(dir, FileName); got != want {
 		t.Errorf("Path() = %q, want %q", got, want)
 	}
-	want := []int{1, 2}
+	want := []int{1, 2, 3}
 	if got := appliedVersions(t, db); !reflect.DeepEqual(got, want) {
 		t.Errorf("applied versions = %v, want %v", got, want)
 	}
@@ -110,7 +110,7 @@ func TestAFailedMigrationLeavesNoTraceAndNamesTheFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "0099_broken.sql") {
 		t.Fatalf("migrate(broken) error = %v, want one naming 0099_broken.sql", err)
 	}
-	if got, want := appliedVersions(t, db), []int{1, 2}; !reflect.DeepEqual(got, want) {
+	if got, want := appliedVersions(t, db), []int{1, 2, 3}; !reflect.DeepEqual(got, want) {
 		t.Errorf("applied versions = %v, want %v", got, want)
 	}
 	var n int
@@ -372,32 +372,35 @@ func TestCancelledContextStopsAWaitingWrite(t *testing.T) {
 	}
 }
 
-func TestDeleteMerchantSessionsEndsThatMerchantsSessionsOnly(t *testing.T) {
+func TestSignOutMerchantSessionsSignsOutThatMerchantsSessionsOnly(t *testing.T) {
 	t.Parallel()
 	db := openTest(t)
 	ctx := t.Context()
 	now := time.Now()
 	for _, row := range []SessionRow{
-		{ID: "a1", MerchantID: "MA", Data: []byte("x"), CreatedAt: now, LastSeen: now},
-		{ID: "a2", MerchantID: "MA", Data: []byte("x"), CreatedAt: now, LastSeen: now},
-		{ID: "b1", MerchantID: "MB", Data: []byte("x"), CreatedAt: now, LastSeen: now},
-		{ID: "out", Data: []byte("x"), CreatedAt: now, LastSeen: now},
+		{ID: "a1", MerchantID: "MA", Data: []byte("tokens"), CreatedAt: now, LastSeen: now},
+		{ID: "a2", MerchantID: "MA", Data: []byte("tokens"), CreatedAt: now, LastSeen: now},
+		{ID: "b1", MerchantID: "MB", Data: []byte("tokens"), CreatedAt: now, LastSeen: now},
 	} {
 		if err := db.PutSession(ctx, row); err != nil {
 			t.Fatalf("PutSession(%s) = %v", row.ID, err)
 		}
 	}
-	n, err := db.DeleteMerchantSessions(ctx, "MA")
+	n, err := db.SignOutMerchantSessions(ctx, "MA", func(id string) []byte { return []byte("note for " + id) })
 	if err != nil || n != 2 {
-		t.Fatalf("DeleteMerchantSessions(MA) = %d, %v; want 2 deleted", n, err)
+		t.Fatalf("SignOutMerchantSessions(MA) = %d, %v; want 2", n, err)
 	}
-	for id, want := range map[string]bool{"a1": false, "a2": false, "b1": true, "out": true} {
-		_, err := db.GetSession(ctx, id)
-		if got := err == nil; got != want {
-			t.Errorf("GetSession(%s) after DeleteMerchantSessions(MA) found = %v, want %v", id, got, want)
+	for id, want := range map[string]SessionRow{
+		"a1": {MerchantID: "", Data: []byte("note for a1")},
+		"a2": {MerchantID: "", Data: []byte("note for a2")},
+		"b1": {MerchantID: "MB", Data: []byte("tokens")},
+	} {
+		got, err := db.GetSession(ctx, id)
+		if err != nil || got.MerchantID != want.MerchantID || string(got.Data) != string(want.Data) {
+			t.Errorf("GetSession(%s) = %q %q, %v; want %q %q", id, got.MerchantID, got.Data, err, want.MerchantID, want.Data)
 		}
 	}
-	if _, err := db.DeleteMerchantSessions(ctx, ""); err == nil {
-		t.Error("DeleteMerchantSessions(\"\") = nil error, want a refusal: it would end every signed-out session")
+	if _, err := db.SignOutMerchantSessions(ctx, "", func(string) []byte { return nil }); err == nil {
+		t.Error("SignOutMerchantSessions(\"\") = nil error, want a refusal: it would sign out every signed-out session")
 	}
 }

@@ -27,6 +27,27 @@ var allowances = []allowance{
 		name:  "ErrorCode VERSION_MISMATCH",
 		apply: addEnum("ErrorCode", "VERSION_MISMATCH"),
 	},
+	{
+		// Square's own example of customer.deleted has "deleted": true in
+		// its data, which CustomerDeletedEventData does not list.
+		name:  "CustomerDeletedEventData deleted",
+		apply: addProperty("CustomerDeletedEventData", "deleted", openapi3.NewBoolSchema()),
+	},
+}
+
+// addProperty adds a property to a named component schema.
+func addProperty(schema, name string, s *openapi3.Schema) func(doc *openapi3.T) error {
+	return func(doc *openapi3.T) error {
+		ref := doc.Components.Schemas[schema]
+		if ref == nil || ref.Value == nil {
+			return fmt.Errorf("no schema %s", schema)
+		}
+		if _, ok := ref.Value.Properties[name]; ok {
+			return fmt.Errorf("%s already has %s: drop the allowance", schema, name)
+		}
+		ref.Value.Properties[name] = openapi3.NewSchemaRef("", s)
+		return nil
+	}
 }
 
 // addEnum adds a value to the enum of a named component schema.
