@@ -158,7 +158,7 @@ func TestAFullSyncCutShortCarriesOnWhereItStopped(t *testing.T) {
 	s := indexsync.New(e.ix, indexsync.Options{Ranges: 8, Parallel: 2})
 	ctx, cancel := context.WithCancel(t.Context())
 	e.mu.Lock()
-	e.cancel, e.cancelAfter = cancel, 8
+	e.cancel, e.cancelAfter = cancel, 12
 	e.mu.Unlock()
 	if err := s.Full(ctx, e.merchant, e.sq.Customers); err == nil {
 		t.Fatal("Full cut short = nil error, want the cancellation")
