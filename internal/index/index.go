@@ -151,13 +151,23 @@ func keysOf(c Customer) keys {
 	for _, f := range []string{given, family, nick} {
 		words = append(words, nameWords(f)...)
 	}
+	// The Name column shows the display name (customers.DisplayName): the
+	// given and family name, else the company, else the email or phone.
+	// It sorts by the same, so that no row sorts by a name it does not show.
+	display := strings.TrimSpace(given + " " + family)
+	for _, alt := range []string{company, email, digits(c.PhoneNumber)} {
+		if display != "" {
+			break
+		}
+		display = alt
+	}
 	return keys{
 		names: strings.Join([]string{given, family, nick}, keySep),
 		// The phone is kept as its digits only, and also as typed, so that
 		// both 5550155 and 555-0155 find it.
 		other:       strings.Join([]string{company, email, fold(c.PhoneNumber), digits(c.PhoneNumber), fold(c.ReferenceID)}, keySep),
 		note:        fold(c.Note),
-		sortName:    sortKey(strings.TrimSpace(given + " " + family)),
+		sortName:    sortKey(display),
 		sortCompany: sortKey(company),
 		sortEmail:   sortKey(email),
 		sortPhone:   sortKey(digits(c.PhoneNumber)),
