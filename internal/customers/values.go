@@ -78,15 +78,17 @@ func (f Field) Of(cu *square.Customer) string {
 // DisplayName is how a customer is named in lists and headings: given and
 // family name, else the company, else the email or phone.
 func DisplayName(cu *square.Customer) string {
-	return displayName(cu.GivenName, cu.FamilyName, cu.CompanyName, cu.EmailAddress, cu.PhoneNumber)
+	return Name(cu.GivenName, cu.FamilyName, cu.CompanyName, cu.EmailAddress, cu.PhoneNumber)
 }
 
 // Name is DisplayName of a customer given as form values.
 func (v Values) Name() string {
-	return displayName(v[GivenName], v[FamilyName], v[CompanyName], v[EmailAddress], v[PhoneNumber])
+	return Name(v[GivenName], v[FamilyName], v[CompanyName], v[EmailAddress], v[PhoneNumber])
 }
 
-func displayName(given, family, company, email, phone string) string {
+// Name is DisplayName of a customer given by its fields, as the customer
+// index keeps them.
+func Name(given, family, company, email, phone string) string {
 	if name := strings.TrimSpace(given + " " + family); name != "" {
 		return name
 	}

@@ -119,7 +119,7 @@ func (a *app) newCard(c echo.Context) error {
 		return errLoc
 	}
 	v := views.CardFormView{
-		CustomerName: displayName(*cu), IdempotencyKey: newIdempotencyKey(), LocationID: location,
+		CustomerName: customers.DisplayName(cu), IdempotencyKey: newIdempotencyKey(), LocationID: location,
 		BillingContact: billingContact(cu),
 	}
 	return a.renderCardForm(c, http.StatusOK, id, v)

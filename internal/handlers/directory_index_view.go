@@ -1,12 +1,10 @@
 package handlers
 
 import (
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/tessera-dashboard/tessera/internal/index"
-	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
 )
 
@@ -40,22 +38,7 @@ func indexPage(q directoryQuery, info *merchantInfo, res index.Result) *director
 // hitRow is one customer of the index as a directory row.
 func hitRow(h index.Hit) views.CustomerRow {
 	c := h.Customer
-	sq := square.Customer{GivenName: c.GivenName, FamilyName: c.FamilyName,
-		CompanyName: c.CompanyName, EmailAddress: c.EmailAddress, PhoneNumber: c.PhoneNumber}
-	r := views.CustomerRow{
-		ID:         c.ID,
-		Name:       displayName(sq),
-		Company:    c.CompanyName,
-		Email:      c.EmailAddress,
-		Phone:      c.PhoneNumber,
-		ProfileURL: "/customers/" + url.PathEscape(c.ID),
-	}
-	if !c.CreatedAt.IsZero() {
-		r.Created, r.CreatedISO = formatDay(c.CreatedAt), c.CreatedAt.UTC().Format(dayLayout)
-	}
-	if !c.UpdatedAt.IsZero() {
-		r.Updated, r.UpdatedISO = formatDay(c.UpdatedAt), c.UpdatedAt.UTC().Format(dayLayout)
-	}
+	r := directoryRow(c)
 	if len(h.Highlights) == 0 {
 		return r
 	}

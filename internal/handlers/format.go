@@ -1,11 +1,12 @@
 package handlers
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
 )
@@ -13,34 +14,27 @@ import (
 // Mapping Square's data to view models: names, dates and counts as people
 // read them.
 
-// displayName is how a customer is named in lists: given and family name,
-// else the company, else the email or phone.
-func displayName(c square.Customer) string {
-	if name := strings.TrimSpace(c.GivenName + " " + c.FamilyName); name != "" {
-		return name
-	}
-	for _, s := range []string{c.CompanyName, c.EmailAddress, c.PhoneNumber} {
-		if s != "" {
-			return s
-		}
-	}
-	return "Unnamed customer"
+// customerRow maps Square's customer to a directory row, as directoryRow
+// maps the index's. Group names need the merchant's groups; see groupNames.
+func customerRow(c square.Customer) views.CustomerRow {
+	return directoryRow(index.FromSquare(&c))
 }
 
-// customerRow maps a customer to a directory row. Group names need the
-// merchant's groups; see groupNames.
-func customerRow(c square.Customer) views.CustomerRow {
+// directoryRow maps a customer to a directory row.
+func directoryRow(c index.Customer) views.CustomerRow {
 	r := views.CustomerRow{
 		ID:         c.ID,
-		Name:       displayName(c),
+		Name:       customers.Name(c.GivenName, c.FamilyName, c.CompanyName, c.EmailAddress, c.PhoneNumber),
 		Company:    c.CompanyName,
 		Email:      c.EmailAddress,
 		Phone:      c.PhoneNumber,
-		ProfileURL: "/customers/" + url.PathEscape(c.ID),
+		ProfileURL: customerPath(c.ID),
 	}
 	if !c.CreatedAt.IsZero() {
-		r.Created = formatDay(c.CreatedAt.Time)
-		r.CreatedISO = c.CreatedAt.UTC().Format(dayLayout)
+		r.Created, r.CreatedISO = formatDay(c.CreatedAt), c.CreatedAt.UTC().Format(dayLayout)
+	}
+	if !c.UpdatedAt.IsZero() {
+		r.Updated, r.UpdatedISO = formatDay(c.UpdatedAt), c.UpdatedAt.UTC().Format(dayLayout)
 	}
 	return r
 }

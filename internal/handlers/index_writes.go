@@ -110,7 +110,7 @@ func (a *app) indexAccount(c echo.Context, merchantID string) (*views.IndexStatu
 		full = time.Time{}
 	}
 	return &views.IndexStatus{
-		Customers: thousands(int64(n)), Progress: a.indexState(c).progress,
+		Customers: thousands(int64(n)), Progress: syncProgress(st),
 		LastFullSync: formatTime(full), LastWebhook: formatTime(st.LastWebhook), LastIncremental: formatTime(st.LastIncremental),
 		Webhooks:      a.cfg.WebhookSignatureKey != "",
 		RebuildAction: "/settings/index/rebuild", CSRFToken: csrfToken(c),

@@ -726,43 +726,34 @@ func (p *plan) order() string {
 // longWordIn is the condition that some long search word occurs in the
 // columns.
 func (p *plan) longWordIn(cols ...string) (string, []any) {
-	var parts []string
-	var args []any
-	for _, w := range p.words {
-		if w.long {
-			sql, a := instrAny(w.alts, cols...)
-			parts = append(parts, sql)
-			args = append(args, a...)
-		}
-	}
-	return "(" + strings.Join(parts, " OR ") + ")", args
+	return p.wordsIn(true, " OR ", cols)
 }
 
 // allLongWordsIn is the condition that every long search word occurs in one
 // of the columns.
 func (p *plan) allLongWordsIn(cols ...string) (string, []any) {
-	var parts []string
-	var args []any
-	for _, w := range p.words {
-		if w.long {
-			sql, a := instrAny(w.alts, cols...)
-			parts = append(parts, sql)
-			args = append(args, a...)
-		}
-	}
-	return "(" + strings.Join(parts, " AND ") + ")", args
+	return p.wordsIn(true, " AND ", cols)
 }
 
 // anyWordIn is the condition that some search word occurs in the columns.
 func (p *plan) anyWordIn(cols ...string) (string, []any) {
+	return p.wordsIn(false, " OR ", cols)
+}
+
+// wordsIn joins with op the conditions that each search word (each long
+// one, with longOnly) occurs in one of the columns.
+func (p *plan) wordsIn(longOnly bool, op string, cols []string) (string, []any) {
 	var parts []string
 	var args []any
 	for _, w := range p.words {
+		if longOnly && !w.long {
+			continue
+		}
 		sql, a := instrAny(w.alts, cols...)
 		parts = append(parts, sql)
 		args = append(args, a...)
 	}
-	return "(" + strings.Join(parts, " OR ") + ")", args
+	return "(" + strings.Join(parts, op) + ")", args
 }
 
 func hitsOf(rs []hitRow) []Hit {
