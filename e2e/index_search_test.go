@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"regexp"
 	"slices"
 	"strings"
@@ -185,4 +186,35 @@ func lower(ss []string) []string {
 		out[i] = strings.ToLower(strings.TrimSpace(s))
 	}
 	return out
+}
+
+// A change made elsewhere in Square (as its POS would make it, through the
+// emulator's control) reaches the index by Square's webhook, and the next
+// search finds it without the app being reloaded.
+func TestAChangeMadeElsewhereShowsInTheNextSearch(t *testing.T) {
+	t.Parallel()
+	app := startApp(t)
+	page := newPage(t, app)
+	signIn(t, page, merchantHarbor)
+	waitForIndex(t, page)
+	id := createNamed(t, page, "Odile", "Marchetti", "odile.marchetti@example.org")
+	_, err := page.Goto("/customers")
+	check(t, err, "opening the directory")
+	searchFinds(t, page, "marchett", id, "Odile Marchetti")
+
+	// At the counter, the customer's name is corrected in Square itself.
+	req, err := http.NewRequest(http.MethodPost, app.URL+"/squarelocal/_squarelocal/customers/"+id,
+		strings.NewReader(`{"family_name":"Quennell-Marsh"}`))
+	check(t, err, "building the change made elsewhere")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	check(t, err, "changing the customer elsewhere")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST the change made elsewhere = %d, want 200", resp.StatusCode)
+	}
+
+	// The page is still the one loaded before the change: only the search
+	// box is typed into.
+	searchFinds(t, page, "quennell", id, "Odile Quennell-Marsh")
 }
