@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -65,7 +66,7 @@ func (a *app) deleteCustomer(c echo.Context) error {
 	err = a.client(c).Customers.Delete(c.Request().Context(), id, &version)
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
-		a.unindexCustomer(c, id, version)
+		a.unindexCustomer(c, id, version, index.OriginTessera)
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer deleted."})
 		return redirect(c, "/customers")
 	case customers.Gone:
@@ -73,7 +74,7 @@ func (a *app) deleteCustomer(c echo.Context) error {
 		// to delete: it was done the first time. The same answer comes for
 		// an id that was never in this directory, so the words claim only
 		// what is certain: the customer is not there.
-		a.unindexCustomer(c, id, 0)
+		a.unindexCustomer(c, id, 0, index.OriginSquare)
 		return a.customerGone(c)
 	case customers.Stale:
 		return a.deleteConflict(c, id, version, shown)

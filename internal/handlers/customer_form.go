@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"github.com/tessera-dashboard/tessera/views"
@@ -70,7 +71,7 @@ func customerPath(id string) string {
 // reported), the error handler's page otherwise.
 func (a *app) customerReadError(c echo.Context, id string, err error) error {
 	if square.IsNotFound(err) {
-		a.unindexCustomer(c, id, 0)
+		a.unindexCustomer(c, id, 0, index.OriginSquare)
 		return errCustomerNotFound
 	}
 	return err

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -90,7 +91,7 @@ func (a *app) updateCustomer(c echo.Context) error {
 	case customers.Stale:
 		return a.editConflict(c, id, f, v)
 	case customers.Gone:
-		a.unindexCustomer(c, id, 0)
+		a.unindexCustomer(c, id, 0, index.OriginSquare)
 		return errCustomerGone
 	case customers.Invalid:
 		return a.customerRefused(c, v, err)
@@ -118,7 +119,7 @@ func (a *app) editConflict(c echo.Context, id string, f customers.Form, form cus
 	case customers.Done:
 		a.indexCustomer(c, cu)
 	case customers.Gone:
-		a.unindexCustomer(c, id, 0)
+		a.unindexCustomer(c, id, 0, index.OriginSquare)
 		return errCustomerGone
 	case customers.SignedOut:
 		return err

@@ -39,19 +39,20 @@ func (a *app) indexCustomer(c echo.Context, cu *square.Customer) {
 	if a.indexed == nil || cu == nil {
 		return
 	}
-	ctx := c.Request().Context()
+	ctx := index.WithOrigin(c.Request().Context(), index.OriginTessera)
 	if _, err := a.indexed.Put(ctx, sessionOf(c).MerchantID(), index.FromSquare(cu)); err != nil {
 		a.logger.WarnContext(ctx, "the index did not take a customer", slog.Any("err", err))
 	}
 }
 
-// unindexCustomer removes a customer Tessera deleted, or one Square says
-// it no longer has (version 0: unknown).
-func (a *app) unindexCustomer(c echo.Context, id string, version int64) {
+// unindexCustomer removes a customer Tessera deleted (origin
+// index.OriginTessera), or one Square says it no longer has
+// (index.OriginSquare: it was deleted elsewhere). version 0 is unknown.
+func (a *app) unindexCustomer(c echo.Context, id string, version int64, origin index.Origin) {
 	if a.indexed == nil {
 		return
 	}
-	ctx := c.Request().Context()
+	ctx := index.WithOrigin(c.Request().Context(), origin)
 	if _, err := a.indexed.Delete(ctx, sessionOf(c).MerchantID(), id, version, a.now()); err != nil {
 		a.logger.WarnContext(ctx, "the index did not take a deletion", slog.Any("err", err))
 	}

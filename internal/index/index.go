@@ -56,6 +56,8 @@ type Index struct {
 	// the tiers serve the page (see ranked). Tests lower it to exercise the
 	// tiers on small data.
 	rankAllUpTo int
+	// watchers is shared by copies of the Index (tests copy it).
+	watchers *watchers
 }
 
 // rankAllUpTo's value: ranking 200 matches reads 200 short rows, about what
@@ -64,7 +66,7 @@ const defaultRankAllUpTo = 200
 
 // New returns the index kept in db, whose migrations created its tables.
 func New(db *store.DB) *Index {
-	return &Index{writer: db.Writer(), reader: db.Reader(), rankAllUpTo: defaultRankAllUpTo}
+	return &Index{writer: db.Writer(), reader: db.Reader(), rankAllUpTo: defaultRankAllUpTo, watchers: &watchers{}}
 }
 
 // Customer is what the index keeps of one customer: the directory's columns,
@@ -272,21 +274,28 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 			return 0, fmt.Errorf("%w: customer %s belongs to another merchant", ErrInvalid, c.ID)
 		}
 	}
+	watched := x.watched(ctx)
+	var changes []Change
 	err = x.tx(ctx, func(tx *sql.Tx) error {
-		applied = 0
+		applied, changes = 0, changes[:0]
 		slot, err := ensureSlot(ctx, tx, merchantID)
 		if err != nil {
 			return err
 		}
 		var rows []int64
 		for _, c := range cs {
-			row, err := put(ctx, tx, merchantID, slot, c)
+			row, before, err := put(ctx, tx, merchantID, slot, c, watched)
 			if err != nil {
 				return err
 			}
 			if row != 0 {
 				rows = append(rows, row)
 				applied++
+				if watched {
+					after := c
+					after.MerchantID = merchantID
+					changes = append(changes, Change{MerchantID: merchantID, Origin: OriginOf(ctx), Before: before, After: &after})
+				}
 			}
 		}
 		if err := ftsAdd(ctx, tx, rows); err != nil {
@@ -300,26 +309,28 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 	if err != nil {
 		return 0, err
 	}
+	x.notify(ctx, changes)
 	return applied, nil
 }
 
 // put stores c if it is newer (see Put) and returns its rowid, or 0 if it
 // was not stored. The caller adds the stored rows to the full-text tables.
-func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Customer) (int64, error) {
+// With wantBefore, it also returns the state c replaced, if any.
+func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Customer, wantBefore bool) (int64, *Customer, error) {
 	var tombVersion, deletedAt int64
 	var exact bool
 	err := tx.QueryRowContext(ctx, "SELECT version, exact, deleted_at FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID).Scan(&tombVersion, &exact, &deletedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return 0, fmt.Errorf("index: put: %w", err)
+		return 0, nil, fmt.Errorf("index: put: %w", err)
 	default:
 		newer := c.Version > tombVersion && (exact || ms(c.UpdatedAt) > deletedAt)
 		if !newer {
-			return 0, nil
+			return 0, nil, nil
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID); err != nil {
-			return 0, fmt.Errorf("index: put: %w", err)
+			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 	}
 
@@ -329,10 +340,18 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		merchantID, c.ID).Scan(&row, &version, &updatedAt, &old.names, &old.other, &old.note)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("index: put: %w", err)
+		return 0, nil, fmt.Errorf("index: put: %w", err)
 	}
 	if exists && !(c.Version > version || (c.Version == version && ms(c.UpdatedAt) > updatedAt)) {
-		return 0, nil
+		return 0, nil, nil
+	}
+	var before *Customer
+	if exists && wantBefore {
+		b, _, err := scanCustomer(tx.QueryRowContext(ctx, "SELECT "+customerCols+" FROM index_customers c WHERE rowid = ?", row))
+		if err != nil {
+			return 0, nil, fmt.Errorf("index: put: %w", err)
+		}
+		before = &b
 	}
 
 	k := keysOf(c)
@@ -342,7 +361,7 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		k.names, k.other, k.note, k.sortName, k.sortCompany, k.sortEmail, k.sortPhone}
 	if exists {
 		if err := ftsRemove(ctx, tx, row, old); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE index_customers SET version = ?, created_at = ?, updated_at = ?,
 			given_name = ?, family_name = ?, nickname = ?, company = ?, email = ?, phone = ?, reference_id = ?, note = ?,
@@ -355,10 +374,10 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		lo, _ := slotRange(slot)
 		var n int64
 		if err = tx.QueryRowContext(ctx, "UPDATE index_merchants SET next_row = next_row + 1, live = live + 1 WHERE slot = ? RETURNING next_row - 1", slot).Scan(&n); err != nil {
-			return 0, fmt.Errorf("index: put: %w", err)
+			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 		if n >= 1<<rowBits {
-			return 0, fmt.Errorf("index: put: merchant %s has used every row number", merchantID)
+			return 0, nil, fmt.Errorf("index: put: merchant %s has used every row number", merchantID)
 		}
 		row = lo | n
 		_, err = tx.ExecContext(ctx, `INSERT INTO index_customers (rowid, merchant_id, id, version, created_at, updated_at,
@@ -369,19 +388,19 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 			append([]any{row, merchantID, c.ID}, args...)...)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("index: put: %w", err)
+		return 0, nil, fmt.Errorf("index: put: %w", err)
 	}
 	for _, w := range k.nameWords {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_name_words (slot, word, row) VALUES (?, ?, ?)", slot, w, row); err != nil {
-			return 0, fmt.Errorf("index: put: %w", err)
+			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 	}
 	for _, g := range c.GroupIDs {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_groups (slot, group_id, row) VALUES (?, ?, ?)", slot, g, row); err != nil {
-			return 0, fmt.Errorf("index: put: %w", err)
+			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 	}
-	return row, nil
+	return row, before, nil
 }
 
 // ftsAdd indexes the rows' keys in both full-text tables, a page at a time:
@@ -444,8 +463,10 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 	if at.IsZero() {
 		at = time.Now()
 	}
+	watched := x.watched(ctx)
+	var before *Customer
 	err = x.tx(ctx, func(tx *sql.Tx) error {
-		applied = false
+		applied, before = false, nil
 		exact := version != 0
 		var row, stored int64
 		var old keys
@@ -458,6 +479,13 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 		default:
 			if version != 0 && version < stored {
 				return nil
+			}
+			if watched {
+				b, _, err := scanCustomer(tx.QueryRowContext(ctx, "SELECT "+customerCols+" FROM index_customers c WHERE rowid = ?", row))
+				if err != nil {
+					return fmt.Errorf("index: delete: %w", err)
+				}
+				before = &b
 			}
 			if err := ftsRemove(ctx, tx, row, old); err != nil {
 				return err
@@ -486,6 +514,9 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 		}
 		return nil
 	})
+	if err == nil && before != nil {
+		x.notify(ctx, []Change{{MerchantID: merchantID, Origin: OriginOf(ctx), Before: before}})
+	}
 	return applied, err
 }
 

@@ -331,7 +331,8 @@ func (s *Syncer) pageRange(ctx context.Context, merchantID string, sq Customers,
 				break
 			}
 		}
-		_, err = s.index.PutAll(ctx, merchantID, cs, func(st *index.SyncState) error {
+		// A full copy is not a change anyone made: watchers are not told.
+		_, err = s.index.PutAll(index.WithOrigin(ctx, index.OriginFullSync), merchantID, cs, func(st *index.SyncState) error {
 			// A rebuild may have started meanwhile: its ranges are not
 			// this sync's to advance, and the pages are left for it to read.
 			if i >= len(st.Ranges) || !st.Ranges[i].From.Equal(r.From) || !st.Ranges[i].To.Equal(r.To) {
