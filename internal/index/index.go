@@ -283,8 +283,9 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 			return err
 		}
 		var rows []int64
+		counts := tally{}
 		for _, c := range cs {
-			row, before, err := put(ctx, tx, merchantID, slot, c, watched)
+			row, before, err := put(ctx, tx, merchantID, slot, c, watched, counts)
 			if err != nil {
 				return err
 			}
@@ -299,6 +300,9 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 			}
 		}
 		if err := ftsAdd(ctx, tx, rows); err != nil {
+			return err
+		}
+		if err := counts.apply(ctx, tx, slot); err != nil {
 			return err
 		}
 		if sync != nil {
@@ -316,7 +320,7 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 // put stores c if it is newer (see Put) and returns its rowid, or 0 if it
 // was not stored. The caller adds the stored rows to the full-text tables.
 // With wantBefore, it also returns the state c replaced, if any.
-func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Customer, wantBefore bool) (int64, *Customer, error) {
+func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Customer, wantBefore bool, counts tally) (int64, *Customer, error) {
 	var tombVersion, deletedAt int64
 	var exact bool
 	err := tx.QueryRowContext(ctx, "SELECT version, exact, deleted_at FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID).Scan(&tombVersion, &exact, &deletedAt)
@@ -334,10 +338,12 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		}
 	}
 
-	var row, version, updatedAt int64
+	var row, version, updatedAt, oldCreated int64
 	var old keys
-	err = tx.QueryRowContext(ctx, "SELECT rowid, version, updated_at, names_key, other_key, note_key FROM index_customers WHERE merchant_id = ? AND id = ?",
-		merchantID, c.ID).Scan(&row, &version, &updatedAt, &old.names, &old.other, &old.note)
+	var oldSource, oldGroups string
+	err = tx.QueryRowContext(ctx, `SELECT rowid, version, updated_at, names_key, other_key, note_key, created_at, creation_source, group_ids
+		FROM index_customers WHERE merchant_id = ? AND id = ?`,
+		merchantID, c.ID).Scan(&row, &version, &updatedAt, &old.names, &old.other, &old.note, &oldCreated, &oldSource, &oldGroups)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, fmt.Errorf("index: put: %w", err)
@@ -360,6 +366,7 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		c.CreationSource, strings.Join(c.GroupIDs, groupSep),
 		k.names, k.other, k.note, k.sortName, k.sortCompany, k.sortEmail, k.sortPhone}
 	if exists {
+		counts.add(oldSource, oldCreated, splitGroups(oldGroups), -1)
 		if err := ftsRemove(ctx, tx, row, old); err != nil {
 			return 0, nil, err
 		}
@@ -390,6 +397,7 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 	if err != nil {
 		return 0, nil, fmt.Errorf("index: put: %w", err)
 	}
+	counts.add(c.CreationSource, ms(c.CreatedAt), c.GroupIDs, 1)
 	for _, w := range k.nameWords {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_name_words (slot, word, row) VALUES (?, ?, ?)", slot, w, row); err != nil {
 			return 0, nil, fmt.Errorf("index: put: %w", err)
@@ -468,10 +476,12 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 	err = x.tx(ctx, func(tx *sql.Tx) error {
 		applied, before = false, nil
 		exact := version != 0
-		var row, stored int64
+		var row, stored, created int64
 		var old keys
-		err := tx.QueryRowContext(ctx, "SELECT rowid, version, names_key, other_key, note_key FROM index_customers WHERE merchant_id = ? AND id = ?",
-			merchantID, customerID).Scan(&row, &stored, &old.names, &old.other, &old.note)
+		var source, groups string
+		err := tx.QueryRowContext(ctx, `SELECT rowid, version, names_key, other_key, note_key, created_at, creation_source, group_ids
+			FROM index_customers WHERE merchant_id = ? AND id = ?`,
+			merchantID, customerID).Scan(&row, &stored, &old.names, &old.other, &old.note, &created, &source, &groups)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -498,6 +508,11 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE index_merchants SET live = live - 1 WHERE merchant_id = ?", merchantID); err != nil {
 				return fmt.Errorf("index: delete: %w", err)
+			}
+			counts := tally{}
+			counts.add(source, created, splitGroups(groups), -1)
+			if err := counts.apply(ctx, tx, row>>rowBits); err != nil {
+				return err
 			}
 			applied = true
 		}
@@ -569,7 +584,8 @@ func (x *Index) IDs(ctx context.Context, merchantID string) ([]string, error) {
 }
 
 // DropMerchant deletes everything the index keeps of the merchant: its
-// customers, tombstones, seen webhook events and sync state. Call it when the
+// customers with what is derived from them (full-text entries, name words,
+// groups, counts), tombstones, seen webhook events and sync state. Call it when the
 // merchant disconnects or revokes Tessera's access.
 func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 	return x.tx(ctx, func(tx *sql.Tx) error {
@@ -602,6 +618,7 @@ func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 			{"DELETE FROM index_customers WHERE rowid BETWEEN ? AND ?", []any{lo, hi}},
 			{"DELETE FROM index_name_words WHERE slot = ?", []any{slot}},
 			{"DELETE FROM index_groups WHERE slot = ?", []any{slot}},
+			{"DELETE FROM index_counts WHERE slot = ?", []any{slot}},
 			{"DELETE FROM index_merchants WHERE slot = ?", []any{slot}},
 		} {
 			if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {

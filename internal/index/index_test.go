@@ -612,6 +612,16 @@ func TestMerchantsNeverSeeEachOthersCustomers(t *testing.T) {
 	if fts != 0 {
 		t.Errorf("full-text rows for M2's zora after DropMerchant = %d, want 0", fts)
 	}
+	// Nor any count or fragment kept for its merchant's filters and short
+	// searches.
+	var derived int
+	if err := x.reader.QueryRowContext(t.Context(), `SELECT
+		(SELECT count(*) FROM index_counts WHERE slot NOT IN (SELECT slot FROM index_merchants))`).Scan(&derived); err != nil {
+		t.Fatal(err)
+	}
+	if derived != 0 {
+		t.Errorf("counts and fragments of dropped merchants = %d, want 0", derived)
+	}
 	// A merchant added after the drop starts empty.
 	mustPut(t, x, "M3", Customer{ID: "n", GivenName: "Nell"})
 	if r := search(t, x, "M3", Query{}); !slices.Equal(ids(r), []string{"n"}) || r.Total != 1 {
@@ -760,6 +770,12 @@ func TestSearchCountsBroadMatchesUpToMaxCountedAndTotalCountsThemAll(t *testing.
 	}
 	if got, err := x.Total(t.Context(), "M1", Query{Text: "membership quilt"}); err != nil || got != 1 {
 		t.Errorf("Total(membership quilt) = %d, %v, want 1", got, err)
+	}
+	// Without text, a total of any size is exact at once, filtered or not.
+	for _, q := range []Query{{}, {CreatedFrom: t0}, {CreatedTo: t0.Add(time.Millisecond)}} {
+		if r := search(t, x, "M1", q); r.Capped || r.Total != n {
+			t.Errorf("Search(%+v) total %d, capped %v, want %d, not capped", q, r.Total, r.Capped, n)
+		}
 	}
 	if r := search(t, x, "M1", Query{Text: "name000"}); r.Capped || r.Total != 10 {
 		t.Errorf("Search(name000) total %d, capped %v, want 10, not capped", r.Total, r.Capped)

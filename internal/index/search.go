@@ -197,6 +197,11 @@ type plan struct {
 	// the membership table; onlyGroup reports that it is the only filter.
 	group     string
 	onlyGroup bool
+	// source and the created range are the other filters, which exact
+	// totals without text read from index_counts (see filterTotal).
+	source         string
+	hasFrom, hasTo bool
+	fromMS, toMS   int64
 	// matches is the count of matches, up to MaxCounted+1.
 	matches int
 }
@@ -249,7 +254,7 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 	var rows []Hit
 	switch {
 	case len(p.words) == 0 || q.Sort != SortRelevance:
-		rows, err = x.sorted(ctx, p, q, total > MaxCounted)
+		rows, err = x.sorted(ctx, p, q, len(p.words) > 0 && total > MaxCounted)
 	case total <= x.rankAllUpTo:
 		rows, err = x.rankedAll(ctx, p, q.Offset, q.Limit)
 	default:
@@ -258,7 +263,8 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	capped := total > MaxCounted
+	// Without text the total is exact at any size (see total).
+	capped := len(p.words) > 0 && total > MaxCounted
 	if capped {
 		total = MaxCounted
 	}
@@ -290,12 +296,15 @@ func (x *Index) plan(ctx context.Context, merchantID string, q *Query) (p *plan,
 	// with it; full-text queries are bounded by the rowid range instead.
 	p.cond("c.merchant_id = ?", merchantID)
 	if !q.CreatedFrom.IsZero() {
-		p.cond("c.created_at >= ?", q.CreatedFrom.UnixMilli())
+		p.hasFrom, p.fromMS = true, q.CreatedFrom.UnixMilli()
+		p.cond("c.created_at >= ?", p.fromMS)
 	}
 	if !q.CreatedTo.IsZero() {
-		p.cond("c.created_at < ?", q.CreatedTo.UnixMilli())
+		p.hasTo, p.toMS = true, q.CreatedTo.UnixMilli()
+		p.cond("c.created_at < ?", p.toMS)
 	}
 	if q.Source != "" {
+		p.source = q.Source
 		p.cond("c.creation_source = ?", q.Source)
 	}
 	if q.GroupID != "" {
@@ -461,21 +470,21 @@ func (x *Index) Total(ctx context.Context, merchantID string, q Query) (int, err
 }
 
 // total counts the matches, up to upTo+1 if upTo > 0 and there is text.
-// Without text or filters the merchant's count is kept; without filters or
-// short words the trigram index counts alone, bounded to the merchant's
-// rowids; otherwise the rows are counted.
+// Without text the kept counts are summed (the merchant's count, or
+// index_counts under filters); without filters or short words the trigram
+// index counts alone, bounded to the merchant's rowids; otherwise the rows
+// are counted.
 func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
 	var sql string
 	var args []any
 	switch {
 	case len(p.words) == 0 && p.bare():
 		return x.Count(ctx, p.merchantID)
+	case len(p.words) == 0:
+		return x.filterTotal(ctx, p)
 	case p.full != "" && p.bare():
 		sql = "SELECT 1 FROM index_fts WHERE index_fts MATCH ? AND rowid BETWEEN ? AND ?"
 		args = []any{p.full, p.lo, p.hi}
-	case len(p.words) == 0 && p.onlyGroup:
-		sql = "SELECT 1 FROM index_groups WHERE slot = ? AND group_id = ?"
-		args = []any{p.slot, p.group}
 	case p.full == "" && p.group != "":
 		// Read from the group's members, so that only they are looked up.
 		sql = "SELECT 1 FROM index_groups g0 CROSS JOIN index_customers c ON c.rowid = g0.row WHERE g0.slot = ? AND g0.group_id = ? AND " + strings.Join(p.where, " AND ")
