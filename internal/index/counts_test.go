@@ -107,7 +107,7 @@ func TestMigrationFillsWhatWritesKeep(t *testing.T) {
 	t.Parallel()
 	x := newIndex(t)
 	mustPut(t, x, "M1",
-		Customer{ID: "a", GivenName: "王", FamilyName: "小明", Note: "常客 membership", CreationSource: "DIRECTORY", GroupIDs: []string{"vip"}},
+		Customer{ID: "a", GivenName: "王", FamilyName: "小明", Note: "常客\u3000好\u00a0客 membership\tá王", CreationSource: "DIRECTORY", GroupIDs: []string{"vip"}},
 		Customer{ID: "b", GivenName: "Иван", CompanyName: "株式会社山田", CreatedAt: t0.AddDate(0, 0, 3), CreationSource: "MERGE", GroupIDs: []string{"vip", "staff"}},
 		Customer{ID: "c", GivenName: "Jane", FamilyName: "Fernández", CreatedAt: t0.Add(-time.Hour)},
 	)
@@ -140,7 +140,7 @@ func TestMigrationFillsWhatWritesKeep(t *testing.T) {
 }
 
 // derivedTables are the tables the migration 0006 added and filled.
-var derivedTables = []string{"index_counts"}
+var derivedTables = []string{"index_counts", "index_frags"}
 
 // dump lists a table's rows as text, in order.
 func dump(t *testing.T, x *Index, table string) []string {

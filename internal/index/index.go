@@ -398,6 +398,9 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		return 0, nil, fmt.Errorf("index: put: %w", err)
 	}
 	counts.add(c.CreationSource, ms(c.CreatedAt), c.GroupIDs, 1)
+	if err := addFragments(ctx, tx, slot, row, k); err != nil {
+		return 0, nil, err
+	}
 	for _, w := range k.nameWords {
 		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_name_words (slot, word, row) VALUES (?, ?, ?)", slot, w, row); err != nil {
 			return 0, nil, fmt.Errorf("index: put: %w", err)
@@ -448,9 +451,12 @@ func ftsRemove(ctx context.Context, tx *sql.Tx, row int64, old keys) error {
 	return nil
 }
 
-// deleteSide removes a row's name words and group memberships.
+// deleteSide removes a row's name words, fragments and group memberships.
 func deleteSide(ctx context.Context, tx *sql.Tx, row int64) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM index_name_words WHERE row = ?", row); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM index_frags WHERE row = ?", row); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, "DELETE FROM index_groups WHERE row = ?", row)
@@ -585,7 +591,7 @@ func (x *Index) IDs(ctx context.Context, merchantID string) ([]string, error) {
 
 // DropMerchant deletes everything the index keeps of the merchant: its
 // customers with what is derived from them (full-text entries, name words,
-// groups, counts), tombstones, seen webhook events and sync state. Call it when the
+// groups, counts, fragments), tombstones, seen webhook events and sync state. Call it when the
 // merchant disconnects or revokes Tessera's access.
 func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 	return x.tx(ctx, func(tx *sql.Tx) error {
@@ -619,6 +625,7 @@ func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 			{"DELETE FROM index_name_words WHERE slot = ?", []any{slot}},
 			{"DELETE FROM index_groups WHERE slot = ?", []any{slot}},
 			{"DELETE FROM index_counts WHERE slot = ?", []any{slot}},
+			{"DELETE FROM index_frags WHERE slot = ?", []any{slot}},
 			{"DELETE FROM index_merchants WHERE slot = ?", []any{slot}},
 		} {
 			if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {

@@ -534,7 +534,7 @@ func TestMerchantsNeverSeeEachOthersCustomers(t *testing.T) {
 	// The same customer ids and names in both merchants.
 	mustPut(t, x, "M1", people...)
 	mustPut(t, x, "M2", people[:3]...)
-	mustPut(t, x, "M2", Customer{ID: "only2", GivenName: "Zora", Note: "fern", GroupIDs: []string{"g"}, CreationSource: "X"})
+	mustPut(t, x, "M2", Customer{ID: "only2", GivenName: "Zora", Nickname: "雪", Note: "fern", GroupIDs: []string{"g"}, CreationSource: "X"})
 	if _, err := x.Delete(t.Context(), "M2", "muller", 0, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -545,6 +545,7 @@ func TestMerchantsNeverSeeEachOthersCustomers(t *testing.T) {
 	for _, q := range []Query{
 		{}, {Text: "zora"}, {Text: "fern"}, {Text: "z"}, {Text: "muller"}, {Text: "okafor"}, {Text: "jane"},
 		{GroupID: "g"}, {Source: "X"}, {Text: "zora", Sort: SortEmail}, {Text: "o", GroupID: "g"},
+		{Text: "雪"}, {Text: "王"}, {Text: "雪", Sort: SortName},
 	} {
 		r := search(t, x, "M1", q)
 		for _, h := range r.Rows {
@@ -587,7 +588,7 @@ func TestMerchantsNeverSeeEachOthersCustomers(t *testing.T) {
 	if n, _ := x.Count(t.Context(), "M2"); n != 0 {
 		t.Errorf("Count(M2) after DropMerchant = %d, want 0", n)
 	}
-	for _, text := range []string{"", "zora", "jane", "z"} {
+	for _, text := range []string{"", "zora", "jane", "z", "雪"} {
 		if r := search(t, x, "M2", Query{Text: text}); r.Total != 0 || len(r.Rows) != 0 {
 			t.Errorf("Search(M2, %q) after DropMerchant = %v, total %d, want nothing", text, ids(r), r.Total)
 		}
@@ -616,7 +617,8 @@ func TestMerchantsNeverSeeEachOthersCustomers(t *testing.T) {
 	// searches.
 	var derived int
 	if err := x.reader.QueryRowContext(t.Context(), `SELECT
-		(SELECT count(*) FROM index_counts WHERE slot NOT IN (SELECT slot FROM index_merchants))`).Scan(&derived); err != nil {
+		(SELECT count(*) FROM index_counts WHERE slot NOT IN (SELECT slot FROM index_merchants)) +
+		(SELECT count(*) FROM index_frags WHERE slot NOT IN (SELECT slot FROM index_merchants))`).Scan(&derived); err != nil {
 		t.Fatal(err)
 	}
 	if derived != 0 {

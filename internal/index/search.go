@@ -204,6 +204,9 @@ type plan struct {
 	fromMS, toMS   int64
 	// matches is the count of matches, up to MaxCounted+1.
 	matches int
+	// frag is a short word found through index_frags (see fragWord), which
+	// drives the query when no word is long; "" when there is none.
+	frag string
 }
 
 // bare reports that the only condition is the merchant: no filter and no
@@ -322,7 +325,13 @@ func (x *Index) plan(ctx context.Context, merchantID string, q *Query) (p *plan,
 			tops = append(tops, w.fts())
 			continue
 		}
-		if !short {
+		if fragWord(w) {
+			// Its fragment's rows are read; the test below stays, for
+			// the rows another word drives the query to.
+			if p.frag == "" {
+				p.frag = w.folded
+			}
+		} else if !short {
 			// A short word is found by reading the merchant's rows, in
 			// rowid order, the cheapest way through them.
 			short = true
@@ -418,10 +427,21 @@ func (x *Index) query(ctx context.Context, sql string, args []any) ([]hitRow, er
 // merchant's rowids.
 func (p *plan) from(expr string) (string, []any) {
 	if expr == "" {
-		return " FROM index_customers c WHERE ", nil
+		return p.base()
 	}
 	return " FROM index_fts f CROSS JOIN index_customers c ON c.rowid = f.rowid WHERE index_fts MATCH ? AND f.rowid BETWEEN ? AND ? AND ",
 		[]any{expr, p.lo, p.hi}
+}
+
+// base is the FROM clause, and its leading arguments, of a query no
+// trigram drives: the rows of a short word's fragment (see fragWord) if
+// there is one, else the merchant's rows.
+func (p *plan) base() (string, []any) {
+	if p.frag == "" {
+		return " FROM index_customers c WHERE ", nil
+	}
+	return " FROM index_frags s CROSS JOIN index_customers c ON c.rowid = s.row WHERE s.slot = ? AND s.frag = ? AND ",
+		[]any{p.slot, p.frag}
 }
 
 // sorted serves a page in a column's order: one query that walks the sort
@@ -438,13 +458,15 @@ func (x *Index) sorted(ctx context.Context, p *plan, q Query, broad bool) ([]Hit
 	}
 	from, args := p.from(p.full)
 	where, whereArgs := p.where, p.args
-	if broad && p.full != "" {
+	if broad && (p.full != "" || p.frag != "") {
 		// Matches are dense: walking the sort index and testing each row's
 		// keys finds a page sooner than sorting every match.
 		from, args = " FROM index_customers c WHERE ", nil
-		sql, a := p.allLongWordsIn("names_key", "other_key", "note_key")
-		where = append(slices.Clone(where), sql)
-		whereArgs = append(slices.Clone(whereArgs), a...)
+		if p.full != "" {
+			sql, a := p.allLongWordsIn("names_key", "other_key", "note_key")
+			where = append(slices.Clone(where), sql)
+			whereArgs = append(slices.Clone(whereArgs), a...)
+		}
 	}
 	sql := "SELECT " + customerCols + from + strings.Join(where, " AND ") +
 		" ORDER BY c." + sortColumns[sort] + dir + ", c.rowid" + dir + " LIMIT ? OFFSET ?"
@@ -485,7 +507,7 @@ func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
 	case p.full != "" && p.bare():
 		sql = "SELECT 1 FROM index_fts WHERE index_fts MATCH ? AND rowid BETWEEN ? AND ?"
 		args = []any{p.full, p.lo, p.hi}
-	case p.full == "" && p.group != "":
+	case p.full == "" && p.frag == "" && p.group != "":
 		// Read from the group's members, so that only they are looked up.
 		sql = "SELECT 1 FROM index_groups g0 CROSS JOIN index_customers c ON c.rowid = g0.row WHERE g0.slot = ? AND g0.group_id = ? AND " + strings.Join(p.where, " AND ")
 		args = append([]any{p.slot, p.group}, p.args...)
@@ -685,7 +707,8 @@ func (p *plan) topTier() (from, where string, args []any) {
 	conds, args := slices.Clone(p.where), slices.Clone(p.args)
 	if p.full == "" {
 		sql, a := p.anyWordIn("names_key", "other_key")
-		return " FROM index_customers c WHERE ", strings.Join(append(conds, sql), " AND "), append(args, a...)
+		from, lead := p.base()
+		return from, strings.Join(append(conds, sql), " AND "), append(append(lead, args...), a...)
 	}
 	// With several long words and few matches, their intersection in
 	// index_fts is the fewest rows to read, each tested for a word outside
@@ -711,7 +734,8 @@ func (p *plan) noteTier() (from, where string, args []any) {
 	conds, args := slices.Clone(p.where), slices.Clone(p.args)
 	if p.full == "" {
 		sql, a := p.anyWordIn("names_key", "other_key")
-		return " FROM index_customers c WHERE ", strings.Join(append(conds, "NOT "+sql), " AND "), append(args, a...)
+		from, lead := p.base()
+		return from, strings.Join(append(conds, "NOT "+sql), " AND "), append(append(lead, args...), a...)
 	}
 	// Each row read is checked on its own keys, which costs a string search
 	// per row, where a NOT in the match expression would read every match
@@ -726,6 +750,9 @@ func (p *plan) noteTier() (from, where string, args []any) {
 // order orders a tier by the driving table's rowid, which it already
 // returns in order: ordering by c.rowid would make SQLite sort every match.
 func (p *plan) order() string {
+	if p.full == "" && p.frag != "" {
+		return " ORDER BY s.row"
+	}
 	if p.full == "" {
 		return " ORDER BY c.rowid"
 	}

@@ -32,3 +32,47 @@ SELECT g.slot, g.group_id, c.creation_source,
 FROM index_groups g JOIN index_customers c ON c.rowid = g.row
 WHERE g.group_id != ''
 GROUP BY 1, 2, 3, 4;
+
+-- index_frags holds, per customer, each fragment of one or two characters of
+-- its folded keys (names_key, other_key, note_key) that holds a character
+-- outside ASCII, and never spans a space or control character: the words a
+-- trigram cannot find, like a Chinese or Korean name of one or two
+-- characters, are looked up here instead of reading every row. Fragments of
+-- plain ASCII are not kept (a Latin letter or two matches most customers).
+CREATE TABLE index_frags (
+	slot INTEGER NOT NULL,
+	frag TEXT NOT NULL,
+	row  INTEGER NOT NULL,
+	PRIMARY KEY (slot, frag, row)
+) WITHOUT ROWID;
+CREATE INDEX index_frags_row ON index_frags (row);
+
+-- The fill walks, character by character, only the keys that hold a
+-- character outside ASCII (the GLOB). brk is 1 for a space or control
+-- character, as Go's unicode.IsSpace or unicode.IsControl.
+INSERT OR IGNORE INTO index_frags (slot, frag, row)
+WITH RECURSIVE
+	src (row, k) AS (
+		SELECT rowid, names_key FROM index_customers WHERE names_key GLOB '*[^' || char(1) || '-' || char(127) || ']*'
+		UNION ALL
+		SELECT rowid, other_key FROM index_customers WHERE other_key GLOB '*[^' || char(1) || '-' || char(127) || ']*'
+		UNION ALL
+		SELECT rowid, note_key FROM index_customers WHERE note_key GLOB '*[^' || char(1) || '-' || char(127) || ']*'
+	),
+	pos (row, k, i) AS (
+		SELECT row, k, 1 FROM src WHERE length(k) > 0
+		UNION ALL
+		SELECT row, k, i + 1 FROM pos WHERE i < length(k)
+	),
+	chars (row, i, c, n) AS (
+		SELECT row, i, unicode(substr(k, i, 1)), unicode(substr(k, i + 1, 1)) FROM pos
+	),
+	marked (row, i, c, n, cbrk, nbrk) AS (
+		SELECT row, i, c, n,
+			c <= 32 OR c BETWEEN 127 AND 160 OR c = 5760 OR c BETWEEN 8192 AND 8202 OR c IN (8232, 8233, 8239, 8287, 12288),
+			n IS NULL OR n <= 32 OR n BETWEEN 127 AND 160 OR n = 5760 OR n BETWEEN 8192 AND 8202 OR n IN (8232, 8233, 8239, 8287, 12288)
+		FROM chars
+	)
+SELECT row >> 32, char(c), row FROM marked WHERE c > 127 AND NOT cbrk
+UNION ALL
+SELECT row >> 32, char(c, n), row FROM marked WHERE NOT cbrk AND NOT nbrk AND (c > 127 OR n > 127);
