@@ -1,6 +1,7 @@
 package index
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -67,5 +68,27 @@ func TestFragmentsAreTheShortPiecesOutsideASCII(t *testing.T) {
 	want := []string{"王", "王小", "小", "aé", "é", "李"}
 	if !slices.Equal(got, want) {
 		t.Errorf("fragments = %q, want %q", got, want)
+	}
+}
+
+func TestShortWordsOutsideASCIIAreCountedExactlyHoweverMany(t *testing.T) {
+	t.Parallel()
+	x := newIndex(t)
+	const n = MaxCounted + 5
+	page := make([]Customer, n)
+	for i := range page {
+		page[i] = Customer{ID: fmt.Sprintf("c%04d", i), GivenName: "芳", FamilyName: "王", CreatedAt: t0, UpdatedAt: t0}
+	}
+	page[0].GivenName = "伟"
+	if _, err := x.PutAll(t.Context(), "M1", page, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text string
+		want int
+	}{{"王", n}, {"王 芳", n - 1}, {"伟 王", 1}, {"芳 伟", 0}} {
+		if r := search(t, x, "M1", Query{Text: tc.text}); r.Total != tc.want || r.Capped {
+			t.Errorf("Search(%s).Total = %d (capped %v), want %d", tc.text, r.Total, r.Capped, tc.want)
+		}
 	}
 }

@@ -209,6 +209,20 @@ type plan struct {
 	frag string
 }
 
+// fragsOnly reports that every word is found through index_frags (see
+// fragWord) and no filter applies, so that counting needs no other table.
+func (p *plan) fragsOnly() bool {
+	if len(p.words) == 0 || p.hasFrom || p.hasTo || p.source != "" || p.group != "" {
+		return false
+	}
+	for _, w := range p.words {
+		if !fragWord(w) {
+			return false
+		}
+	}
+	return true
+}
+
 // bare reports that the only condition is the merchant: no filter and no
 // short word.
 func (p *plan) bare() bool {
@@ -266,8 +280,9 @@ func (x *Index) Search(ctx context.Context, merchantID string, q Query) (Result,
 	if err != nil {
 		return Result{}, err
 	}
-	// Without text the total is exact at any size (see total).
-	capped := len(p.words) > 0 && total > MaxCounted
+	// Without text, or with only words of index_frags, the total is exact
+	// at any size (see total).
+	capped := len(p.words) > 0 && !p.fragsOnly() && total > MaxCounted
 	if capped {
 		total = MaxCounted
 	}
@@ -504,6 +519,16 @@ func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
 		return x.Count(ctx, p.merchantID)
 	case len(p.words) == 0:
 		return x.filterTotal(ctx, p)
+	case p.fragsOnly():
+		// A fragment's rows are exactly the rows whose keys hold that word,
+		// so the fragment index counts alone, however many match.
+		sql = "SELECT 1 FROM index_frags s WHERE s.slot = ? AND s.frag = ?"
+		args = []any{p.slot, p.words[0].folded}
+		for _, w := range p.words[1:] {
+			sql += " AND EXISTS (SELECT 1 FROM index_frags o WHERE o.slot = ? AND o.frag = ? AND o.row = s.row)"
+			args = append(args, p.slot, w.folded)
+		}
+		upTo = 0
 	case p.full != "" && p.bare():
 		sql = "SELECT 1 FROM index_fts WHERE index_fts MATCH ? AND rowid BETWEEN ? AND ?"
 		args = []any{p.full, p.lo, p.hi}
