@@ -60,7 +60,8 @@ perf:
 	./scripts/perf.sh
 
 ## load: 50 signed-in sessions for 20 s against an in-process Tessera on loopback,
-## then again with 20 ms Square latency and 5% faults; prints figures and PASS/FAIL
+## then again with 20 ms Square latency and 5% faults, then the index mix (directory and
+## search from the customer index of 100,000 customers); prints figures and PASS/FAIL
 load:
 	./scripts/load.sh
 

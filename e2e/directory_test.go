@@ -100,7 +100,8 @@ func TestFuzzyEmailSearchNarrowsTable(t *testing.T) {
 	t.Logf("searching for %q (from %s)", token, email)
 
 	// "Look in" Email: Square cannot tell from a bare word that it is part
-	// of an email address (Auto would look in reference ids).
+	// of an email address (Auto would search email and reference id at
+	// once, one call each), and this test follows one field's search.
 	_, err := page.ExpectResponse(regexp.MustCompile(`/customers\?`), func() error {
 		_, err := page.GetByLabel("Look in").SelectOption(playwright.SelectOptionValues{Labels: &[]string{"Email"}})
 		return err

@@ -64,6 +64,29 @@ type CustomersView struct {
 	Indexing string
 	// NewCustomerURL is where "New customer" leads.
 	NewCustomerURL string
+	// SearchNote, when set, says how Square was searched in several fields
+	// at once, with a link to each field on its own.
+	SearchNote *SearchNote
+}
+
+// SearchNote explains a search of several fields at once, which Square
+// can only make as one call per field.
+type SearchNote struct {
+	// Text says what was searched, e.g. "Searched email, phone and
+	// reference id at once."
+	Text string
+	// More, when set, says that more customers match than the page shows.
+	More string
+	// Failed, when set, names the fields Square could not search, whose
+	// matches are missing; RetryURL searches again.
+	Failed, RetryURL string
+	// Fields search one field alone, with Square's paging.
+	Fields []NoteLink
+}
+
+// NoteLink is a link of a note.
+type NoteLink struct {
+	Label, URL string
 }
 
 // CustomerRow is one customer in the directory, with every value already

@@ -72,6 +72,8 @@ type browser struct {
 	next  string // the "Next page" link of the last directory page read
 	n     int    // actions done, for unique notes and emails
 	think time.Duration
+	// mix is the actions this person draws from.
+	mix []action
 }
 
 // customerRef is a customer as a row of the directory shows it.
@@ -321,10 +323,39 @@ var mix = []action{
 	{kindNewForm, 5, (*browser).create},
 }
 
+// indexMix is the mix of -mix index: the directory and the search as
+// staff use them once the customer index serves both, with no call to
+// Square.
+var indexMix = []action{
+	{kindDirectory, 60, (*browser).directory},
+	{kindSearch, 40, (*browser).search},
+}
+
+// mixNamed is the mix of a -mix value, nil for an unknown one.
+func mixNamed(name string) []action {
+	switch name {
+	case mixDefault:
+		return mix
+	case mixIndex:
+		return indexMix
+	}
+	return nil
+}
+
+// The values of -mix.
+const (
+	mixDefault = "default"
+	mixIndex   = "index"
+)
+
 // pick draws an action by weight. A browser's first len(mix) actions are
 // one of each, in an order of its own, so that even a short run exercises
 // every kind.
 func (b *browser) pick() action {
+	mix := b.mix
+	if mix == nil {
+		mix = mixNamed(mixDefault)
+	}
 	if b.n < len(mix) {
 		return mix[(b.n+b.id)%len(mix)]
 	}

@@ -45,6 +45,10 @@ const (
 	// It is checked on the whole process, the emulator and the clients
 	// included, so Tessera on its own is further below it.
 	rssTarget = 60 << 20
+	// indexP99Target and indexRSSTarget are the targets for the
+	// index mix: directory and search from the index, 100,000 customers.
+	indexP99Target = 25 * time.Millisecond
+	indexRSSTarget = 100 << 20
 )
 
 // execute starts Tessera, signs the sessions in, runs the load and
@@ -114,7 +118,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	hardCtx, cancelHard := context.WithTimeout(ctx, o.Duration+drainTimeout)
 	loadStart := time.Now()
 	for _, b := range browsers {
-		b.stop, b.think = stopCtx, o.Think
+		b.stop, b.think, b.mix = stopCtx, o.Think, mixNamed(o.Mix)
 		wg.Go(func() { b.loop(hardCtx) })
 	}
 	wg.Wait()

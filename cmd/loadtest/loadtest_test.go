@@ -131,6 +131,35 @@ func TestShortRunWithSquareFaults(t *testing.T) {
 	}
 }
 
+// TestShortRunOfTheIndexMix runs the index mix briefly: only directory
+// pages and searches, each kind checked against the index's p99 target.
+func TestShortRunOfTheIndexMix(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"-sessions", "3", "-duration", "2s", "-customers", "300", "-mix", "index", "-json"}, &stdout, &stderr)
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("exit %d; the report is not JSON: %v\nstderr:\n%s", code, err, stderr.String())
+	}
+	for _, k := range rep.Kinds {
+		if k.Kind != kindDirectory.String() && k.Kind != kindSearch.String() && k.Actions > 0 {
+			t.Errorf("the index mix did %d actions of kind %s, want directory and search alone", k.Actions, k.Kind)
+		}
+	}
+	checks := map[string]check{}
+	for _, c := range rep.Checks {
+		checks[c.Name] = c
+	}
+	// Only their presence: timings under the race detector say nothing.
+	for _, name := range []string{"directory p99 from the index", "search p99 from the index", "5xx of our own"} {
+		if _, ok := checks[name]; !ok {
+			t.Errorf("no check %q among %+v", name, rep.Checks)
+		}
+	}
+	if c := checks["5xx of our own"]; !c.Pass {
+		t.Errorf("check %+v, want passing", c)
+	}
+}
+
 // TestFlags: a bad flag, an address or a bound exceeded is refused with
 // exit status 2 and a message that names it.
 func TestFlags(t *testing.T) {
@@ -149,6 +178,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"-fault-rate", "NaN"}, "-fault-rate must be 0 to 1"},
 		{[]string{"-customers", "0"}, "-customers must be 1 to"},
 		{[]string{"-think", "-1s"}, "-think must be 0 to"},
+		{[]string{"-mix", "everything"}, `-mix must be default or index, got "everything"`},
 		{[]string{"-sessions", "many"}, `invalid value "many" for flag -sessions`},
 		{[]string{"-url", "http://example.com"}, "flag provided but not defined: -url"},
 		{[]string{"http://example.com/"}, `unexpected argument "http://example.com/"`},

@@ -68,6 +68,10 @@ func (a *app) squareDirectory(c echo.Context, indexing string) error {
 		return a.renderDirectory(c, http.StatusBadRequest, q, info, nil, queryProblem(q, problems))
 	}
 
+	if q.field == searchInAll {
+		return a.squareSearchAll(c, q, info)
+	}
+
 	ctx := c.Request().Context()
 	var page *square.CustomerPage
 	if q.searched() || q.filtered() {

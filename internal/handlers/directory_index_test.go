@@ -508,10 +508,10 @@ func TestWithTheIndexOffSquareServesTheDirectoryAsBefore(t *testing.T) {
 		t.Fatalf("with TESSERA_INDEX=off the harness has an index, want none")
 	}
 	e.h.emu.ResetCalls()
-	p := e.b.get("/customers?q=gmail")
+	p := e.b.get("/customers?q=gmail&field=email")
 	expect(t, p, http.StatusOK)
 	if dirCalls(e.h) != 1 || p.testID("index-progress").Length() != 0 {
-		t.Errorf("GET /customers?q=gmail with the index off: %d customer calls, progress %q; want 1 call to Square and no progress",
+		t.Errorf("GET /customers?q=gmail&field=email with the index off: %d customer calls, progress %q; want 1 call to Square and no progress",
 			dirCalls(e.h), dirText(p.testID("index-progress")))
 	}
 	if p.Doc.Find("#search-field").Length() != 1 || p.testID("sort-company").Find("a").Length() != 0 {

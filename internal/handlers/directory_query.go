@@ -38,6 +38,10 @@ const (
 	searchInEmail     = "email"
 	searchInPhone     = "phone"
 	searchInReference = "reference"
+	// searchInAll is Auto's choice for text that is neither an email
+	// address nor a phone number: email, phone and reference id searched
+	// at once. It is never a value of the URL.
+	searchInAll = "all"
 
 	matchFuzzy = "fuzzy"
 	matchExact = "exact"
@@ -145,9 +149,12 @@ func parseDirectoryQuery(raw string, indexed bool) (directoryQuery, []views.Fiel
 	// A page of one kind means nothing to the other: a link saved while
 	// Square served the directory opens the first page of the same view
 	// from the index, and the other way round.
-	if indexed {
+	// The same goes for a search of all fields at once, which has one
+	// page only.
+	if indexed || q.field == searchInAll {
 		q.Cursor = ""
-	} else {
+	}
+	if !indexed {
 		q.Offset, q.offset = "", 0
 	}
 	return q, problems
@@ -177,7 +184,7 @@ func (q *directoryQuery) check() []views.FieldError {
 			bad(paramQuery, msg)
 		}
 	case q.Query != "":
-		q.field = searchField(q.Query, q.Field)
+		q.field = searchField(q.Query, q.Field, q.Match == matchExact)
 		if msg := checkSearch(q.Query, q.field, q.Match == matchExact); msg != "" {
 			bad(paramQuery, msg)
 		}
@@ -302,11 +309,12 @@ func parseDay(s string) (time.Time, bool) {
 
 // searchField resolves the field to search: the chosen one, or for Auto the
 // one the text looks like. An @ means an email address; digits with only
-// + ( ) - and spaces around them a phone number; anything else a reference id.
-// A dot or a slash, which a phone number may hold when it is saved, makes
-// a short search such as "206.555" read as a reference id ("INV.2024",
-// "206/555"), which is what staff more often type into one box.
-func searchField(text, chosen string) string {
+// + ( ) - and spaces around them a phone number. Anything else could be
+// part of any of the three (`adaeze1999` of an email address, `206.555` of
+// a phone number, `INV-2024` of a reference id), so a fuzzy search looks
+// in all three at once (searchInAll). An exact match of such text can only
+// be a reference id: an exact email has an @, an exact phone is all digits.
+func searchField(text, chosen string, exact bool) string {
 	switch chosen {
 	case searchInEmail, searchInPhone, searchInReference:
 		return chosen
@@ -317,7 +325,10 @@ func searchField(text, chosen string) string {
 	if textutil.IsPhoneText(text) && !strings.ContainsAny(text, "./") {
 		return searchInPhone
 	}
-	return searchInReference
+	if exact {
+		return searchInReference
+	}
+	return searchInAll
 }
 
 // checkSearch returns what is wrong with a search Square would refuse or
@@ -402,13 +413,19 @@ func (q *directoryQuery) sortOrder() square.SortOrder {
 // searchRequest is the SearchCustomers body of a view with a search or a
 // filter: every part ANDed, as Square does.
 func (q *directoryQuery) searchRequest() *square.SearchCustomersRequest {
+	return q.searchRequestIn(q.field)
+}
+
+// searchRequestIn is the SearchCustomers body of the view with its search
+// in field, one of email, phone and reference id.
+func (q *directoryQuery) searchRequestIn(field string) *square.SearchCustomersRequest {
 	f := &square.CustomerFilter{}
 	if q.Query != "" {
 		tf := &square.TextFilter{Fuzzy: q.Query}
 		if q.Match == matchExact {
 			tf = &square.TextFilter{Exact: q.Query}
 		}
-		switch q.field {
+		switch field {
 		case searchInEmail:
 			f.EmailAddress = tf
 		case searchInPhone:

@@ -574,7 +574,7 @@ func TestSearchingFindsCustomersByEmailPhoneOrReferenceID(t *testing.T) {
 		{"an international phone finds it exactly", url.Values{"q": {intlPhone.PhoneNumber}, "match": {"exact"}}, intlPhone,
 			&square.CustomerFilter{PhoneNumber: &square.TextFilter{Exact: intlPhone.PhoneNumber}},
 			"phone_number.exact", "Phone is exactly “" + intlPhone.PhoneNumber + "”"},
-		{"a reference id finds it fuzzily", url.Values{"q": {ref.ReferenceID}}, ref,
+		{"a reference id finds it fuzzily", url.Values{"q": {ref.ReferenceID}, "field": {"reference"}}, ref,
 			&square.CustomerFilter{ReferenceID: &square.TextFilter{Fuzzy: ref.ReferenceID}},
 			"reference_id.fuzzy", "Reference id contains “" + ref.ReferenceID + "”"},
 		{"a reference id finds it exactly", url.Values{"q": {ref.ReferenceID}, "field": {"reference"}, "match": {"exact"}}, ref,
@@ -625,8 +625,7 @@ func TestTheSearchFieldIsPickedFromWhatIsTypedUnlessChosen(t *testing.T) {
 		{"an @ means email", "q=ada%40example", "email_address.fuzzy", "Email contains “ada@example”"},
 		{"digits with + ( ) - and spaces mean phone", "q=%2B1+(206)+555-0100", "phone_number.fuzzy", "Phone contains “+1 (206) 555-0100”"},
 		{"digits alone mean phone", "q=0100", "phone_number.fuzzy", "Phone contains “0100”"},
-		{"anything else means reference id", "q=LOY-0012", "reference_id.fuzzy", "Reference id contains “LOY-0012”"},
-		{"a dot is not part of a phone number", "q=206.555", "reference_id.fuzzy", "Reference id contains “206.555”"},
+		{"an exact match of anything else means reference id", "q=LOY-0012&match=exact", "reference_id.exact", "Reference id is exactly “LOY-0012”"},
 		{"a chosen field wins", "q=0100&field=reference", "reference_id.fuzzy", "Reference id contains “0100”"},
 		{"a chosen field wins over an @", "q=a%40b&field=reference&match=exact", "reference_id.exact", "Reference id is exactly “a@b”"},
 	}
@@ -958,7 +957,7 @@ func TestBadQueryParametersGetAClearMessageNeverAServerError(t *testing.T) {
 		link string
 	}{
 		{"a garbage cursor", "cursor=garbage", "", "", true, "/customers"},
-		{"a cursor of another view", "q=com&cursor=" + listCursor, "", "", true, "/customers?q=com"},
+		{"a cursor of another view", "q=com&field=email&cursor=" + listCursor, "", "", true, "/customers?field=email&q=com"},
 		{"a huge cursor", "cursor=" + strings.Repeat("x", 5000), "", "", false, "/customers"},
 		{"an unknown sort", "sort=banana", "", "", false, ""},
 		{"an unknown order", "order=sideways", "", "", false, ""},
@@ -1053,8 +1052,8 @@ func TestAWarmDirectoryPageCostsOneCallToSquare(t *testing.T) {
 		htmx               bool
 	}{
 		{"the first page of 50", "/customers", dirListCall, false},
-		{"a search with filters", "/customers?q=com&group=" + vip + "&source=DIRECTORY", dirSearchCall, false},
-		{"an htmx search", "/customers?q=com", dirSearchCall, true},
+		{"a search with filters", "/customers?q=com&field=email&group=" + vip + "&source=DIRECTORY", dirSearchCall, false},
+		{"an htmx search", "/customers?q=%40com", dirSearchCall, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

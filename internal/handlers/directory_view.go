@@ -33,6 +33,8 @@ type directoryPage struct {
 	// countURL, when set, fetches the exact figure.
 	atLeast  bool
 	countURL string
+	// note explains a search of several fields at once.
+	note *views.SearchNote
 }
 
 // squarePage maps Square's page of customers. info may be nil when Square
@@ -89,6 +91,7 @@ func directoryView(q directoryQuery, info *merchantInfo, pg *directoryPage, prob
 		v.BestMatchURL = q.sortedBy("", "").url("")
 	}
 	v.Rows, v.NextURL, v.PrevURL = pg.rows, pg.next, pg.prev
+	v.SearchNote = pg.note
 	if !q.firstPage() {
 		v.FirstURL = q.url("")
 	}
@@ -268,7 +271,8 @@ func searchLabel(q directoryQuery) string {
 		// The index looks everywhere at once.
 		return "Search: “" + q.Query + "”"
 	}
-	field := map[string]string{searchInEmail: "Email", searchInPhone: "Phone", searchInReference: "Reference id"}[q.field]
+	field := map[string]string{searchInEmail: "Email", searchInPhone: "Phone", searchInReference: "Reference id",
+		searchInAll: "Email, phone or reference id"}[q.field]
 	how := " contains "
 	if q.Match == matchExact {
 		how = " is exactly "

@@ -284,8 +284,10 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 		}
 		var rows []int64
 		counts := tally{}
+		st := newStmts(tx)
+		defer st.close()
 		for _, c := range cs {
-			row, before, err := put(ctx, tx, merchantID, slot, c, watched, counts)
+			row, before, err := put(ctx, st, merchantID, slot, c, watched, counts)
 			if err != nil {
 				return err
 			}
@@ -320,10 +322,10 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []Customer, sy
 // put stores c if it is newer (see Put) and returns its rowid, or 0 if it
 // was not stored. The caller adds the stored rows to the full-text tables.
 // With wantBefore, it also returns the state c replaced, if any.
-func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Customer, wantBefore bool, counts tally) (int64, *Customer, error) {
+func put(ctx context.Context, st *stmts, merchantID string, slot int64, c Customer, wantBefore bool, counts tally) (int64, *Customer, error) {
 	var tombVersion, deletedAt int64
 	var exact bool
-	err := tx.QueryRowContext(ctx, "SELECT version, exact, deleted_at FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID).Scan(&tombVersion, &exact, &deletedAt)
+	err := st.queryRow(ctx, "SELECT version, exact, deleted_at FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID).Scan(&tombVersion, &exact, &deletedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -333,7 +335,7 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		if !newer {
 			return 0, nil, nil
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID); err != nil {
+		if _, err := st.exec(ctx, "DELETE FROM index_tombstones WHERE merchant_id = ? AND id = ?", merchantID, c.ID); err != nil {
 			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 	}
@@ -341,7 +343,7 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 	var row, version, updatedAt, oldCreated int64
 	var old keys
 	var oldSource, oldGroups string
-	err = tx.QueryRowContext(ctx, `SELECT rowid, version, updated_at, names_key, other_key, note_key, created_at, creation_source, group_ids
+	err = st.queryRow(ctx, `SELECT rowid, version, updated_at, names_key, other_key, note_key, created_at, creation_source, group_ids
 		FROM index_customers WHERE merchant_id = ? AND id = ?`,
 		merchantID, c.ID).Scan(&row, &version, &updatedAt, &old.names, &old.other, &old.note, &oldCreated, &oldSource, &oldGroups)
 	exists := err == nil
@@ -353,7 +355,7 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 	}
 	var before *Customer
 	if exists && wantBefore {
-		b, _, err := scanCustomer(tx.QueryRowContext(ctx, "SELECT "+customerCols+" FROM index_customers c WHERE rowid = ?", row))
+		b, _, err := scanCustomer(st.queryRow(ctx, "SELECT "+customerCols+" FROM index_customers c WHERE rowid = ?", row))
 		if err != nil {
 			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
@@ -367,27 +369,27 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		k.names, k.other, k.note, k.sortName, k.sortCompany, k.sortEmail, k.sortPhone}
 	if exists {
 		counts.add(oldSource, oldCreated, splitGroups(oldGroups), -1)
-		if err := ftsRemove(ctx, tx, row, old); err != nil {
+		if err := ftsRemove(ctx, st.tx, row, old); err != nil {
 			return 0, nil, err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE index_customers SET version = ?, created_at = ?, updated_at = ?,
+		_, err = st.exec(ctx, `UPDATE index_customers SET version = ?, created_at = ?, updated_at = ?,
 			given_name = ?, family_name = ?, nickname = ?, company = ?, email = ?, phone = ?, reference_id = ?, note = ?,
 			creation_source = ?, group_ids = ?, names_key = ?, other_key = ?, note_key = ?,
 			sort_name = ?, sort_company = ?, sort_email = ?, sort_phone = ? WHERE rowid = ?`, append(args, row)...)
 		if err == nil {
-			err = deleteSide(ctx, tx, row)
+			err = deleteSide(ctx, st.tx, row)
 		}
 	} else {
 		lo, _ := slotRange(slot)
 		var n int64
-		if err = tx.QueryRowContext(ctx, "UPDATE index_merchants SET next_row = next_row + 1, live = live + 1 WHERE slot = ? RETURNING next_row - 1", slot).Scan(&n); err != nil {
+		if err = st.queryRow(ctx, "UPDATE index_merchants SET next_row = next_row + 1, live = live + 1 WHERE slot = ? RETURNING next_row - 1", slot).Scan(&n); err != nil {
 			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 		if n >= 1<<rowBits {
 			return 0, nil, fmt.Errorf("index: put: merchant %s has used every row number", merchantID)
 		}
 		row = lo | n
-		_, err = tx.ExecContext(ctx, `INSERT INTO index_customers (rowid, merchant_id, id, version, created_at, updated_at,
+		_, err = st.exec(ctx, `INSERT INTO index_customers (rowid, merchant_id, id, version, created_at, updated_at,
 			given_name, family_name, nickname, company, email, phone, reference_id, note,
 			creation_source, group_ids, names_key, other_key, note_key,
 			sort_name, sort_company, sort_email, sort_phone)
@@ -398,20 +400,66 @@ func put(ctx context.Context, tx *sql.Tx, merchantID string, slot int64, c Custo
 		return 0, nil, fmt.Errorf("index: put: %w", err)
 	}
 	counts.add(c.CreationSource, ms(c.CreatedAt), c.GroupIDs, 1)
-	if err := addFragments(ctx, tx, slot, row, k); err != nil {
+	if err := addFragments(ctx, st.tx, slot, row, k); err != nil {
 		return 0, nil, err
 	}
 	for _, w := range k.nameWords {
-		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_name_words (slot, word, row) VALUES (?, ?, ?)", slot, w, row); err != nil {
+		if _, err := st.exec(ctx, "INSERT OR IGNORE INTO index_name_words (slot, word, row) VALUES (?, ?, ?)", slot, w, row); err != nil {
 			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 	}
 	for _, g := range c.GroupIDs {
-		if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO index_groups (slot, group_id, row) VALUES (?, ?, ?)", slot, g, row); err != nil {
+		if _, err := st.exec(ctx, "INSERT OR IGNORE INTO index_groups (slot, group_id, row) VALUES (?, ?, ?)", slot, g, row); err != nil {
 			return 0, nil, fmt.Errorf("index: put: %w", err)
 		}
 	}
 	return row, before, nil
+}
+
+// stmts prepares each statement of a transaction once, however many
+// customers it stores: preparing is a good part of a small statement's
+// cost, and a full sync stores thousands of customers per transaction.
+type stmts struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func newStmts(tx *sql.Tx) *stmts { return &stmts{tx: tx, m: map[string]*sql.Stmt{}} }
+
+func (s *stmts) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.m[query]; ok {
+		return st, nil
+	}
+	st, err := s.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s.m[query] = st
+	return st, nil
+}
+
+func (s *stmts) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (s *stmts) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		// A *sql.Row carrying the error: Scan reports it.
+		return s.tx.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// close releases the statements; the transaction's end would too.
+func (s *stmts) close() {
+	for _, st := range s.m {
+		_ = st.Close()
+	}
 }
 
 // ftsAdd indexes the rows' keys in both full-text tables, a page at a time:

@@ -60,8 +60,10 @@ const (
 	DefaultOverlap = 2 * time.Minute
 	// pageSize is SearchCustomers' largest page.
 	pageSize = 100
-	// batchPages is how many pages a range stores in one transaction.
-	batchPages = 5
+	// minBatchPages and maxBatchPages bound how many pages the full
+	// sync's writer stores in one transaction.
+	minBatchPages = 8
+	maxBatchPages = 20
 	// maxWaits bounds how often one page is tried again after Square asked
 	// to slow down or failed; the sync stops there and resumes later.
 	maxWaits = 8
@@ -145,45 +147,7 @@ func (s *Syncer) Full(ctx context.Context, merchantID string, sq Customers) erro
 			return err
 		}
 	}
-	work := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for range s.parallel {
-		wg.Go(func() {
-			for i := range work {
-				if err := s.pageRange(ctx, merchantID, sq, i); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-feed:
-	for i, r := range st.Ranges {
-		if r.Done {
-			continue
-		}
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.pageRanges(ctx, merchantID, sq, st); err != nil {
 		return err
 	}
 	done := s.now()
@@ -298,58 +262,175 @@ func rangeRequest(r index.SyncRange, cursor string, limit int64, count bool) *sq
 	}
 }
 
-// pageRange reads range i to its end, storing each page with its cursor.
-func (s *Syncer) pageRange(ctx context.Context, merchantID string, sq Customers, i int) error {
-	for {
-		st, err := s.index.SyncState(ctx, merchantID)
-		if err != nil {
-			return err
-		}
-		if i >= len(st.Ranges) {
-			return ErrRestarted
-		}
-		r := st.Ranges[i]
-		if r.Done {
-			return nil
-		}
-		// A few pages are stored in one transaction: each commit rewrites
-		// the full-text index's pages it touched, so fewer, larger commits
-		// cost the database a fraction of the writes. A restart re-reads
-		// at most that many pages.
-		var cs []index.Customer
-		next := r.Cursor
-		for range batchPages {
-			page, err := s.search(ctx, sq, rangeRequest(r, next, pageSize, false))
-			if err != nil {
-				return err
-			}
-			for j := range page.Customers {
-				cs = append(cs, index.FromSquare(&page.Customers[j]))
-			}
-			next = page.Cursor
-			if next == "" {
-				break
-			}
-		}
-		// A full copy is not a change anyone made: watchers are not told.
-		_, err = s.index.PutAll(index.WithOrigin(ctx, index.OriginFullSync), merchantID, cs, func(st *index.SyncState) error {
-			// A rebuild may have started meanwhile: its ranges are not
-			// this sync's to advance, and the pages are left for it to read.
-			if i >= len(st.Ranges) || !st.Ranges[i].From.Equal(r.From) || !st.Ranges[i].To.Equal(r.To) {
-				return ErrRestarted
-			}
-			rr := &st.Ranges[i]
-			rr.Cursor, rr.Done = next, next == ""
-			rr.Indexed += len(cs)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if next == "" {
-			return nil
+// rangePage is one page of a range as read from Square, with the cursor
+// of the page after it ("" at the range's end).
+type rangePage struct {
+	i    int
+	r    index.SyncRange
+	cs   []index.Customer
+	next string
+}
+
+// pageRanges reads the ranges not done to their ends and stores what they
+// hold. Up to Parallel readers page through ranges at once while one
+// writer stores their pages: the database has one writer anyway, and
+// reading the next pages while it writes keeps Square's latency and the
+// writes from adding up. Each page is stored with its range's cursor in
+// the same transaction, in the order its range was read, so a restart
+// carries on from the last page stored and stores nothing twice; pages
+// read but not yet stored are read again.
+func (s *Syncer) pageRanges(ctx context.Context, merchantID string, sq Customers, st index.SyncState) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
 		}
 	}
+
+	work := make(chan int)
+	pages := make(chan rangePage, 4*s.parallel)
+	var readers sync.WaitGroup
+	for range s.parallel {
+		readers.Go(func() {
+			for i := range work {
+				if err := s.readRange(ctx, sq, i, st.Ranges[i], pages); err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		if err := s.storePages(ctx, merchantID, pages); err != nil {
+			fail(err)
+		}
+	}()
+feed:
+	for i, r := range st.Ranges {
+		if r.Done {
+			continue
+		}
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	readers.Wait()
+	close(pages)
+	<-writerDone
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+// readRange reads range i from its cursor to its end, handing each page to
+// the writer.
+func (s *Syncer) readRange(ctx context.Context, sq Customers, i int, r index.SyncRange, pages chan<- rangePage) error {
+	next := r.Cursor
+	for {
+		page, err := s.search(ctx, sq, rangeRequest(r, next, pageSize, false))
+		if err != nil {
+			return err
+		}
+		p := rangePage{i: i, r: r, next: page.Cursor, cs: make([]index.Customer, len(page.Customers))}
+		for j := range page.Customers {
+			p.cs[j] = index.FromSquare(&page.Customers[j])
+		}
+		select {
+		case pages <- p:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if page.Cursor == "" {
+			return nil
+		}
+		next = page.Cursor
+	}
+}
+
+// storePages is the full sync's one writer: it stores the readers' pages
+// until they are all read. Several pages go into one transaction, since
+// each commit rewrites the full-text index's pages it touched: fewer,
+// larger commits cost the database a fraction of the writes. It waits for
+// minBatchPages pages (or the last ones) before it writes, and takes at
+// most maxBatchPages. When the readers stop, for the end or a failure,
+// it stores what they read and returns.
+func (s *Syncer) storePages(ctx context.Context, merchantID string, pages <-chan rangePage) error {
+	batch := make([]rangePage, 0, maxBatchPages)
+	open := true
+	for open {
+		batch = batch[:0]
+		for open && len(batch) < minBatchPages {
+			p, ok := <-pages
+			if !ok {
+				open = false
+				break
+			}
+			batch = append(batch, p)
+		}
+	drain:
+		for open && len(batch) < maxBatchPages {
+			select {
+			case p, ok := <-pages:
+				if !ok {
+					open = false
+					break drain
+				}
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		if len(batch) == 0 {
+			break
+		}
+		// Pages read before the sync was cut short are stored all the
+		// same: they are whole, and the restart need not read them again.
+		if err := s.storeBatch(context.WithoutCancel(ctx), merchantID, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storeBatch stores pages, in the order read, and moves each range's
+// cursor past its pages, in one transaction.
+func (s *Syncer) storeBatch(ctx context.Context, merchantID string, batch []rangePage) error {
+	n := 0
+	for _, p := range batch {
+		n += len(p.cs)
+	}
+	cs := make([]index.Customer, 0, n)
+	for _, p := range batch {
+		cs = append(cs, p.cs...)
+	}
+	// A full copy is not a change anyone made: watchers are not told.
+	_, err := s.index.PutAll(index.WithOrigin(ctx, index.OriginFullSync), merchantID, cs, func(st *index.SyncState) error {
+		for _, p := range batch {
+			// A rebuild may have started meanwhile: its ranges are not
+			// this sync's to advance, and the pages are left for it to read.
+			if p.i >= len(st.Ranges) || !st.Ranges[p.i].From.Equal(p.r.From) || !st.Ranges[p.i].To.Equal(p.r.To) {
+				return ErrRestarted
+			}
+			rr := &st.Ranges[p.i]
+			rr.Cursor, rr.Done = p.next, p.next == ""
+			rr.Indexed += len(p.cs)
+		}
+		return nil
+	})
+	return err
 }
 
 // search calls SearchCustomers, waiting as Square asks when it answers 429
