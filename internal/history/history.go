@@ -11,9 +11,11 @@ package history
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -121,6 +123,20 @@ type Entry struct {
 	UserAgent  string
 	RemoteAddr string
 	At         time.Time
+	// Dedupe names the state of the customer the change produced (see
+	// StateKey): a change Square reports that Tessera recorded as its own
+	// is recorded once, as Tessera's, whichever is recorded first. "" for
+	// changes no other route reports (cards).
+	Dedupe string
+}
+
+// StateKey is the Dedupe of a change that left the customer at version
+// (deleted when deleted is true).
+func StateKey(version int64, deleted bool) string {
+	if deleted {
+		return "deleted"
+	}
+	return "v" + strconv.FormatInt(version, 10)
 }
 
 // Log is the history in the database. It is safe for concurrent use.
@@ -161,10 +177,8 @@ func (l *Log) RecordAll(ctx context.Context, es []Entry) error {
 		return fmt.Errorf("history: record: %w", err)
 	}
 	defer tx.Rollback()
-	for _, row := range rows {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO history
-			(merchant_id, customer_id, customer_name, kind, detail, changes, card_brand, card_last4, actor, user_agent, remote_addr, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row...); err != nil {
+	for i, row := range rows {
+		if err := insert(ctx, tx, es[i], row); err != nil {
 			return fmt.Errorf("history: record: %w", err)
 		}
 	}
@@ -172,6 +186,31 @@ func (l *Log) RecordAll(ctx context.Context, es []Entry) error {
 		return fmt.Errorf("history: record: %w", err)
 	}
 	return nil
+}
+
+// insert adds one row, unless it is a change from Square that Tessera
+// recorded as its own; an entry of Tessera's replaces one from Square of
+// the same change.
+func insert(ctx context.Context, tx *sql.Tx, e Entry, row []any) error {
+	const ins = `INSERT INTO history
+		(merchant_id, customer_id, customer_name, kind, detail, changes, card_brand, card_last4, actor, user_agent, remote_addr, at, dedupe)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	if e.Dedupe == "" {
+		_, err := tx.ExecContext(ctx, ins, row...)
+		return err
+	}
+	if e.Kind == ChangedInSquare {
+		_, err := tx.ExecContext(ctx, ins+` WHERE NOT EXISTS (SELECT 1 FROM history
+			WHERE merchant_id = ? AND customer_id = ? AND dedupe = ? AND kind != ?)`,
+			append(row, e.MerchantID, e.CustomerID, e.Dedupe, string(ChangedInSquare))...)
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM history WHERE merchant_id = ? AND customer_id = ? AND dedupe = ? AND kind = ?`,
+		e.MerchantID, e.CustomerID, e.Dedupe, string(ChangedInSquare)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, ins, row...)
+	return err
 }
 
 // entryRow checks an entry and returns the values of its row.
@@ -205,7 +244,8 @@ func entryRow(e Entry) ([]any, error) {
 		}
 	}
 	return []any{e.MerchantID, e.CustomerID, clip(e.CustomerName, maxName), string(e.Kind), clip(e.Detail, maxDetail), string(js),
-		brand, last4, clip(e.Actor, MaxActor), clip(e.UserAgent, maxUserAgent), clip(e.RemoteAddr, maxRemoteAddr), e.At.UnixMilli()}, nil
+		brand, last4, clip(e.Actor, MaxActor), clip(e.UserAgent, maxUserAgent), clip(e.RemoteAddr, maxRemoteAddr), e.At.UnixMilli(),
+		e.Dedupe}, nil
 }
 
 // Filter narrows a merchant's entries. Its zero value is every entry.

@@ -267,3 +267,39 @@ func TestWatcherRecordsChangesFromSquareOnly(t *testing.T) {
 		t.Errorf("a deletion repeats the values: %+v", deleted.Changes)
 	}
 }
+
+// A change Tessera made is recorded once, as Tessera's, whether Square's
+// webhook of it reaches the index before or after the handler records it.
+func TestAChangeIsRecordedOnceWhicheverRouteComesFirst(t *testing.T) {
+	l, _ := newLog(t)
+	square := func(customer string, version int64) history.Entry {
+		return history.Entry{MerchantID: "M1", CustomerID: customer, Kind: history.ChangedInSquare, At: t0,
+			Dedupe: history.StateKey(version, false)}
+	}
+	tessera := func(customer string, version int64) history.Entry {
+		return history.Entry{MerchantID: "M1", CustomerID: customer, Kind: history.Edited, Actor: "Grace", At: t0,
+			Dedupe: history.StateKey(version, false)}
+	}
+	// Square's report first, then Tessera's entry replaces it.
+	record(t, l, square("C1", 3))
+	record(t, l, tessera("C1", 3))
+	// Tessera's entry first; Square's report is not recorded.
+	record(t, l, tessera("C2", 5))
+	record(t, l, square("C2", 5))
+	// Another version, customer or merchant is another change.
+	record(t, l, square("C2", 6))
+	record(t, l, history.Entry{MerchantID: "M2", CustomerID: "C2", Kind: history.ChangedInSquare, At: t0, Dedupe: history.StateKey(5, false)})
+	es := list(t, l, "M1", history.Filter{}, 0, 100).Entries
+	var got []string
+	for _, e := range es {
+		got = append(got, e.CustomerID+" "+string(e.Kind))
+	}
+	slices.Sort(got)
+	want := []string{"C1 edited", "C2 changed_in_square", "C2 edited"}
+	if !slices.Equal(got, want) {
+		t.Errorf("entries = %q, want %q", got, want)
+	}
+	if n := len(list(t, l, "M2", history.Filter{}, 0, 100).Entries); n != 1 {
+		t.Errorf("M2 has %d entries, want 1", n)
+	}
+}

@@ -44,6 +44,11 @@ func (l *Log) Watcher(logger *slog.Logger, now func() time.Time) index.Watcher {
 // SquareEntry is the entry of a change the index saw arrive from Square.
 func SquareEntry(c index.Change, at time.Time) Entry {
 	e := Entry{MerchantID: c.MerchantID, CustomerID: c.CustomerID(), Kind: ChangedInSquare, At: at}
+	if c.After != nil {
+		e.Dedupe = StateKey(c.After.Version, false)
+	} else {
+		e.Dedupe = StateKey(0, true)
+	}
 	var before, after customers.Values
 	fs := customers.Fields(true)
 	empty := customers.FromSquare(&square.Customer{}, fs)
@@ -57,6 +62,11 @@ func SquareEntry(c index.Change, at time.Time) Entry {
 		e.CustomerName = customers.DisplayName(asSquare(c.After))
 	}
 	switch {
+	case c.Before == nil && c.After.UpdatedAt.After(c.After.CreatedAt):
+		// New to the index but not to Square (it changed before the index
+		// had a copy of it): what it was before is not known.
+		e.Detail = "Changed in Square; Tessera had no earlier copy to compare"
+		return e
 	case c.Before == nil:
 		e.Detail = "Created in Square"
 	case c.After == nil:

@@ -18,11 +18,16 @@ CREATE TABLE history (
 	actor         TEXT NOT NULL,
 	user_agent    TEXT NOT NULL,
 	remote_addr   TEXT NOT NULL,
-	at            INTEGER NOT NULL
+	at            INTEGER NOT NULL,
+	-- dedupe names the state a change produced ("v<version>", or "deleted"),
+	-- so that a change Tessera made and Square's webhook also reports, in
+	-- either order, is recorded once, as Tessera's.
+	dedupe        TEXT NOT NULL
 );
 
 -- A merchant's entries newest first, and one customer's.
 CREATE INDEX history_merchant_at ON history (merchant_id, at, id);
 CREATE INDEX history_customer_at ON history (merchant_id, customer_id, at, id);
+CREATE INDEX history_dedupe ON history (merchant_id, customer_id, dedupe);
 -- The sweeper deletes by age.
 CREATE INDEX history_at ON history (at);
