@@ -21,7 +21,7 @@ func TestTheHistoryShowsAnEditWithTheNameGiven(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			app := startApp(t)
-			page := newPage(t, app, contextOptions{noJS: noJS})
+			page := newPage(t, app, contextOptions{noJS: noJS, axe: !noJS})
 
 			_, err := page.Goto("/login")
 			check(t, err, "opening /login")
@@ -48,6 +48,9 @@ func TestTheHistoryShowsAnEditWithTheNameGiven(t *testing.T) {
 			check(t, expect.Locator(row).ToHaveCount(1), "one field changed")
 			check(t, expect.Locator(row.Locator("th")).ToHaveText("Nickname"), "the field is the nickname")
 			check(t, expect.Locator(row.GetByTestId("change-after")).ToHaveText("Amazing Grace"), "the new nickname")
+			if !noJS {
+				checkAxe(t, page, "the profile with its history")
+			}
 
 			// The Activity page, from the header.
 			check(t, page.GetByRole(*playwright.AriaRoleNavigation, playwright.PageGetByRoleOptions{Name: "Main"}).
@@ -57,6 +60,9 @@ func TestTheHistoryShowsAnEditWithTheNameGiven(t *testing.T) {
 			check(t, expect.Locator(entry.GetByTestId("history-customer")).ToHaveText(customer), "the entry names the customer")
 			check(t, expect.Locator(entry.GetByTestId("history-who")).ToHaveText("Grace Hopper"), "the entry names Grace Hopper")
 			check(t, expect.Locator(entry.GetByTestId("change-after")).ToHaveText("Amazing Grace"), "the new nickname")
+			if !noJS {
+				checkAxe(t, page, "the Activity page")
+			}
 
 			// Filtering by kind keeps the edit; a bad date gets a message.
 			_, err = page.GetByLabel("Change", playwright.PageGetByLabelOptions{Exact: playwright.Bool(true)}).
@@ -68,6 +74,9 @@ func TestTheHistoryShowsAnEditWithTheNameGiven(t *testing.T) {
 			_, err = page.Goto("/activity?from=someday")
 			check(t, err, "opening a bad filter")
 			check(t, expect.Locator(page.GetByTestId("error-summary")).ToContainText("Enter “From” as a date"), "the message")
+			if !noJS {
+				checkAxe(t, page, "the Activity page with a bad filter")
+			}
 		})
 	}
 }
