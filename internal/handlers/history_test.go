@@ -178,6 +178,12 @@ func TestAWriteSquareDidNotTakeIsNotRecorded(t *testing.T) {
 	if got := ofKind(e.profileHistory(cu.ID), "edited"); len(got) != 0 {
 		t.Errorf("an edit refused for its version left entries: %+v", got)
 	}
+	// Nor is a card Square declined.
+	p := e.submitCard(e.cardPage(cu.ID), e.token("4000000000000002", "12/30", "111", "94103"), "Steady", "94103")
+	expect(t, p, http.StatusUnprocessableEntity)
+	if got := ofKind(e.profileHistory(cu.ID), "card_added"); len(got) != 0 {
+		t.Errorf("a declined card left entries: %+v", got)
+	}
 }
 
 func TestCardEntriesHoldTheBrandAndLastFourOnly(t *testing.T) {
