@@ -96,7 +96,25 @@ func loginContent(csrfToken string, v LoginView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\"> <button type=\"submit\" class=\"button\" data-testid=\"sign-in\">Sign in with Square</button></form></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\"> ")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if v.StaffNameError != "" {
+			templ_7745c5c3_Err = ErrorSummary([]FieldError{{FieldID: "field-" + StaffNameInput, Message: v.StaffNameError}}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = TextField(Field{
+			Name: StaffNameInput, Label: "Your name, shown in the history (optional)",
+			Hint:  "Square knows your business, not you: this name marks the changes you make here. It is shown as you type it and is not checked.",
+			Value: v.StaffName, Error: v.StaffNameError, Autocomplete: "name",
+		}).Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<button type=\"submit\" class=\"button\" data-testid=\"sign-in\">Sign in with Square</button></form></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -90,6 +90,9 @@ type CustomerProfileView struct {
 	Name string
 	// Details are the profile's rows, in order.
 	Details []ProfileDetail
+	// History is the customer's recorded changes, nil when Tessera keeps
+	// no history.
+	History *HistoryList
 	// EditURL and DeleteURL lead to the edit form and the confirmation
 	// page (the page Delete opens without JavaScript).
 	EditURL, DeleteURL string

@@ -55,7 +55,13 @@ type LoginView struct {
 	// ReturnTo is a local path to go to after signing in; the handler has
 	// checked it.
 	ReturnTo string
+	// StaffName is the name typed for the history, kept when the form
+	// comes back; StaffNameError says what is wrong with it.
+	StaffName, StaffNameError string
 }
+
+// StaffNameInput is the sign-in form's input of the staff member's name.
+const StaffNameInput = "staff_name"
 
 // ErrorView is a failure shown as a page (ErrorPage) or, for htmx
 // requests, as an alert (Alert). It holds only text meant for the user,

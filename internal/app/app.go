@@ -16,6 +16,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/handlers"
+	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/session"
@@ -82,9 +83,12 @@ type App struct {
 	Runner *indexsync.Runner
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
+	// History is the record of changes to customers.
+	History *history.Log
 	// Handler serves every route.
 	Handler http.Handler
 	logger  *slog.Logger
+	now     func() time.Time
 }
 
 // New builds Tessera from cfg. Every error names the variable that would
@@ -121,11 +125,19 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		a.Close()
 		return nil, fmt.Errorf("%s: %w", config.EnvSessionSecret, err)
 	}
+	a.History = history.New(db)
+	a.now = opts.Now
+	if a.now == nil {
+		a.now = time.Now
+	}
 	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: a.Square, DB: db, Logger: logger, Now: opts.Now,
-		RequestTimeout: opts.RequestTimeout,
+		RequestTimeout: opts.RequestTimeout, History: a.History,
 	}
 	if !cfg.IndexOff {
 		a.Index = index.New(db)
+		// Changes made elsewhere reach Tessera through the index, which
+		// tells the history of each once.
+		a.Index.Watch(a.History.Watcher(logger, a.now))
 		a.Syncer = indexsync.New(a.Index, indexsync.Options{Now: opts.Now, Logger: logger})
 		a.Runner = indexsync.NewRunner(a.Syncer, a.Sessions, func(token string) indexsync.Customers {
 			return a.Square.WithAccessToken(token).Customers
@@ -188,6 +200,7 @@ func (a *App) Server() *http.Server {
 func (a *App) RunBackground(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Sessions.RunSweeper(ctx, sweepInterval) })
+	wg.Go(func() { a.sweepHistory(ctx) })
 	if a.Runner != nil {
 		wg.Go(func() { a.Runner.Run(ctx) })
 		wg.Go(func() { a.sweepIndex(ctx) })
@@ -215,6 +228,29 @@ func (a *App) sweepIndex(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// sweepHistory deletes the history's entries older than
+// TESSERA_HISTORY_DAYS now and then, until ctx ends.
+func (a *App) sweepHistory(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if _, err := a.SweepHistory(ctx); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "sweeping the history failed", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SweepHistory deletes the history's entries older than
+// TESSERA_HISTORY_DAYS once, and returns how many.
+func (a *App) SweepHistory(ctx context.Context) (int64, error) {
+	return a.History.Sweep(ctx, a.now().Add(-a.Config.HistoryRetention()))
 }
 
 // Close releases the emulator and the database.

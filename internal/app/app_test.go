@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/store"
 )
 
@@ -95,5 +97,32 @@ func TestADataDirThatIsAFileIsNamedInTheError(t *testing.T) {
 	_, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler), app.Options{})
 	if err == nil || !strings.HasPrefix(err.Error(), config.EnvDataDir+": ") || strings.Count(err.Error(), config.EnvDataDir) != 1 {
 		t.Errorf("app.New(data dir is a file) = %v, want one error that starts with %s", err, config.EnvDataDir)
+	}
+}
+
+// The sweeper deletes the history's entries older than
+// TESSERA_HISTORY_DAYS, and only those.
+func TestTheSweeperDeletesHistoryOlderThanTheRetention(t *testing.T) {
+	t.Parallel()
+	cfg := load(t, map[string]string{config.EnvDataDir: t.TempDir(), config.EnvHistoryDays: "30"})
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	tessera, err := app.New(t.Context(), cfg, slog.New(slog.DiscardHandler), app.Options{EmulatorCustomers: 1, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatalf("app.New = %v", err)
+	}
+	t.Cleanup(func() { _ = tessera.Close() })
+	for _, age := range []time.Duration{31 * 24 * time.Hour, 30*24*time.Hour + time.Minute, 29 * 24 * time.Hour, 0} {
+		e := history.Entry{MerchantID: "M1", CustomerID: "C1", Kind: history.Edited, At: now.Add(-age)}
+		if err := tessera.History.Record(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := tessera.SweepHistory(t.Context())
+	if err != nil || n != 2 {
+		t.Errorf("SweepHistory() = %d, %v; want the 2 entries older than 30 days", n, err)
+	}
+	p, err := tessera.History.List(t.Context(), "M1", history.Filter{}, 0, 10)
+	if err != nil || len(p.Entries) != 2 {
+		t.Errorf("after the sweep %d entries (%v), want 2", len(p.Entries), err)
 	}
 }

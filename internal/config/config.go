@@ -87,6 +87,18 @@ type Config struct {
 	// sellers who must not keep a copy of their customers: the directory
 	// then asks Square for every page.
 	IndexOff bool
+	// HistoryDays is how many days the history of changes keeps an entry
+	// (TESSERA_HISTORY_DAYS); 0 means DefaultHistoryDays.
+	HistoryDays int
+}
+
+// HistoryRetention is how long the history keeps an entry.
+func (c *Config) HistoryRetention() time.Duration {
+	days := c.HistoryDays
+	if days <= 0 {
+		days = DefaultHistoryDays
+	}
+	return time.Duration(days) * 24 * time.Hour
 }
 
 // WebhookURL is the notification URL Square signs deliveries with: the
@@ -143,6 +155,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("oauth_pkce", c.OAuthPKCE),
 		slog.Bool("webhook_signature_key_set", c.WebhookSignatureKey != ""),
 		slog.Bool("index", !c.IndexOff),
+		slog.Int("history_days", c.HistoryDays),
 	)
 }
 
@@ -187,6 +200,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.OAuthPKCE = l.boolean(EnvOAuthPKCE)
 	c.WebhookSignatureKey = l.valueOrFile(EnvWebhookSignatureKey)
 	c.IndexOff = l.indexOff()
+	c.HistoryDays = l.historyDays()
 	// Square's PKCE flow is the one that works without the secret.
 	l.require(EnvApplicationSecret, c.ApplicationSecret != "" || c.OAuthPKCE, env)
 	if env == Local {
@@ -310,6 +324,20 @@ func (l *loader) indexOff() bool {
 		l.fail(EnvIndex, "must be on or off, got %q", v)
 		return false
 	}
+}
+
+// historyDays reads TESSERA_HISTORY_DAYS: a whole number of days.
+func (l *loader) historyDays() int {
+	v := strings.TrimSpace(l.getenv(EnvHistoryDays))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxHistoryDays {
+		l.fail(EnvHistoryDays, "must be a whole number of days from 1 to %d, got %q", MaxHistoryDays, v)
+		return 0
+	}
+	return n
 }
 
 func (l *loader) addr() string {

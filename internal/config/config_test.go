@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -727,5 +728,36 @@ func TestTheIndexIsOnUnlessTurnedOff(t *testing.T) {
 	})
 	if err == nil || !strings.HasPrefix(err.Error(), EnvIndex+": ") {
 		t.Errorf("Load(%s=maybe) = %v, want an error naming %s", EnvIndex, err, EnvIndex)
+	}
+}
+
+func TestHistoryDays(t *testing.T) {
+	t.Parallel()
+	load := func(v string) (*Config, error) {
+		return Load(func(k string) string {
+			if k == EnvHistoryDays {
+				return v
+			}
+			return ""
+		})
+	}
+	for v, want := range map[string]int{"": DefaultHistoryDays, "1": 1, "30": 30, "36500": 36500} {
+		cfg, err := load(v)
+		if err != nil {
+			t.Errorf("Load(%s=%q) = %v, %v; want %d days", EnvHistoryDays, v, cfg, err, want)
+			continue
+		}
+		if got := cfg.HistoryRetention(); got != time.Duration(want)*24*time.Hour {
+			t.Errorf("Load(%s=%q).HistoryRetention() = %v", EnvHistoryDays, v, got)
+		}
+	}
+	for _, v := range []string{"0", "-3", "36501", "a year", "1.5"} {
+		_, err := load(v)
+		if err == nil || !strings.HasPrefix(err.Error(), EnvHistoryDays+": must be a whole number of days from 1 to 36500") {
+			t.Errorf("Load(%s=%q) = %v, want an error naming %s and the range", EnvHistoryDays, v, err, EnvHistoryDays)
+		}
+	}
+	if got := (&Config{}).HistoryRetention(); got != DefaultHistoryDays*24*time.Hour {
+		t.Errorf("zero Config's HistoryRetention() = %v, want the default", got)
 	}
 }

@@ -27,6 +27,8 @@ const (
 	EnvWebhookSignatureKey = "SQUARE_WEBHOOK_SIGNATURE_KEY"
 	// EnvIndex turns the local customer index on or off.
 	EnvIndex = "TESSERA_INDEX"
+	// EnvHistoryDays is how many days the history of changes keeps entries.
+	EnvHistoryDays = "TESSERA_HISTORY_DAYS"
 )
 
 // FileSuffix turns a variable name into the name of its twin that holds a
@@ -39,6 +41,9 @@ const (
 	DefaultLocalBaseURL  = "http://localhost:8080"
 	DefaultDataDir       = "./data"
 	DefaultSquareVersion = "2025-08-20"
+	DefaultHistoryDays   = 365
+	// MaxHistoryDays is a hundred years: longer is surely a typo.
+	MaxHistoryDays = 36500
 )
 
 // MinSecretLen is the shortest session secret accepted, in bytes: 32 bytes
@@ -78,6 +83,7 @@ func Vars() []Var {
 		{Name: EnvSquareVersion, Default: DefaultSquareVersion, Description: "Square-Version header (YYYY-MM-DD)"},
 		{Name: EnvOAuthPKCE, Default: "false", Description: "use Square's PKCE flow (no secret, single-use refresh tokens)"},
 		{Name: EnvIndex, Default: "on", Description: "on or off: keep a local index of customers for search (off: every page asks Square)"},
+		{Name: EnvHistoryDays, Default: "365", Description: "days the history of changes to customers keeps an entry (1 to 36500)"},
 		{Name: EnvWebhookSignatureKey, Default: "local: generated, else none (no webhooks)", Description: "signature key of the webhook subscription to <TESSERA_BASE_URL>/webhooks/square", Secret: true, File: true},
 	}
 }

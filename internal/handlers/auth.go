@@ -32,7 +32,12 @@ func (a *app) loginPage(c echo.Context) error {
 // the pre-login session, then Square's authorize page.
 func (a *app) login(c echo.Context) error {
 	s := sessionOf(c)
-	attempt, err := a.sessions.StartLogin(c.Request().Context(), c.Response(), s, c.FormValue("return_to"))
+	name, ok := staffName(c.FormValue(views.StaffNameInput))
+	if !ok {
+		v := views.LoginView{ReturnTo: returnTo(c.FormValue("return_to")), StaffName: name, StaffNameError: msgStaffName}
+		return render(c, http.StatusUnprocessableEntity, views.LoginPage(a.layout(c, "Sign in", ""), v))
+	}
+	attempt, err := a.sessions.StartLoginAs(c.Request().Context(), c.Response(), s, c.FormValue("return_to"), name)
 	if err != nil {
 		return err
 	}
@@ -116,6 +121,7 @@ func (a *app) callback(c echo.Context) error {
 		MerchantID:   tok.MerchantID,
 		BusinessName: name,
 		Scopes:       Scopes,
+		StaffName:    attempt.StaffName,
 		Tokens: session.Tokens{
 			AccessToken:        tok.AccessToken,
 			RefreshToken:       tok.RefreshToken,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -241,9 +242,14 @@ func (a *app) createCard(c echo.Context) error {
 	if v.PostalCode != "" {
 		req.Card.BillingAddress = &square.Address{PostalCode: v.PostalCode}
 	}
-	_, err = a.client(c).Cards.Create(c.Request().Context(), req)
+	card, err := a.client(c).Cards.Create(c.Request().Context(), req)
 	switch outcome := customers.OutcomeOf(err); {
 	case outcome == customers.Done:
+		name := a.indexedName(c, id)
+		if name == "" {
+			name = v.CustomerName
+		}
+		a.recordCard(c, history.CardAdded, id, name, card)
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card added."})
 		return redirect(c, customerPath(id))
 	case outcome == customers.SignedOut:

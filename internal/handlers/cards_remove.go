@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
@@ -105,11 +106,16 @@ func (a *app) removeCard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if card.Enabled {
+	removed := card.Enabled
+	if removed {
 		_, err = a.client(c).Cards.Disable(c.Request().Context(), card.ID)
 	}
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
+		// A card already disabled was removed before, and recorded then.
+		if removed {
+			a.recordCard(c, history.CardRemoved, custID, a.indexedName(c, custID), card)
+		}
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card removed."})
 		return redirect(c, customerPath(custID))
 	case customers.Gone:

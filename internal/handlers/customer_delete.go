@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
@@ -67,6 +68,8 @@ func (a *app) deleteCustomer(c echo.Context) error {
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
 		a.unindexCustomer(c, id, version, index.OriginTessera)
+		a.record(c, history.Entry{CustomerID: id, CustomerName: shown.Name(), Kind: history.Deleted,
+			Dedupe: history.StateKey(0, true)})
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer deleted."})
 		return redirect(c, "/customers")
 	case customers.Gone:

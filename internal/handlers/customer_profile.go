@@ -74,6 +74,7 @@ func (a *app) customerProfile(c echo.Context) error {
 	} else {
 		v.Cards, v.CardsMore = profileCards(id, cards, csrfToken(c), a.now()), cards.Cursor != ""
 	}
+	v.History = a.profileHistory(c, id)
 	return render(c, http.StatusOK, views.CustomerProfilePage(a.layout(c, v.Name, views.NavCustomers), v))
 }
 

@@ -44,6 +44,7 @@ func (a *app) createCustomer(c echo.Context) error {
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
 		a.indexCustomer(c, cu)
+		a.recordCustomerWrite(c, f.Fields, nil, cu)
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer created."})
 		return redirect(c, customerPath(cu.ID))
 	case customers.KeyReused:
@@ -86,6 +87,9 @@ func (a *app) updateCustomer(c echo.Context) error {
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
 		a.indexCustomer(c, cu)
+		// The originals are what Square held at the version the form
+		// showed, which Square checked: what differs is this edit.
+		a.recordCustomerWrite(c, f.Fields, f.Orig, cu)
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Customer updated."})
 		return redirect(c, customerPath(cu.ID))
 	case customers.Stale:

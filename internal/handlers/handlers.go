@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"github.com/tessera-dashboard/tessera/internal/session"
@@ -52,6 +53,8 @@ type Deps struct {
 	Index *index.Index
 	// IndexSync runs the index's syncs; nil when TESSERA_INDEX=off.
 	IndexSync IndexSync
+	// History is the record of changes to customers; nil keeps none.
+	History *history.Log
 }
 
 // IndexSync is what the handlers need of the index's background sync.
@@ -99,6 +102,9 @@ type app struct {
 	// index serves the directory once a merchant's first sync is done;
 	// nil when the index is off.
 	index customerIndex
+	// history records Tessera's writes and shows the record; nil when
+	// there is none.
+	history historyLog
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -133,6 +139,9 @@ func newApp(d Deps) *app {
 		a.indexed = d.Index
 	}
 	a.indexSync = d.IndexSync
+	if d.History != nil {
+		a.history = d.History
+	}
 	return a
 }
 

@@ -58,6 +58,8 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	g.POST("/customers/:id/cards", a.createCard, a.requireAuth, a.cardFormPolicy)
 	get(g, "/customers/:id/cards/:card_id/remove", a.confirmRemoveCard, a.requireAuth)
 	g.POST("/customers/:id/cards/:card_id/disable", a.removeCard, a.requireAuth)
+	get(g, "/activity", a.activity, a.requireAuth)
+	get(g, "/activity/export", a.activityExport, a.requireAuth)
 	get(g, "/settings/connection", a.connection, a.requireAuth)
 	g.POST("/settings/index/rebuild", a.rebuildIndex, a.requireAuth)
 }

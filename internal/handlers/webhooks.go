@@ -76,6 +76,12 @@ func (a *app) squareWebhook(c echo.Context) error {
 				return err
 			}
 		}
+		// Nor its history, which holds their names and values.
+		if a.history != nil {
+			if err := a.history.DropMerchant(ctx, e.MerchantID); err != nil {
+				return err
+			}
+		}
 		a.logger.InfoContext(ctx, "the merchant revoked Tessera's authorization; its sessions ended and its index is gone",
 			slog.String("merchant", e.MerchantID), slog.Int64("sessions", n))
 	case webhook.CustomerCreated, webhook.CustomerUpdated, webhook.CustomerDeleted:

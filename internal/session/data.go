@@ -25,12 +25,18 @@ type Data struct {
 	// LastRefresh is when UpdateTokens last stored refreshed tokens.
 	LastRefresh time.Time `json:"last_refresh,omitzero"`
 	Scopes      []string  `json:"scopes,omitempty"`
+	// StaffName is the name the staff member gave at sign-in, for the
+	// history of changes; as given, not verified, and "" when none.
+	StaffName string `json:"staff_name,omitempty"`
 
 	// OAuthState, PKCEVerifier and ReturnTo belong to a sign-in in progress;
 	// see Manager.StartLogin.
 	OAuthState   string `json:"oauth_state,omitempty"`
 	PKCEVerifier string `json:"pkce_verifier,omitempty"`
 	ReturnTo     string `json:"return_to,omitempty"`
+	// LoginStaffName is the name given with a sign-in in progress, which
+	// becomes StaffName when it completes.
+	LoginStaffName string `json:"login_staff_name,omitempty"`
 
 	// Flashes are one-time messages shown on the next page.
 	Flashes []Flash `json:"flashes,omitempty"`
@@ -132,6 +138,8 @@ type LoginAttempt struct {
 	Verifier string
 	// ReturnTo is the local path to go to after signing in, or "".
 	ReturnTo string
+	// StaffName is the name the person gave, or "".
+	StaffName string
 }
 
 // String formats a with its secrets hidden.

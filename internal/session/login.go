@@ -19,20 +19,28 @@ import (
 // is one longer than MaxReturnTo, so that a visitor who has not signed in
 // cannot make the server keep much.
 func (m *Manager) StartLogin(ctx context.Context, w http.ResponseWriter, s *Session, returnTo string) (LoginAttempt, error) {
+	return m.StartLoginAs(ctx, w, s, returnTo, "")
+}
+
+// StartLoginAs is StartLogin that also keeps the name the staff member
+// gave (checked by the caller), for the session the sign-in makes.
+func (m *Manager) StartLoginAs(ctx context.Context, w http.ResponseWriter, s *Session, returnTo, staffName string) (LoginAttempt, error) {
 	if s.replaced {
 		// Saving it would do nothing, so the callback could never succeed.
 		return LoginAttempt{}, errors.New("session: StartLogin on a session replaced by Login")
 	}
 	// 32 random bytes each: a verifier of 43 characters, as RFC 7636 wants.
 	a := LoginAttempt{
-		State:    textutil.Token(32),
-		Verifier: textutil.Token(32),
+		State:     textutil.Token(32),
+		Verifier:  textutil.Token(32),
+		StaffName: staffName,
 	}
 	if IsLocalPath(returnTo) && len(returnTo) <= MaxReturnTo {
 		a.ReturnTo = returnTo
 	}
 	s.change(func(r *record) {
 		r.Data.OAuthState, r.Data.PKCEVerifier, r.Data.ReturnTo = a.State, a.Verifier, a.ReturnTo
+		r.Data.LoginStaffName = a.StaffName
 	})
 	if err := s.Save(ctx, w); err != nil {
 		return LoginAttempt{}, err
@@ -49,7 +57,8 @@ func (m *Manager) StartLogin(ctx context.Context, w http.ResponseWriter, s *Sess
 // state, one at most is ok: the other finds the attempt cleared when it
 // writes.
 func (m *Manager) ConsumeOAuthState(ctx context.Context, s *Session, state string) (attempt LoginAttempt, ok bool, err error) {
-	stored := LoginAttempt{State: s.data.OAuthState, Verifier: s.data.PKCEVerifier, ReturnTo: s.data.ReturnTo}
+	stored := LoginAttempt{State: s.data.OAuthState, Verifier: s.data.PKCEVerifier, ReturnTo: s.data.ReturnTo,
+		StaffName: s.data.LoginStaffName}
 	if stored.State == "" || s.id == "" {
 		return LoginAttempt{}, false, nil
 	}
@@ -60,6 +69,7 @@ func (m *Manager) ConsumeOAuthState(ctx context.Context, s *Session, state strin
 		present = r.Data.OAuthState == stored.State
 		if present {
 			r.Data.OAuthState, r.Data.PKCEVerifier, r.Data.ReturnTo = "", "", ""
+			r.Data.LoginStaffName = ""
 		}
 	})
 	if err := s.updateOrReset(ctx); err != nil {
@@ -95,7 +105,7 @@ func (m *Manager) Login(ctx context.Context, w http.ResponseWriter, old *Session
 		*old = Session{m: m, replaced: true}
 	}
 	data = data.clone()
-	data.OAuthState, data.PKCEVerifier, data.ReturnTo = "", "", ""
+	data.OAuthState, data.PKCEVerifier, data.ReturnTo, data.LoginStaffName = "", "", "", ""
 	s := &Session{m: m, data: data}
 	if err := s.create(ctx, w); err != nil {
 		return nil, err

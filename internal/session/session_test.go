@@ -540,6 +540,23 @@ func TestOAuthState(t *testing.T) {
 		}
 	})
 
+	t.Run("the name given is kept with the attempt and not after it", func(t *testing.T) {
+		rec := httptest.NewRecorder()
+		a, err := f.m.StartLoginAs(ctx, rec, f.load(f.m), "/", "Grace Hopper")
+		if err != nil || a.StaffName != "Grace Hopper" {
+			t.Fatalf("StartLoginAs() = %v, %v; want the name kept", a, err)
+		}
+		c := sessionCookie(t, rec, f.m.CookieName())
+		s := f.load(f.m, c)
+		got, ok, err := f.m.ConsumeOAuthState(ctx, s, a.State)
+		if err != nil || !ok || got.StaffName != "Grace Hopper" {
+			t.Fatalf("ConsumeOAuthState() = %v, %v, %v; want the name back", got, ok, err)
+		}
+		if d := f.load(f.m, c).Data(); d.LoginStaffName != "" {
+			t.Errorf("the consumed attempt's name is still in the session: %q", d.LoginStaffName)
+		}
+	})
+
 	t.Run("a wrong state is refused and burns the attempt", func(t *testing.T) {
 		a, c := start(t, "/")
 		for _, wrong := range []string{"", "x", a.State[:len(a.State)-1], a.State + "x"} {

@@ -62,7 +62,7 @@ func TestOpenCreatesTheDirectoryAndAppliesMigrationsOnce(t *testing.T) {
 	if got, want := db.Path(), filepath.Join(dir, FileName); got != want {
 		t.Errorf("Path() = %q, want %q", got, want)
 	}
-	want := []int{1, 2, 3, 6}
+	want := []int{1, 2, 3, 4, 6}
 	if got := appliedVersions(t, db); !reflect.DeepEqual(got, want) {
 		t.Errorf("applied versions = %v, want %v", got, want)
 	}
@@ -110,7 +110,7 @@ func TestAFailedMigrationLeavesNoTraceAndNamesTheFile(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "0099_broken.sql") {
 		t.Fatalf("migrate(broken) error = %v, want one naming 0099_broken.sql", err)
 	}
-	if got, want := appliedVersions(t, db), []int{1, 2, 3, 6}; !reflect.DeepEqual(got, want) {
+	if got, want := appliedVersions(t, db), []int{1, 2, 3, 4, 6}; !reflect.DeepEqual(got, want) {
 		t.Errorf("applied versions = %v, want %v", got, want)
 	}
 	var n int
