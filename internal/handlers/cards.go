@@ -12,6 +12,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -244,6 +245,7 @@ func (a *app) createCard(c echo.Context) error {
 	_, err = a.client(c).Cards.Create(c.Request().Context(), req)
 	switch outcome := customers.OutcomeOf(err); {
 	case outcome == customers.Done:
+		a.publish(c, live.Event{Kind: live.Card, CustomerID: id})
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card added."})
 		return redirect(c, customerPath(id))
 	case outcome == customers.SignedOut:

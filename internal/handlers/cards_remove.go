@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
@@ -110,6 +111,7 @@ func (a *app) removeCard(c echo.Context) error {
 	}
 	switch customers.OutcomeOf(err) {
 	case customers.Done:
+		a.publish(c, live.Event{Kind: live.Card, CustomerID: custID})
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card removed."})
 		return redirect(c, customerPath(custID))
 	case customers.Gone:

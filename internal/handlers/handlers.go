@@ -20,6 +20,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
@@ -52,6 +53,12 @@ type Deps struct {
 	Index *index.Index
 	// IndexSync runs the index's syncs; nil when TESSERA_INDEX=off.
 	IndexSync IndexSync
+	// Live carries changes to the pages open on them (GET /events); nil
+	// answers every stream with 204.
+	Live *live.Broker
+	// LiveHeartbeat is how often an idle stream sends a heartbeat and
+	// checks its session; zero means DefaultHeartbeat. Tests shorten it.
+	LiveHeartbeat time.Duration
 }
 
 // IndexSync is what the handlers need of the index's background sync.
@@ -99,6 +106,9 @@ type app struct {
 	// index serves the directory once a merchant's first sync is done;
 	// nil when the index is off.
 	index customerIndex
+	// live carries changes to the open pages, every heartbeat.
+	live      *live.Broker
+	heartbeat time.Duration
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -112,6 +122,7 @@ func newApp(d Deps) *app {
 	a := &app{
 		cfg: d.Config, sessions: d.Sessions, square: d.Square, db: d.DB,
 		logger: d.Logger, emulator: d.Emulator, now: d.Now,
+		live: d.Live, heartbeat: cmp.Or(d.LiveHeartbeat, DefaultHeartbeat),
 	}
 	if d.Index != nil {
 		// Only a real index: a nil *index.Index in the interface would
@@ -183,6 +194,11 @@ func (a *app) authorizeOrigins() []string {
 func deadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if c.Path() == eventsPath {
+				// A stream lasts as long as its page; its writes have
+				// deadlines of their own.
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))
