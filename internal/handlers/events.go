@@ -192,4 +192,3 @@ func (s *sse) event(e live.Event) {
 func (s *sse) reset() {
 	s.printf("event: reset\ndata: {}\n\n")
 }
-

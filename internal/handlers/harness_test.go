@@ -171,7 +171,7 @@ type harness struct {
 	logs   *logBuffer
 	// live is the broker of the live updates.
 	live *live.Broker
-	wire   *wireRecorder
+	wire *wireRecorder
 }
 
 // harnessOptions change the harness's configuration.
