@@ -169,9 +169,9 @@ type harness struct {
 	syncer *indexsync.Syncer
 	clock  *fakeClock
 	logs   *logBuffer
+	wire   *wireRecorder
 	// live is the broker of the live updates.
 	live *live.Broker
-	wire *wireRecorder
 }
 
 // harnessOptions change the harness's configuration.
