@@ -75,8 +75,8 @@ func (a *app) events(c echo.Context) error {
 
 	res := c.Response()
 	rc := http.NewResponseController(res)
-	// The server's read timeout would end the connection while the stream
-	// waits; nothing more is read from it.
+	// Nothing more is read from the connection: its read deadline is
+	// lifted, so that the server's read timeout cannot end the stream.
 	_ = rc.SetReadDeadline(time.Time{})
 	h := res.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream; charset=utf-8")

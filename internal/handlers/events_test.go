@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bufio"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strconv"
@@ -37,7 +38,13 @@ type sseStream struct {
 // when not empty, and asserts it is one.
 func (b *browser) openStream(lastID string) *sseStream {
 	b.h.t.Helper()
-	resp := b.requestStream(lastID)
+	return b.openStreamAt(b.h.url("/events"), lastID)
+}
+
+// openStreamAt opens the stream at another address of the same Tessera.
+func (b *browser) openStreamAt(target, lastID string) *sseStream {
+	b.h.t.Helper()
+	resp := b.requestStreamAt(target, lastID)
 	if resp.StatusCode != http.StatusOK {
 		b.h.t.Fatalf("GET /events = %d, want 200", resp.StatusCode)
 	}
@@ -51,7 +58,12 @@ func (b *browser) openStream(lastID string) *sseStream {
 // client's timeout, which would cut the stream.
 func (b *browser) requestStream(lastID string) *http.Response {
 	b.h.t.Helper()
-	req, err := http.NewRequestWithContext(b.h.t.Context(), http.MethodGet, b.h.url("/events"), nil)
+	return b.requestStreamAt(b.h.url("/events"), lastID)
+}
+
+func (b *browser) requestStreamAt(target, lastID string) *http.Response {
+	b.h.t.Helper()
+	req, err := http.NewRequestWithContext(b.h.t.Context(), http.MethodGet, target, nil)
 	if err != nil {
 		b.h.t.Fatal(err)
 	}
@@ -229,6 +241,36 @@ func TestAStreamAnswersAsProxiesNeed(t *testing.T) {
 		case <-timeout:
 			t.Fatalf("%d heartbeats within 5 s, want 2", beats)
 		}
+	}
+}
+
+// The server's read and write timeouts (15 s and 30 s in cmd/web) would cut
+// a stream; its per-write deadlines take their place.
+func TestAStreamOutlivesTheServersTimeouts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, withLiveHeartbeat(20*time.Millisecond))
+	a := h.newBrowser()
+	a.signIn(0)
+	short := httptest.NewUnstartedServer(h.srv.Config.Handler)
+	short.Config.ReadTimeout, short.Config.WriteTimeout = 100*time.Millisecond, 100*time.Millisecond
+	short.Start()
+	t.Cleanup(short.Close)
+	// Cookies are not bound to a port: the browser's session goes along.
+	s := a.openStreamAt(short.URL+"/events", "")
+	time.Sleep(400 * time.Millisecond)
+	for len(s.events) > 0 {
+		<-s.events
+	}
+	select {
+	case e, ok := <-s.events:
+		if !ok {
+			t.Fatal("the stream ended within 4 times the server's timeouts")
+		}
+		if e.Comment != "heartbeat" {
+			t.Errorf("got %+v, want a heartbeat", e)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no heartbeat after the server's timeouts")
 	}
 }
 
