@@ -283,7 +283,12 @@
   // ---- The stream -------------------------------------------------------------
 
   var source = new EventSource('/events');
-  source.addEventListener('end', function () { source.close(); });
+  // The page says when it listens, for tests and for anyone curious.
+  source.addEventListener('open', function () { document.documentElement.setAttribute('data-live', 'open'); });
+  source.addEventListener('end', function () {
+    source.close();
+    document.documentElement.setAttribute('data-live', 'ended');
+  });
   window.addEventListener('pagehide', function () { source.close(); });
   source.addEventListener('reset', function () {
     // Events were missed: take everything afresh.
