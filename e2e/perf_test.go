@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/playwright-community/playwright-go"
 )
@@ -495,7 +496,7 @@ func measureFirstLoad(t *testing.T, app *webApp, cold playwright.Page, w *pageWa
 	// the network go quiet, so a short wait stands in for that.
 	check(t, cold.WaitForLoadState(playwright.PageWaitForLoadStateOptions{State: playwright.LoadStateLoad}), "the first load")
 	check(t, expect.Locator(cold.Locator(`html[data-live="open"]`)).ToBeAttached(), "the first load's live updates listen")
-	cold.WaitForTimeout(500)
+	time.Sleep(500 * time.Millisecond)
 	n := readTiming(t, cold)
 	reqs := w.take()
 	w.mu.Lock()
