@@ -69,6 +69,12 @@ func TestAnEditShowsOnAnotherStaffMembersOpenPages(t *testing.T) {
 	check(t, expect.Locator(rowOf(b, id).GetByTestId("row-updated")).ToBeVisible(), "the row says it was updated")
 	check(t, expect.Locator(profile.GetByTestId("detail-email_address")).ToContainText("philippa.live@example.org"), "B's open profile shows A's edit")
 	check(t, expect.Locator(profile.GetByTestId("live-updated")).ToBeVisible(), "the profile says it changed")
+
+	// A new name moves the customer elsewhere in the name order: the row
+	// stays where B sees it, with the new name.
+	editField(t, a, id, "First name", "Zzyzx")
+	check(t, expect.Locator(rowOf(b, id).GetByTestId("cell-name")).ToContainText("Zzyzx"), "B's row shows the new name in place")
+	check(t, expect.Locator(profile.GetByTestId("customer-name")).ToContainText("Zzyzx"), "B's open profile shows the new name")
 }
 
 func TestTheEditFormWarnsOfAChangeMadeByAnother(t *testing.T) {

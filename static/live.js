@@ -87,10 +87,34 @@
           return;
         }
         if (row && fresh) replaceRow(row, fresh);
-        else if (row) badge(row, 'changed', 'row-changed');
+        else if (row) updateFromProfile(row, id);
         else if (fresh) newIDs[id] = true;
       });
       offerNew();
+    }).catch(function () {});
+  }
+
+  // updateFromProfile updates, from the customer's profile, the text of a
+  // row that the view no longer lists where it stands (a new name under
+  // the name order): the row stays where it is, as the person saw it.
+  function updateFromProfile(row, id) {
+    fetchPage('/customers/' + encodeURIComponent(id)).then(function (r) {
+      if (r.status === 404) return markRemoved(row);
+      if (!r.doc) return;
+      if (row.matches(':hover')) {
+        row.addEventListener('mouseleave', function () { updateFromProfile(row, id); }, { once: true });
+        return;
+      }
+      var name = r.doc.querySelector('[data-testid="customer-name"]');
+      var link = row.querySelector('[data-testid="cell-name"] a');
+      if (name && link) link.textContent = name.textContent.trim();
+      [['cell-company', 'detail-company_name'], ['cell-email', 'detail-email_address'],
+        ['cell-phone', 'detail-phone_number']].forEach(function (p) {
+        var cell = row.querySelector('[data-testid="' + p[0] + '"]');
+        var d = r.doc.querySelector('[data-testid="' + p[1] + '"]');
+        if (cell && d) cell.textContent = d.querySelector('.muted') ? '' : d.textContent.trim();
+      });
+      badge(row, 'updated', 'row-updated');
     }).catch(function () {});
   }
 
