@@ -174,6 +174,16 @@
     clearTimeout(dwell);
     armed = null;
   }
+  // Live updates (live.js) come after the page has loaded: they are not
+  // part of its first load.
+  window.addEventListener('load', function () {
+    var src = document.body.getAttribute('data-live');
+    if (!src || !window.EventSource) return;
+    var s = document.createElement('script');
+    s.src = src;
+    s.nonce = nonce;
+    document.head.appendChild(s);
+  });
   if (HTMLScriptElement.supports && HTMLScriptElement.supports('speculationrules')) {
     document.addEventListener('mousemove', arm);
     document.addEventListener('focusin', arm);

@@ -35,7 +35,7 @@ import (
 // FS holds the files as they are in the source tree, under their plain
 // names, e.g. "app.css" and "vendor/htmx-2.0.11.min.js".
 //
-//go:embed app.css app.js cards.js vendor
+//go:embed app.css app.js cards.js live.js vendor
 var FS embed.FS
 
 // Prefix is the URL path under which Handler serves the files.

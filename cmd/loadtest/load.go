@@ -99,6 +99,14 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 		closeAll()
 		return nil, err
 	}
+	// Every session keeps a page open on live updates throughout.
+	live := openStreams(ctx, browsers, t)
+	closeAll = func() {
+		live.close()
+		for _, b := range browsers {
+			b.close()
+		}
+	}
 	signedIn := measure()
 
 	if err := t.injectFaults(o.Latency, o.FaultRate); err != nil {
@@ -134,6 +142,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 
 	// The people close their browsers: the idle connections go, and with
 	// them the server's goroutines that served them.
+	streamsOpen, streamEvents := live.open.Load(), live.events.Load()
 	closeAll()
 	browsers = nil
 	settleStart := time.Now()
@@ -147,6 +156,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 
 	rep := newReport(o, rec, t, signTime, elapsed)
+	rep.Streams, rep.StreamEvents = streamsOpen, streamEvents
 	rep.Interrupted = ctx.Err() != nil
 	rep.CPUSeconds, rep.LoadAverage = cpuUsed.Seconds(), loadAvg
 	rep.Resources = resources{Before: before, SignedIn: signedIn, After: after, SettleMS: ms(settled)}

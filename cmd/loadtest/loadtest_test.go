@@ -62,6 +62,9 @@ func TestShortRun(t *testing.T) {
 	if rep.Created == 0 {
 		t.Error("no customer was created")
 	}
+	if rep.Streams != 5 || rep.StreamEvents == 0 {
+		t.Errorf("live updates: %d streams open, %d events received; want 5 streams and the load's changes", rep.Streams, rep.StreamEvents)
+	}
 	if len(rep.Errors) > 0 || len(rep.ErrorSamples) > 0 {
 		t.Errorf("errors %v: %v", rep.Errors, rep.ErrorSamples)
 	}

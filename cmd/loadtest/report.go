@@ -38,6 +38,10 @@ type report struct {
 	Expected   map[string]int64 `json:"expected"`
 	// Created counts the customers the run created.
 	Created int64 `json:"created"`
+	// Streams counts the live-update streams open during the load (one
+	// per session), and StreamEvents the changes they received.
+	Streams      int64 `json:"live_streams"`
+	StreamEvents int64 `json:"live_stream_events"`
 	// CPUSeconds is the processor time this process used during the load
 	// (Tessera, squarelocal and the clients); LoadAverage is the machine's
 	// 1-minute load average just before, which tells whether other work
@@ -196,6 +200,8 @@ func (r *report) check(o options) {
 		r.add("p99 latency with Square's latency and faults", "under the request deadline, "+handlers.DefaultRequestTimeout.String(),
 			fmtMS(r.Latency.P99), r.Latency.P99 < ms(handlers.DefaultRequestTimeout))
 	}
+	r.add("live-update streams open during the load", fmt.Sprintf("%d, one per session", o.Sessions),
+		strconv.FormatInt(r.Streams, 10), r.Streams == int64(o.Sessions))
 	server := r.Errors[errServer]
 	r.add("5xx of our own", "none", strconv.FormatInt(server, 10), server == 0)
 	other := r.Errors[errTransport] + r.Errors[errUnexpected4xx] + r.Errors[errUnexpectedOther] + r.Errors[errUnexpectedPage]
@@ -272,6 +278,7 @@ func (r *report) writeText(w io.Writer) {
 	fmt.Fprintf(w, "\nsign-in: %d sessions through OAuth in %.2fs, %d requests, p50 %s p99 %s max %s\n",
 		r.SignIn.Sessions, r.SignIn.Seconds, r.SignIn.Requests, fmtMS(r.SignIn.Latency.P50), fmtMS(r.SignIn.Latency.P99), fmtMS(r.SignIn.Latency.Max))
 	fmt.Fprintf(w, "load:    %d requests in %.2fs = %.1f requests/s; %d customers created\n", r.Requests, r.Seconds, r.Throughput, r.Created)
+	fmt.Fprintf(w, "live:    %d streams open throughout (GET /events), %d change events received\n", r.Streams, r.StreamEvents)
 	if r.CPUSeconds > 0 && r.Seconds > 0 {
 		fmt.Fprintf(w, "cpu:     this process used %.1f CPU-seconds, %.2f of %d cores\n", r.CPUSeconds, r.CPUSeconds/r.Seconds, r.NumCPU)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -65,6 +66,9 @@ type Options struct {
 	// WrapSquareTransport, when set, wraps the transport the Square
 	// client sends through, so that a test can record or time the calls.
 	WrapSquareTransport func(http.RoundTripper) http.RoundTripper
+	// LiveHeartbeat overrides how often an idle stream of live updates
+	// sends a heartbeat and checks its session.
+	LiveHeartbeat time.Duration
 }
 
 // App is an assembled Tessera, ready to serve.
@@ -85,6 +89,8 @@ type App struct {
 	Emulator *squarelocal.Server
 	// History is the record of changes to customers.
 	History *history.Log
+	// Live carries every change to the pages open on it.
+	Live *live.Broker
 	// Handler serves every route.
 	Handler http.Handler
 	logger  *slog.Logger
@@ -133,11 +139,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: a.Square, DB: db, Logger: logger, Now: opts.Now,
 		RequestTimeout: opts.RequestTimeout, History: a.History,
 	}
+	a.Live = live.New(live.Options{})
+	deps.Live, deps.LiveHeartbeat = a.Live, opts.LiveHeartbeat
 	if !cfg.IndexOff {
 		a.Index = index.New(db)
 		// Changes made elsewhere reach Tessera through the index, which
 		// tells the history of each once.
 		a.Index.Watch(a.History.Watcher(logger, a.now))
+		// Every change the index takes reaches the merchant's open pages.
+		a.Index.Watch(a.Live.Watcher())
 		a.Syncer = indexsync.New(a.Index, indexsync.Options{Now: opts.Now, Logger: logger})
 		a.Runner = indexsync.NewRunner(a.Syncer, a.Sessions, func(token string) indexsync.Customers {
 			return a.Square.WithAccessToken(token).Customers

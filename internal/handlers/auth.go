@@ -161,9 +161,11 @@ func (a *app) logout(c echo.Context) error {
 			a.logger.WarnContext(ctx, "revoking the token at sign-out failed", slog.Any("err", err))
 		}
 	}
+	sessionID := s.ID()
 	if err := a.sessions.Logout(ctx, c.Response(), s); err != nil {
 		return err
 	}
+	a.endStreams(sessionID)
 	s.AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "You have signed out."})
 	return redirect(c, "/login")
 }

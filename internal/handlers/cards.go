@@ -13,6 +13,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/history"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -250,6 +251,7 @@ func (a *app) createCard(c echo.Context) error {
 			name = v.CustomerName
 		}
 		a.recordCard(c, history.CardAdded, id, name, card)
+		a.publish(c, live.Event{Kind: live.Card, CustomerID: id})
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card added."})
 		return redirect(c, customerPath(id))
 	case outcome == customers.SignedOut:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
 	"github.com/tessera-dashboard/tessera/internal/history"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
@@ -116,6 +117,7 @@ func (a *app) removeCard(c echo.Context) error {
 		if removed {
 			a.recordCard(c, history.CardRemoved, custID, a.indexedName(c, custID), card)
 		}
+		a.publish(c, live.Event{Kind: live.Card, CustomerID: custID})
 		sessionOf(c).AddFlash(session.Flash{Kind: views.FlashSuccess, Message: "Card removed."})
 		return redirect(c, customerPath(custID))
 	case customers.Gone:

@@ -37,6 +37,11 @@ func compress() echo.MiddlewareFunc {
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if c.Path() == eventsPath {
+				// Events must reach the browser as they are written, and
+				// a compressor buffers them.
+				return next(c)
+			}
 			res := c.Response()
 			plain := res.Writer
 			defer func() { res.Writer = plain }()

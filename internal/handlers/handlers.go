@@ -21,6 +21,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
@@ -55,6 +56,12 @@ type Deps struct {
 	IndexSync IndexSync
 	// History is the record of changes to customers; nil keeps none.
 	History *history.Log
+	// Live carries changes to the pages open on them (GET /events); nil
+	// answers every stream with 204.
+	Live *live.Broker
+	// LiveHeartbeat is how often an idle stream sends a heartbeat and
+	// checks its session; zero means DefaultHeartbeat. Tests shorten it.
+	LiveHeartbeat time.Duration
 }
 
 // IndexSync is what the handlers need of the index's background sync.
@@ -105,6 +112,9 @@ type app struct {
 	// history records Tessera's writes and shows the record; nil when
 	// there is none.
 	history historyLog
+	// live carries changes to the open pages, every heartbeat.
+	live      *live.Broker
+	heartbeat time.Duration
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -118,6 +128,7 @@ func newApp(d Deps) *app {
 	a := &app{
 		cfg: d.Config, sessions: d.Sessions, square: d.Square, db: d.DB,
 		logger: d.Logger, emulator: d.Emulator, now: d.Now,
+		live: d.Live, heartbeat: cmp.Or(d.LiveHeartbeat, DefaultHeartbeat),
 	}
 	if d.Index != nil {
 		// Only a real index: a nil *index.Index in the interface would
@@ -192,6 +203,11 @@ func (a *app) authorizeOrigins() []string {
 func deadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if c.Path() == eventsPath {
+				// A stream lasts as long as its page; its writes have
+				// deadlines of their own.
+				return next(c)
+			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
 			defer cancel()
 			c.SetRequest(c.Request().WithContext(ctx))

@@ -23,6 +23,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
+	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -169,6 +170,8 @@ type harness struct {
 	clock  *fakeClock
 	logs   *logBuffer
 	wire   *wireRecorder
+	// live is the broker of the live updates.
+	live *live.Broker
 }
 
 // harnessOptions change the harness's configuration.
@@ -195,6 +198,8 @@ type harnessOptions struct {
 	indexOff bool
 	// webhookKey is the webhook subscription's signature key.
 	webhookKey string
+	// liveHeartbeat shortens the live streams' heartbeat when not zero.
+	liveHeartbeat time.Duration
 }
 
 type harnessOption func(*harnessOptions)
@@ -315,6 +320,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	appOpts.SessionIdle, appOpts.SessionAbsolute = o.idle, o.absolute
 	appOpts.RequestTimeout, appOpts.WrapSquareTransport = o.requestTimeout, wrap
 	appOpts.MaxSignedOut, appOpts.NoRevocation = o.maxSignedOut, o.noRevocation
+	appOpts.LiveHeartbeat = o.liveHeartbeat
 	tessera, err := app.New(t.Context(), h.cfg, logger, appOpts)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
@@ -322,6 +328,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Cleanup(func() { _ = tessera.DB.Close() })
 	h.db, h.sessions, h.square = tessera.DB, tessera.Sessions, tessera.Square
 	h.index, h.syncer = tessera.Index, tessera.Syncer
+	h.live = tessera.Live
 	h.srv.Config.Handler = tessera.Handler
 	if o.tls {
 		h.srv.StartTLS()

@@ -38,6 +38,11 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	// carry no session or CSRF token, and come from no browser.
 	e.POST(webhook.Path, a.squareWebhook)
 
+	// The stream of live updates reads the session itself, without the
+	// session middleware: an open tab must not keep its session alive.
+	// It changes nothing, so it needs no CSRF token.
+	e.GET(eventsPath, a.events)
+
 	g := e.Group("", ours...)
 	get(g, "/", a.home)
 	get(g, "/login", a.loginPage)

@@ -300,7 +300,7 @@ func (m *Manager) load(ctx context.Context, id string) (*Session, error) {
 		return nil, fmt.Errorf("session: load: %w", err)
 	}
 	now := m.now()
-	if now.Sub(row.LastSeen) >= m.idle || now.Sub(row.CreatedAt) >= m.absolute {
+	if m.expired(row, now) {
 		if err := m.backend.DeleteSession(ctx, id); err != nil {
 			return nil, fmt.Errorf("session: delete expired: %w", err)
 		}
