@@ -18,6 +18,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/handlers"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
+	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -80,6 +81,8 @@ type App struct {
 	// Runner keeps the indexes of signed-in merchants fresh; see
 	// RunBackground.
 	Runner *indexsync.Runner
+	// Jobs runs the bulk changes on many customers; see RunBackground.
+	Jobs *jobs.Runner
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
 	// Handler serves every route.
@@ -132,6 +135,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}, indexsync.RunnerOptions{Now: opts.Now, Logger: logger})
 		deps.Index, deps.IndexSync = a.Index, a.Runner
 	}
+	jobOpts := jobs.Options{Now: opts.Now, Logger: logger}
+	if a.Index != nil {
+		jobOpts.Index = a.Index
+	}
+	a.Jobs = jobs.NewRunner(jobs.NewStore(db), a.Sessions, func(token string) jobs.API {
+		return a.Square.WithAccessToken(token).Customers
+	}, jobOpts)
+	deps.Jobs = a.Jobs
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator
 		if cfg.WebhookSignatureKey == "" {
@@ -188,6 +199,8 @@ func (a *App) Server() *http.Server {
 func (a *App) RunBackground(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Sessions.RunSweeper(ctx, sweepInterval) })
+	// Jobs left unfinished by a restart resume, and old ones are deleted.
+	wg.Go(func() { a.Jobs.Run(ctx) })
 	if a.Runner != nil {
 		wg.Go(func() { a.Runner.Run(ctx) })
 		wg.Go(func() { a.sweepIndex(ctx) })
@@ -219,6 +232,10 @@ func (a *App) sweepIndex(ctx context.Context) {
 
 // Close releases the emulator and the database.
 func (a *App) Close() error {
+	if a.Jobs != nil {
+		a.Jobs.Stop()
+		a.Jobs.Wait()
+	}
 	if a.Emulator != nil {
 		a.Emulator.Close()
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
@@ -52,6 +53,8 @@ type Deps struct {
 	Index *index.Index
 	// IndexSync runs the index's syncs; nil when TESSERA_INDEX=off.
 	IndexSync IndexSync
+	// Jobs runs bulk changes (bulk.go); nil leaves the bulk actions out.
+	Jobs *jobs.Runner
 }
 
 // IndexSync is what the handlers need of the index's background sync.
@@ -99,6 +102,8 @@ type app struct {
 	// index serves the directory once a merchant's first sync is done;
 	// nil when the index is off.
 	index customerIndex
+	// jobs runs bulk changes.
+	jobs *jobs.Runner
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -133,6 +138,7 @@ func newApp(d Deps) *app {
 		a.indexed = d.Index
 	}
 	a.indexSync = d.IndexSync
+	a.jobs = d.Jobs
 	return a
 }
 
