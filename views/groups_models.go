@@ -62,3 +62,41 @@ type ProfileGroup struct {
 	ID, Name     string
 	RemoveAction string
 }
+
+// BulkConfirmView confirms a bulk action on the customers selected.
+type BulkConfirmView struct {
+	// Do is add, remove or delete.
+	Do    string
+	Title string
+	Count string
+	// Names are the first few customers' names; More counts the rest.
+	Names     []string
+	More      string
+	IDs       []string
+	Groups    []Option
+	New       Field
+	Errors    []FieldError
+	CSRFToken string
+	BackURL   string
+}
+
+// JobView is the progress, then the summary, of a bulk job.
+type JobView struct {
+	ID, Title string
+	Running   bool
+	// Processed and Total drive the progress bar; Progress says it in words.
+	Processed, Total int
+	Progress         string
+	Summary          string
+	Failures         []JobItem
+	// Succeeded names the customers done (deletes list them), up to a
+	// limit; SucceededMore counts the rest.
+	Succeeded     []string
+	SucceededMore string
+	PollURL       string
+}
+
+// JobItem is a customer a job could not do, and why.
+type JobItem struct {
+	Name, Reason string
+}

@@ -32,6 +32,7 @@ type groupService interface {
 	AddToGroup(ctx context.Context, customerID, groupID string) error
 	RemoveFromGroup(ctx context.Context, customerID, groupID string) error
 	BulkDelete(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
+	BulkGet(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
 }
 
 // maxGroupName is Square's limit on a group's name, in characters.
