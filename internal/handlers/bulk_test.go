@@ -15,6 +15,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/webhook"
 )
 
 // newCustEnvOn signs a second browser in on h as merchant i.
@@ -300,5 +301,28 @@ func TestAJobPageRefreshesWithoutJavaScriptWhileItRuns(t *testing.T) {
 	done := e.waitJob(r.location())
 	if strings.Contains(done.Body, refresh) || done.Doc.Find(`#job[hx-trigger]`).Length() != 0 {
 		t.Error("a finished job's page still refreshes")
+	}
+}
+
+func TestARevocationDeletesTheMerchantsJobs(t *testing.T) {
+	h := newHarness(t, withWebhookKey(testWebhookKey))
+	st := jobs.NewStore(h.db)
+	mine, err := st.Create(t.Context(), jobs.Job{MerchantID: h.merchant(0).ID, Kind: jobs.Delete, Created: h.clock.Now()}, []jobs.Item{{CustomerID: "A", Name: "A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := st.Create(t.Context(), jobs.Job{MerchantID: h.merchant(1).ID, Kind: jobs.Delete, Created: h.clock.Now()}, []jobs.Item{{CustomerID: "B", Name: "B"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := revokedEvent(h.merchant(0).ID)
+	if got := deliver(t, h, body, webhook.Sign(testWebhookKey, h.cfg.WebhookURL(), []byte(body))); got != http.StatusOK {
+		t.Fatalf("revocation delivery = %d, want 200", got)
+	}
+	if _, err := st.Get(t.Context(), h.merchant(0).ID, mine); err != jobs.ErrNotFound {
+		t.Errorf("the revoked merchant's job = %v, want deleted", err)
+	}
+	if _, err := st.Get(t.Context(), h.merchant(1).ID, theirs); err != nil {
+		t.Errorf("another merchant's job = %v, want kept", err)
 	}
 }
