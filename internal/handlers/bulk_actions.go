@@ -44,8 +44,8 @@ const (
 	shownNames = 5
 )
 
-// errSelectionRefused is a selection that cannot be acted on; the message
-// says why, with the limit.
+// selectionRefused is the answer to a selection that cannot be acted on;
+// the message says why (with the limit, when that is why).
 func selectionRefused(message string) error {
 	return &pageError{Status: http.StatusUnprocessableEntity, Title: "This selection cannot be used",
 		Message: message, BackURL: selectPrefix, BackLabel: "Back to selecting"}

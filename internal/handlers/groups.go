@@ -24,14 +24,14 @@ import (
 // groups of one name cannot be told apart in the filter, so Tessera
 // refuses a name that another group has, compared without case.
 
-// groupService is what the group pages and bulk actions need of Square.
+// groupService is what the group pages and the bulk actions' checks need
+// of Square (the jobs themselves call Square through internal/jobs).
 type groupService interface {
 	CreateGroup(ctx context.Context, idempotencyKey, name string) (*square.CustomerGroup, error)
 	RenameGroup(ctx context.Context, id, name string) (*square.CustomerGroup, error)
 	DeleteGroup(ctx context.Context, id string) error
 	AddToGroup(ctx context.Context, customerID, groupID string) error
 	RemoveFromGroup(ctx context.Context, customerID, groupID string) error
-	BulkDelete(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
 	BulkGet(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
 }
 
