@@ -109,6 +109,8 @@ type CustomerProfileView struct {
 	// RemovedToggleURL shows or hides them.
 	ShowRemoved      bool
 	RemovedToggleURL string
+	// Groups are the customer's groups with their forms.
+	Groups ProfileGroups
 }
 
 // ProfileDetail is one row of the profile: a label and one or more lines

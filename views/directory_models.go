@@ -22,6 +22,11 @@ type CustomersView struct {
 	Problem *DirectoryProblem
 	// Rows are the customers of this page.
 	Rows []CustomerRow
+	// Bulk, when set, gives each row a checkbox and shows the bulk actions
+	// (at /customers/select); SelectURL otherwise leads there. Selecting is
+	// a mode of its own so that the directory's first load stays light.
+	Bulk      *BulkBar
+	SelectURL string
 	// Total is the preformatted count, e.g. "1,234 customers", or "More
 	// than 1,000 customers" when the count stopped there.
 	Total string
@@ -199,3 +204,17 @@ const (
 	DirectoryGroupID  = "filter-group"
 	DirectorySizeID   = "page-size"
 )
+
+// BulkBar is the directory's bulk-action form.
+type BulkBar struct {
+	CSRFToken string
+	// Query is the address of the page shown, so that "Select all on this
+	// page" and "Select all N matching" are resolved from it.
+	Query string
+	// PageIDs are the ids of the rows shown, space-separated, for "Select
+	// all on this page" without JavaScript.
+	PageIDs string
+	// Matching is the number of customers a search or filter matches,
+	// when the index can select them all; "" leaves the choice out.
+	Matching string
+}

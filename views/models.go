@@ -38,6 +38,9 @@ type Layout struct {
 	RequestID string
 	// ActiveNav is NavCustomers, NavConnection or empty.
 	ActiveNav string
+	// NoScriptRefresh, when positive, reloads the page after that many
+	// seconds in a browser without JavaScript (a job's progress page).
+	NoScriptRefresh int
 }
 
 // Flash is a one-line message for the alert region.

@@ -19,6 +19,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
+	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
@@ -85,6 +86,8 @@ type App struct {
 	// Runner keeps the indexes of signed-in merchants fresh; see
 	// RunBackground.
 	Runner *indexsync.Runner
+	// Jobs runs the bulk changes on many customers; see RunBackground.
+	Jobs *jobs.Runner
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
 	// History is the record of changes to customers.
@@ -154,6 +157,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}, indexsync.RunnerOptions{Now: opts.Now, Logger: logger})
 		deps.Index, deps.IndexSync = a.Index, a.Runner
 	}
+	jobOpts := jobs.Options{Now: opts.Now, Logger: logger}
+	if a.Index != nil {
+		jobOpts.Index = a.Index
+	}
+	a.Jobs = jobs.NewRunner(jobs.NewStore(db), a.Sessions, func(token string) jobs.API {
+		return a.Square.WithAccessToken(token).Customers
+	}, jobOpts)
+	deps.Jobs = a.Jobs
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator
 		if cfg.WebhookSignatureKey == "" {
@@ -211,6 +222,8 @@ func (a *App) RunBackground(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Sessions.RunSweeper(ctx, sweepInterval) })
 	wg.Go(func() { a.sweepHistory(ctx) })
+	// Jobs left unfinished by a restart resume, and old ones are deleted.
+	wg.Go(func() { a.Jobs.Run(ctx) })
 	if a.Runner != nil {
 		wg.Go(func() { a.Runner.Run(ctx) })
 		wg.Go(func() { a.sweepIndex(ctx) })
@@ -265,6 +278,10 @@ func (a *App) SweepHistory(ctx context.Context) (int64, error) {
 
 // Close releases the emulator and the database.
 func (a *App) Close() error {
+	if a.Jobs != nil {
+		a.Jobs.Stop()
+		a.Jobs.Wait()
+	}
 	if a.Emulator != nil {
 		a.Emulator.Close()
 	}

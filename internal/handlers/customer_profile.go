@@ -23,6 +23,12 @@ import (
 // (cached, so usually no call): a warm profile costs Square two calls
 // running side by side. ?removed=1 lists the removed (disabled) cards too.
 func (a *app) customerProfile(c echo.Context) error {
+	return a.showProfile(c, http.StatusOK, "", "")
+}
+
+// showProfile renders the profile with status; groupProblem and typed are
+// a refused group change and the new group name typed for it.
+func (a *app) showProfile(c echo.Context, status int, groupProblem, typed string) error {
 	id, err := customerID(c)
 	if err != nil {
 		return err
@@ -62,6 +68,11 @@ func (a *app) customerProfile(c echo.Context) error {
 	}
 	v := profileView(id, cu, info)
 	v.Delete.CSRFToken = csrfToken(c)
+	v.Groups = profileGroupsView(id, cu, info, csrfToken(c))
+	v.Groups.Error, v.Groups.New.Value = groupProblem, typed
+	if groupProblem != "" && typed != "" {
+		v.Groups.New.Error = groupProblem
+	}
 	v.AddCardURL = cardsPath(id) + "/new"
 	v.ShowRemoved = showRemoved
 	v.RemovedToggleURL = customerPath(id) + "?removed=1#cards"
@@ -75,7 +86,7 @@ func (a *app) customerProfile(c echo.Context) error {
 		v.Cards, v.CardsMore = profileCards(id, cards, csrfToken(c), a.now()), cards.Cursor != ""
 	}
 	v.History = a.profileHistory(c, id)
-	return render(c, http.StatusOK, views.CustomerProfilePage(a.layout(c, v.Name, views.NavCustomers), v))
+	return render(c, status, views.CustomerProfilePage(a.layout(c, v.Name, views.NavCustomers), v))
 }
 
 // profileView maps a customer to the profile. info, the merchant's

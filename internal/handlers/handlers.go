@@ -21,6 +21,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/requestid"
 	"github.com/tessera-dashboard/tessera/internal/session"
@@ -62,6 +63,8 @@ type Deps struct {
 	// LiveHeartbeat is how often an idle stream sends a heartbeat and
 	// checks its session; zero means DefaultHeartbeat. Tests shorten it.
 	LiveHeartbeat time.Duration
+	// Jobs runs bulk changes (bulk.go); nil leaves the bulk actions out.
+	Jobs *jobs.Runner
 }
 
 // IndexSync is what the handlers need of the index's background sync.
@@ -115,6 +118,8 @@ type app struct {
 	// live carries changes to the open pages, every heartbeat.
 	live      *live.Broker
 	heartbeat time.Duration
+	// jobs runs bulk changes.
+	jobs *jobs.Runner
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -153,6 +158,7 @@ func newApp(d Deps) *app {
 	if d.History != nil {
 		a.history = d.History
 	}
+	a.jobs = d.Jobs
 	return a
 }
 

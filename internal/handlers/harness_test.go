@@ -326,6 +326,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		t.Fatalf("app.New: %v", err)
 	}
 	t.Cleanup(func() { _ = tessera.DB.Close() })
+	// Bulk jobs stop before the store closes under them.
+	t.Cleanup(func() { tessera.Jobs.Stop(); tessera.Jobs.Wait() })
 	h.db, h.sessions, h.square = tessera.DB, tessera.Sessions, tessera.Square
 	h.index, h.syncer = tessera.Index, tessera.Syncer
 	h.live = tessera.Live

@@ -37,11 +37,14 @@ type merchantAPI struct {
 	Customers customerService
 	Cards     cardService
 	Merchants merchantService
+	// Groups are the group and bulk calls (groups.go); nil in tests that
+	// stand in a fake for the rest.
+	Groups groupService
 }
 
 // apiFor is the production merchantAPI: the client with the session's
 // token. A client is never shared across sessions.
 func apiFor(client *square.Client, accessToken string) merchantAPI {
 	c := client.WithAccessToken(accessToken)
-	return merchantAPI{Customers: c.Customers, Cards: c.Cards, Merchants: c.Merchants}
+	return merchantAPI{Customers: c.Customers, Cards: c.Cards, Merchants: c.Merchants, Groups: c.Customers}
 }

@@ -82,6 +82,12 @@ func (a *app) squareWebhook(c echo.Context) error {
 				return err
 			}
 		}
+		// Nor its bulk jobs, which name its customers.
+		if a.jobs != nil {
+			if err := a.jobs.Store().DropMerchant(ctx, e.MerchantID); err != nil {
+				return err
+			}
+		}
 		a.logger.InfoContext(ctx, "the merchant revoked Tessera's authorization; its sessions ended and its index is gone",
 			slog.String("merchant", e.MerchantID), slog.Int64("sessions", n))
 	case webhook.CustomerCreated, webhook.CustomerUpdated, webhook.CustomerDeleted:

@@ -205,3 +205,44 @@ func TestDeleteCustomerGroupTakesItsCustomersOutOfIt(t *testing.T) {
 		t.Errorf("SearchCustomers in the deleted group = %s, want {}", out)
 	}
 }
+
+// TestFaultsReachEveryGroupAndBulkEndpoint injects a fault on each group
+// and bulk endpoint by its pattern: that endpoint answers it, and the
+// change it asked for is not made.
+func TestFaultsReachEveryGroupAndBulkEndpoint(t *testing.T) {
+	e := newEnv(t, -1)
+	g := createGroup(t, e, e.tokA, "Faulty")
+	c := e.create(t, e.tokA, map[string]any{"given_name": "Ada"})
+	ids := map[string]any{"customer_ids": []string{c.ID}}
+	for _, tc := range []struct {
+		pattern, method, path string
+		body                  any
+	}{
+		{"GET /v2/customers/groups", "GET", "/v2/customers/groups", nil},
+		{"POST /v2/customers/groups", "POST", "/v2/customers/groups", map[string]any{"group": map[string]any{"name": "New"}}},
+		{"GET /v2/customers/groups/{group_id}", "GET", "/v2/customers/groups/" + g.ID, nil},
+		{"PUT /v2/customers/groups/{group_id}", "PUT", "/v2/customers/groups/" + g.ID, map[string]any{"group": map[string]any{"name": "Renamed"}}},
+		{"DELETE /v2/customers/groups/{group_id}", "DELETE", "/v2/customers/groups/" + g.ID, nil},
+		{"PUT /v2/customers/{customer_id}/groups/{group_id}", "PUT", "/v2/customers/" + c.ID + "/groups/" + g.ID, nil},
+		{"DELETE /v2/customers/{customer_id}/groups/{group_id}", "DELETE", "/v2/customers/" + c.ID + "/groups/" + g.ID, nil},
+		{"POST /v2/customers/bulk-create", "POST", "/v2/customers/bulk-create", map[string]any{"customers": map[string]any{"k": map[string]any{"given_name": "B"}}}},
+		{"POST /v2/customers/bulk-update", "POST", "/v2/customers/bulk-update", map[string]any{"customers": map[string]any{c.ID: map[string]any{"note": "x"}}}},
+		{"POST /v2/customers/bulk-retrieve", "POST", "/v2/customers/bulk-retrieve", ids},
+		{"POST /v2/customers/bulk-delete", "POST", "/v2/customers/bulk-delete", ids},
+	} {
+		if err := e.s.InjectFault(Fault{Kind: FaultUnavailable, Endpoint: tc.pattern, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		status, body := e.do(t, tc.method, tc.path, e.tokA, tc.body)
+		wantError(t, tc.pattern+" with a fault", status, body, 503, "SERVICE_UNAVAILABLE", "")
+	}
+	// Nothing the faulted calls asked for happened.
+	status, body := e.do(t, "GET", "/v2/customers/groups/"+g.ID, e.tokA, nil)
+	if got := decodeAs[struct{ Group CustomerGroup }](t, body).Group; status != 200 || got.Name != "Faulty" {
+		t.Errorf("the group after faulted calls = %d %s, want it as it was", status, body)
+	}
+	status, body = e.do(t, "GET", "/v2/customers/"+c.ID, e.tokA, nil)
+	if got := decodeAs[struct{ Customer Customer }](t, body).Customer; status != 200 || got.Version != 0 || got.Note != "" {
+		t.Errorf("the customer after faulted calls = %d %s, want it unchanged", status, body)
+	}
+}

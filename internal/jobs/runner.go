@@ -1,0 +1,389 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/square"
+)
+
+// API is what a job needs of Square, with one merchant's token.
+type API interface {
+	AddToGroup(ctx context.Context, customerID, groupID string) error
+	RemoveFromGroup(ctx context.Context, customerID, groupID string) error
+	BulkDelete(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
+	BulkGet(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
+}
+
+// Tokens lends the access token of a signed-in session of a merchant
+// (session.Manager.LiveTokens), so that a job left unfinished by a
+// restart resumes without waiting for someone to open it.
+type Tokens interface {
+	LiveTokens(ctx context.Context, merchantID string) (map[string]string, error)
+}
+
+// Index is what a job updates of the customer index, so that the
+// directory shows the change at once; webhooks would bring it later.
+type Index interface {
+	Put(ctx context.Context, merchantID string, c index.Customer) (bool, error)
+	Delete(ctx context.Context, merchantID, customerID string, version int64, at time.Time) (bool, error)
+}
+
+// Options tune a Runner; the zero value is production's.
+type Options struct {
+	// Workers is how many Square calls of one job are in flight at most:
+	// 4 keeps a job fast (1,000 calls of 100 ms in about 25 s) and well
+	// inside Square's rate limits, leaving room for the people using
+	// Tessera meanwhile.
+	Workers int
+	Now     func() time.Time
+	Logger  *slog.Logger
+	// Sleep waits; tests make it instant.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Index, when set, takes each change.
+	Index Index
+}
+
+// DefaultWorkers is Options.Workers' default.
+const DefaultWorkers = 4
+
+// maxRateLimitWaits is how often an item waits out Square's Retry-After
+// before it counts as failed.
+const maxRateLimitWaits = 8
+
+// batch is how many pending items are read at a time; deletes go 100
+// (Square's limit) to a call.
+const batch = 200
+
+// Runner runs jobs, each at most once at a time in this process.
+type Runner struct {
+	store  *Store
+	tokens Tokens
+	client func(accessToken string) API
+	o      Options
+
+	mu      sync.Mutex
+	running map[string]bool
+	// base is the context of every job; Stop ends it.
+	base context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// NewRunner runs the jobs of st with clients made from lent tokens.
+func NewRunner(st *Store, tokens Tokens, client func(accessToken string) API, o Options) *Runner {
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	base, stop := context.WithCancel(context.Background())
+	return &Runner{store: st, tokens: tokens, client: client, o: o, running: map[string]bool{}, base: base, stop: stop}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Store is where the runner keeps its jobs.
+func (r *Runner) Store() *Store { return r.store }
+
+// Start runs the job with the token unless it already runs here. It
+// reports whether it started it.
+func (r *Runner) Start(id, accessToken string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running[id] || accessToken == "" {
+		return false
+	}
+	r.running[id] = true
+	ctx := r.base
+	r.wg.Go(func() {
+		defer func() {
+			r.mu.Lock()
+			delete(r.running, id)
+			r.mu.Unlock()
+		}()
+		if err := r.run(ctx, id, r.client(accessToken)); err != nil && ctx.Err() == nil {
+			r.o.Logger.WarnContext(ctx, "a bulk job stopped; it resumes later", slog.String("job", id), slog.Any("err", err))
+		}
+	})
+	return true
+}
+
+// Running reports whether the job runs in this process now.
+func (r *Runner) Running(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.running[id]
+}
+
+// Wait waits for the jobs started so far to stop.
+func (r *Runner) Wait() { r.wg.Wait() }
+
+// Stop stops every job at its next item, as a shutdown does; what they
+// did is kept, and the rest is done on resuming.
+func (r *Runner) Stop() { r.stop() }
+
+// Run resumes unfinished jobs (now and every minute, for those whose
+// merchant had no one signed in) and deletes old ones, until ctx ends;
+// then it stops the jobs and waits for them.
+func (r *Runner) Run(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		r.Resume(ctx)
+		if _, err := r.store.Sweep(ctx, r.o.Now().Add(-Retention)); err != nil && ctx.Err() == nil {
+			r.o.Logger.WarnContext(ctx, "sweeping old jobs failed", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			r.Stop()
+			r.wg.Wait()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Resume starts each unfinished job not running here, with a token of
+// its merchant's signed-in staff, if any.
+func (r *Runner) Resume(ctx context.Context) {
+	js, err := r.store.Unfinished(ctx)
+	if err != nil {
+		r.o.Logger.WarnContext(ctx, "listing unfinished jobs failed", slog.Any("err", err))
+		return
+	}
+	for _, j := range js {
+		if r.Running(j.ID) {
+			continue
+		}
+		tokens, err := r.tokens.LiveTokens(ctx, j.MerchantID)
+		if err == nil && tokens[j.MerchantID] != "" {
+			r.Start(j.ID, tokens[j.MerchantID])
+		}
+	}
+}
+
+// run does the job's pending items until none is left.
+func (r *Runner) run(ctx context.Context, id string, api API) error {
+	j, err := r.store.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	for {
+		items, err := r.store.Items(ctx, id, Pending, batch)
+		if err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return r.store.Finish(ctx, id, r.o.Now())
+		}
+		if j.Kind == Delete {
+			err = r.deleteItems(ctx, j, api, items)
+		} else {
+			err = r.groupItems(ctx, j, api, items)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// groupItems adds or removes the items, Workers calls in flight.
+func (r *Runner) groupItems(ctx context.Context, j Job, api API, items []Item) error {
+	call := api.AddToGroup
+	if j.Kind == RemoveFromGroup {
+		call = api.RemoveFromGroup
+	}
+	next := make(chan Item)
+	var mu sync.Mutex
+	var firstErr error
+	var done []string
+	var wg sync.WaitGroup
+	for range r.o.Workers {
+		wg.Go(func() {
+			for it := range next {
+				if ctx.Err() != nil {
+					continue // stopping: the item stays pending
+				}
+				err := r.patiently(ctx, func() error { return call(ctx, it.CustomerID, j.GroupID) })
+				if err != nil && (ctx.Err() != nil || square.IsAuth(err)) {
+					// Stopping, or the token ended: the item stays pending
+					// and is done on resuming (doing it twice changes
+					// nothing).
+					mu.Lock()
+					firstErr = cmpErr(firstErr, err)
+					mu.Unlock()
+					continue
+				}
+				state, reason := Done, ""
+				if err != nil {
+					state, reason = Failed, reasonOf(err)
+				}
+				// Recorded even when stopping: what Square did is never
+				// asked of it again.
+				if err := r.store.Mark(context.WithoutCancel(ctx), j.ID, it.Seq, state, reason); err != nil {
+					mu.Lock()
+					firstErr = cmpErr(firstErr, err)
+					mu.Unlock()
+					continue
+				}
+				if state == Done {
+					mu.Lock()
+					done = append(done, it.CustomerID)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- it
+	}
+	close(next)
+	wg.Wait()
+	r.reindex(ctx, j, api, done)
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// patiently makes a call, waiting out Square's Retry-After when it asks
+// us to slow down (the client has already retried what it safely could).
+func (r *Runner) patiently(ctx context.Context, call func() error) error {
+	for waits := 0; ; waits++ {
+		err := call()
+		if err == nil || !square.IsRateLimited(err) || waits >= maxRateLimitWaits {
+			return err
+		}
+		wait := time.Second
+		var se *square.Error
+		if errors.As(err, &se) && se.RetryAfter > 0 {
+			wait = se.RetryAfter
+		}
+		if err := r.o.Sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// deleteItems deletes the items 100 to a BulkDeleteCustomers call.
+// Square answers each id on its own inside a 200.
+func (r *Runner) deleteItems(ctx context.Context, j Job, api API, items []Item) error {
+	for start := 0; start < len(items); start += square.MaxBulk {
+		chunk := items[start:min(start+square.MaxBulk, len(items))]
+		ids := make([]string, len(chunk))
+		for i, it := range chunk {
+			ids[i] = it.CustomerID
+		}
+		var res map[string]square.BulkResult
+		err := r.patiently(ctx, func() error {
+			var err error
+			res, err = api.BulkDelete(ctx, ids)
+			return err
+		})
+		if err != nil && (ctx.Err() != nil || square.IsAuth(err)) {
+			return err
+		}
+		var deleted []string
+		for _, it := range chunk {
+			state, reason := Done, ""
+			switch item, ok := res[it.CustomerID]; {
+			case err != nil:
+				state, reason = Failed, reasonOf(err)
+			case !ok:
+				state, reason = Failed, "Square did not answer for this customer; it may not have been deleted."
+			case item.Err != nil:
+				state, reason = Failed, reasonOf(item.Err)
+			default:
+				deleted = append(deleted, it.CustomerID)
+			}
+			if err := r.store.Mark(context.WithoutCancel(ctx), j.ID, it.Seq, state, reason); err != nil {
+				return err
+			}
+		}
+		if r.o.Index != nil {
+			ictx := index.WithOrigin(ctx, index.OriginTessera)
+			for _, id := range deleted {
+				if _, err := r.o.Index.Delete(ictx, j.MerchantID, id, 0, r.o.Now()); err != nil {
+					r.o.Logger.WarnContext(ctx, "the index did not take a deletion", slog.Any("err", err))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// reindex puts the changed customers, as Square now holds them, into the
+// index: one BulkRetrieveCustomers call per 100.
+func (r *Runner) reindex(ctx context.Context, j Job, api API, ids []string) {
+	if r.o.Index == nil || len(ids) == 0 {
+		return
+	}
+	ictx := index.WithOrigin(ctx, index.OriginTessera)
+	for start := 0; start < len(ids); start += square.MaxBulk {
+		res, err := api.BulkGet(ctx, ids[start:min(start+square.MaxBulk, len(ids))])
+		if err != nil {
+			r.o.Logger.WarnContext(ctx, "reading changed customers for the index failed", slog.Any("err", err))
+			return
+		}
+		for _, b := range res {
+			if b.Customer != nil {
+				if _, err := r.o.Index.Put(ictx, j.MerchantID, index.FromSquare(b.Customer)); err != nil {
+					r.o.Logger.WarnContext(ctx, "the index did not take a customer", slog.Any("err", err))
+				}
+			}
+		}
+	}
+}
+
+// reasonOf says in words why Square did not do an item.
+func reasonOf(err error) string {
+	switch {
+	case square.IsNotFound(err):
+		return "Not found at Square: the customer (or the group) may have been deleted."
+	case square.IsVersionMismatch(err):
+		return "The customer changed at Square meanwhile."
+	case square.IsRateLimited(err):
+		return "Square kept asking us to slow down; try this one again later."
+	case square.IsAuth(err):
+		return "Square refused Tessera's access; sign in again and retry."
+	case errors.Is(err, context.DeadlineExceeded):
+		return "Square did not answer in time; it may or may not have been done."
+	}
+	var se *square.Error
+	if errors.As(err, &se) && se.Code != "" {
+		return fmt.Sprintf("Square refused it (%s).", se.Code)
+	}
+	return "Square could not be reached; it may or may not have been done."
+}
