@@ -19,9 +19,14 @@
   if (!kind) return;
 
   // fetchPage gets an address as a full page, parsed; null when it did not
-  // answer 200 (status tells which).
+  // answer 200 (status tells which). The header tells the server that no
+  // one will see this page, so it keeps its one-time messages (a "Card
+  // removed." on its way to the page the person is being sent to).
   function fetchPage(url) {
-    return fetch(url, { credentials: 'same-origin', headers: { Accept: 'text/html' }, cache: 'no-store' })
+    return fetch(url, {
+      credentials: 'same-origin', cache: 'no-store',
+      headers: { Accept: 'text/html', 'Tessera-Live-Refresh': '1' }
+    })
       .then(function (res) {
         if (!res.ok) return { status: res.status, doc: null };
         return res.text().then(function (html) {
@@ -198,17 +203,26 @@
     fetchPage(location.href).then(function (r) {
       if (r.status === 404) return gone();
       if (!r.doc) return;
+      var changed = false;
       ['[data-testid="customer-name"]', '[data-testid="customer-profile"]', '#cards'].forEach(function (sel) {
         var old = document.querySelector(sel), fresh = r.doc.querySelector(sel);
-        if (old && fresh) {
-          var copy = document.importNode(fresh, true);
-          old.replaceWith(copy);
-          if (window.htmx) window.htmx.process(copy);
-        }
+        if (!old || !fresh || shown(old) === shown(fresh)) return;
+        var copy = document.importNode(fresh, true);
+        old.replaceWith(copy);
+        if (window.htmx) window.htmx.process(copy);
+        changed = true;
       });
+      // The page that made the change (or one loaded since) shows it
+      // already: nothing to replace, nothing to say.
+      if (!changed) return;
       note('updated', ev.elsewhere ? 'This customer was just changed in Square. The page shows the new details.'
         : 'This customer was just changed by someone else in Tessera. The page shows the new details.');
     }).catch(function () {});
+  }
+
+  // shown is what a section says, spaces aside.
+  function shown(el) {
+    return el.textContent.replace(/\s+/g, ' ').trim();
   }
 
   function gone() {

@@ -163,7 +163,8 @@ func TestAnotherMerchantsCustomerCannotBeSeenChangedOrDeleted(t *testing.T) {
 }
 
 // A profile prefetched while the directory is open (the pointer resting on
-// a row) leaves the message of the delete for the page the person sees.
+// a row), or fetched by live.js to see what changed, leaves the message of
+// the delete for the page the person sees.
 func TestAPrefetchedPageLeavesTheMessagesForThePageShown(t *testing.T) {
 	e := newCustEnv(t, 0)
 	gone := e.create(square.CreateCustomerRequest{GivenName: "Gone"})
@@ -172,11 +173,11 @@ func TestAPrefetchedPageLeavesTheMessagesForThePageShown(t *testing.T) {
 	p = e.submit(p, deleteFormSel, nil)
 	expectRedirect(t, p, "/customers")
 
-	for _, purpose := range [][]string{{"Sec-Purpose", "prefetch"}, {"Sec-Purpose", "prefetch;anonymous-client-ip"}, {"Purpose", "prefetch"}} {
+	for _, purpose := range [][]string{{"Sec-Purpose", "prefetch"}, {"Sec-Purpose", "prefetch;anonymous-client-ip"}, {"Purpose", "prefetch"}, {"Tessera-Live-Refresh", "1"}} {
 		ahead := e.b.get("/customers/"+other.ID, purpose...)
 		expect(t, ahead, http.StatusOK)
 		if got := custText(ahead, "flash"); got != "" {
-			t.Errorf("a prefetch (%s) showed the flash %q", purpose, got)
+			t.Errorf("a background fetch (%s) showed the flash %q", purpose, got)
 		}
 	}
 	e.expectFlash(p, "/customers", "Customer deleted.")

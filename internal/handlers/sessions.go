@@ -189,9 +189,10 @@ func (a *app) layout(c echo.Context, title, nav string) views.Layout {
 			l.BusinessName = d.MerchantID
 		}
 	}
-	if isPrefetch(c) {
-		// A page fetched ahead of a click the person may never make must
-		// not take the messages meant for the page they do see next.
+	if isPrefetch(c) || isLiveRefresh(c) {
+		// A page fetched ahead of a click the person may never make, or
+		// fetched by live.js to see what changed, must not take the
+		// messages meant for the page the person sees next.
 		return l
 	}
 	for _, f := range s.TakeFlashes() {
@@ -207,6 +208,15 @@ func isPrefetch(c echo.Context) bool {
 	h := c.Request().Header
 	purpose, _, _ := strings.Cut(h.Get("Sec-Purpose"), ";")
 	return strings.TrimSpace(purpose) == "prefetch" || h.Get("Purpose") == "prefetch"
+}
+
+// liveRefreshHeader marks the fetches static/live.js makes in the
+// background to take a changed customer from the ordinary pages.
+const liveRefreshHeader = "Tessera-Live-Refresh"
+
+// isLiveRefresh reports whether live.js, not the person, asked for the page.
+func isLiveRefresh(c echo.Context) bool {
+	return c.Request().Header.Get(liveRefreshHeader) != ""
 }
 
 // ipExtractor believes X-Forwarded-For only from the trusted proxies;
