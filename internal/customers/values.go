@@ -26,7 +26,7 @@ func FromSquare(cu *square.Customer, fs []Field) Values {
 // put writes Square's value of the field into v as its inputs hold it.
 func (f Field) put(v Values, value string) {
 	if f.Kind == Date {
-		v[BirthdayMonth], v[BirthdayDay], v[BirthdayYear] = splitBirthday(value)
+		v[BirthdayMonth], v[BirthdayDay], v[BirthdayYear] = SplitBirthday(value)
 		return
 	}
 	v[f.Key] = Normalize(f.Key, value)
@@ -100,10 +100,10 @@ func Name(given, family, company, email, phone string) string {
 	return "Unnamed customer"
 }
 
-// splitBirthday splits Square's YYYY-MM-DD (0000 for no year) or MM-DD
+// SplitBirthday splits Square's YYYY-MM-DD (0000 for no year) or MM-DD
 // into the form's month ("01"), day ("7") and year ("" for none). A value
 // it cannot read gives three empty inputs, which leave it untouched.
-func splitBirthday(b string) (month, day, year string) {
+func SplitBirthday(b string) (month, day, year string) {
 	y, m, d, ok := parseBirthday(b)
 	if !ok {
 		return "", "", ""
