@@ -37,6 +37,9 @@ type Table struct {
 	Header []string
 	// Records are the rows after the header, each as long as Header.
 	Records [][]string
+	// Problems say, for each record, why it cannot be imported as read
+	// ("" when it can): more cells than the header names, for instance.
+	Problems []string
 	// Lines are the line numbers (from 1, the header's) where each record
 	// starts, for messages and the report.
 	Lines []int
@@ -95,10 +98,15 @@ func Parse(data []byte) (*Table, error) {
 		if len(t.Records) == MaxRows {
 			return nil, &Error{Msg: fmt.Sprintf("The file has more than %d customers; split it in parts.", MaxRows)}
 		}
+		problem := ""
+		if len(rec) > len(t.Header) {
+			problem = fmt.Sprintf("This row has %d cells; the header names %d.", len(rec), len(t.Header))
+		}
 		for len(rec) < len(t.Header) {
 			rec = append(rec, "")
 		}
 		t.Records = append(t.Records, rec[:len(t.Header)])
+		t.Problems = append(t.Problems, problem)
 		t.Lines = append(t.Lines, line)
 	}
 	if t.Header == nil {
