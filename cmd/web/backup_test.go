@@ -22,11 +22,11 @@ import (
 
 // runBackup runs `web backup args…` with the data dir and returns its
 // error and output.
-func runBackup(t *testing.T, dataDir string, args ...string) (err error, stdout, stderr string) {
+func runBackup(t *testing.T, dataDir string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	err = run(t.Context(), append([]string{"backup"}, args...), env{config.EnvDataDir: dataDir}.get, &out, &errOut)
-	return err, out.String(), errOut.String()
+	return out.String(), errOut.String(), err
 }
 
 // TestBackupWhileServingAndRestore backs Tessera's database up while it
@@ -93,7 +93,7 @@ func TestBackupWhileServingAndRestore(t *testing.T) {
 	var last string
 	for i := range 3 {
 		last = filepath.Join(backups, fmt.Sprintf("tessera-%d.db", i))
-		err, stdout, stderr := runBackup(t, s.dataDir, "-o", last)
+		stdout, stderr, err := runBackup(t, s.dataDir, "-o", last)
 		if err != nil {
 			t.Fatalf("web backup while serving = %v; stderr:\n%s", err, stderr)
 		}
@@ -224,7 +224,7 @@ func TestBackupMistakesExitTwoWithOneLine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err, stdout, _ := runBackup(t, tt.dataDir, tt.args...)
+			stdout, _, err := runBackup(t, tt.dataDir, tt.args...)
 			if got := exitCode(err); got != 2 {
 				t.Fatalf("web backup %q = %v (exit %d), want exit 2", tt.args, err, got)
 			}
@@ -239,7 +239,7 @@ func TestBackupMistakesExitTwoWithOneLine(t *testing.T) {
 	if b, _ := os.ReadFile(existing); string(b) != "old" {
 		t.Error("a refused backup changed the existing file")
 	}
-	if err, _, stderr := runBackup(t, serving.dataDir, "-o", existing, "-force"); err != nil {
+	if _, stderr, err := runBackup(t, serving.dataDir, "-o", existing, "-force"); err != nil {
 		t.Errorf("web backup -force over an existing file = %v; stderr %s", err, stderr)
 	}
 	checkBackupOpens(t, existing)
