@@ -94,6 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go tessera.RunBackground(sweepCtx)
 
 	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment))
+	if cfg.IsEmulator() {
+		logger.Info("square is the standalone emulator", "emulator_url", cfg.EmulatorURL.String())
+	}
 	fmt.Fprintf(stdout, "Tessera is serving %s (%s mode) on %s\n", cfg.BaseURL, cfg.Environment, ln.Addr())
 
 	errc := make(chan error, 1)
