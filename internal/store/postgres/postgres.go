@@ -7,13 +7,18 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tessera-dashboard/tessera/internal/store"
 )
@@ -28,6 +33,9 @@ const migrationLock int64 = 0x5445535345
 // DB is an open PostgreSQL store. It is safe for concurrent use.
 type DB struct {
 	pool *pgxpool.Pool
+	// sql is the pool seen through database/sql, for the packages whose
+	// SQL runs on both engines (see Rebind).
+	sql *sql.DB
 	// where names the server for messages, without the password.
 	where string
 }
@@ -52,7 +60,55 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		d.pool.Close()
 		return nil, err
 	}
+	d.sql = stdlib.OpenDBFromPool(d.pool)
 	return d, nil
+}
+
+// Writer and Reader are the database through database/sql, for the
+// packages that write SQL both engines run (internal/history): on
+// PostgreSQL both are the one pool, which takes concurrent writers.
+func (d *DB) Writer() *sql.DB { return d.sql }
+
+// Reader: see Writer.
+func (d *DB) Reader() *sql.DB { return d.sql }
+
+// Rebind turns the ? placeholders of a query written for both engines
+// into PostgreSQL's $1, $2, …; a ? inside a quoted string or identifier
+// stays as it is.
+func (d *DB) Rebind(query string) string { return Rebind(query) }
+
+// LockInTx holds an advisory lock named by key until tx ends: replicas
+// that write the same thing at once take turns (internal/history uses it).
+func (d *DB) LockInTx(ctx context.Context, tx *sql.Tx, key string) error {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key); err != nil {
+		return fmt.Errorf("store: lock: %w", err)
+	}
+	return nil
+}
+
+// Rebind: see DB.Rebind.
+func Rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // redact names the server and database, never the password.
@@ -76,7 +132,12 @@ func (d *DB) Ping(ctx context.Context) error {
 }
 
 // Close closes the connections. Calls in flight may fail.
-func (d *DB) Close() { d.pool.Close() }
+func (d *DB) Close() {
+	if d.sql != nil {
+		_ = d.sql.Close()
+	}
+	d.pool.Close()
+}
 
 // migrate applies the migrations the database has not seen, each in its
 // own transaction with its row in schema_migrations, while holding an
@@ -106,16 +167,19 @@ func (d *DB) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("store: migrate %s: %w", d.where, err)
 	}
-	var newest *int64
-	if err := conn.QueryRow(ctx, "SELECT max(version) FROM schema_migrations").Scan(&newest); err != nil {
+	rows, _ := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
 		return fmt.Errorf("store: migrate %s: %w", d.where, err)
 	}
 	// An older binary must not write to a schema it does not know.
-	if newest != nil && len(ms) > 0 && *newest > int64(ms[len(ms)-1].Version) {
-		return fmt.Errorf("store: %s has schema version %d, newer than this program's %d", d.where, *newest, ms[len(ms)-1].Version)
+	if newest := slices.Max(append(applied, 0)); len(ms) > 0 && newest > ms[len(ms)-1].Version {
+		return fmt.Errorf("store: %s has schema version %d, newer than this program's %d", d.where, newest, ms[len(ms)-1].Version)
 	}
 	for _, m := range ms {
-		if newest != nil && int64(m.Version) <= *newest {
+		// Each is applied unless it was: a migration numbered below one
+		// applied (from a branch merged later) is not skipped.
+		if slices.Contains(applied, m.Version) {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {

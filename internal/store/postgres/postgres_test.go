@@ -117,3 +117,16 @@ func TestABadURLIsReportedWithoutItsPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestRebindNumbersPlaceholdersOutsideQuotes(t *testing.T) {
+	for in, want := range map[string]string{
+		"SELECT 1":        "SELECT 1",
+		"a = ? AND b = ?": "a = $1 AND b = $2",
+		`x LIKE ? ESCAPE '\' AND y = '?' AND "z?" = ?`:        `x LIKE $1 ESCAPE '\' AND y = '?' AND "z?" = $2`,
+		"INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)": "INSERT INTO t VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+	} {
+		if got := Rebind(in); got != want {
+			t.Errorf("Rebind(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
