@@ -2,11 +2,10 @@ package customercsv
 
 import (
 	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,56 +62,106 @@ func (e *Error) Error() string {
 	return e.Msg
 }
 
-// Parse reads a whole file. The error, when there is one, is an *Error.
+// MaxColumns is the most columns a file may have: more than any contact
+// export (Outlook's has about 90), few enough for the mapping form.
+const MaxColumns = 500
+
+// Parse reads a whole file: its encoding and delimiter detected (see
+// decode and detectDelimiter), then RFC 4180 records, line endings CR LF,
+// LF or CR. Rows whose cells are all blank are skipped (spreadsheets write
+// them for formatted but empty rows); the header is the first other row.
+// A record with fewer cells than the header is padded with empty ones; one
+// with more non-blank cells gets a Problems entry, so one bad row does not
+// refuse the file. A cell that Tessera's export neutralised against formula
+// injection ('=x) is read as it was before (=x): see plainCell.
+//
+// The text of the cells shares one copy of the file. The error, when there
+// is one, is an *Error whose message is for the person who uploaded it.
 func Parse(data []byte) (*Table, error) {
-	if len(data) == 0 {
-		return nil, &Error{Msg: "The file is empty."}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{Msg: msgEmpty}
 	}
 	if len(data) > MaxFileBytes {
-		return nil, &Error{Msg: fmt.Sprintf("The file is larger than %d MB.", MaxFileBytes>>20)}
+		return nil, &Error{Msg: fmt.Sprintf("The file is larger than %d MB. Split it into smaller files.", MaxFileBytes>>20)}
 	}
-	t := &Table{Encoding: UTF8, Delimiter: ','}
-	if rest, ok := bytes.CutPrefix(data, []byte("\xef\xbb\xbf")); ok {
-		data, t.Encoding = rest, UTF8BOM
+	text, enc, err := decode(data)
+	if err != nil {
+		return nil, err
 	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = t.Delimiter
-	r.FieldsPerRecord = -1
+	t := &Table{Encoding: enc}
+	delim := detectDelimiter(text)
+	t.Delimiter = rune(delim)
+	r := scanner{s: text, delim: delim, line: 1}
+	var rec []string
 	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
+		cells, line, err := r.next(rec)
+		if err != nil {
+			return nil, err
+		}
+		if cells == nil {
 			break
 		}
-		if err != nil {
-			line := 0
-			if pe, ok := errors.AsType[*csv.ParseError](err); ok {
-				line = pe.StartLine
-			}
-			return nil, &Error{Line: line, Msg: "This line is not valid CSV."}
+		if allEmpty(cells) {
+			rec = cells // Nothing kept it: the next record reuses it.
+			continue
 		}
-		line, _ := r.FieldPos(0)
+		rec = nil
+		for i, c := range cells {
+			cells[i] = plainCell(c)
+		}
 		if t.Header == nil {
-			t.Header = rec
+			if len(cells) > MaxColumns {
+				return nil, &Error{Line: line, Msg: fmt.Sprintf("The header row has %d columns; Tessera reads at most %d. Is the right delimiter used? This file reads as %s-separated.", len(cells), MaxColumns, DelimiterName(t.Delimiter))}
+			}
+			t.Header = slices.Clip(cells)
 			continue
 		}
 		if len(t.Records) == MaxRows {
-			return nil, &Error{Msg: fmt.Sprintf("The file has more than %d customers; split it in parts.", MaxRows)}
+			return nil, &Error{Msg: fmt.Sprintf("The file has more than %s customers; Tessera imports at most %s at a time. Split it into smaller files.", thousands(MaxRows), thousands(MaxRows))}
 		}
-		problem := ""
-		if len(rec) > len(t.Header) {
-			problem = fmt.Sprintf("This row has %d cells; the header names %d.", len(rec), len(t.Header))
-		}
-		for len(rec) < len(t.Header) {
-			rec = append(rec, "")
-		}
-		t.Records = append(t.Records, rec[:len(t.Header)])
-		t.Problems = append(t.Problems, problem)
+		t.Records = append(t.Records, t.fit(cells))
+		t.Problems = append(t.Problems, t.problem(cells))
 		t.Lines = append(t.Lines, line)
 	}
 	if t.Header == nil {
-		return nil, &Error{Msg: "The file is empty."}
+		return nil, &Error{Msg: msgEmpty}
+	}
+	if len(t.Records) == 0 {
+		return nil, &Error{Msg: "The file has a header row but no customers."}
 	}
 	return t, nil
+}
+
+// fit makes a record as long as the header: padded with empty cells, or
+// cut (problem says why when that loses text).
+func (t *Table) fit(cells []string) []string {
+	n := len(t.Header)
+	if len(cells) >= n {
+		return slices.Clip(cells[:n])
+	}
+	return append(cells, make([]string, n-len(cells))...)
+}
+
+// problem is why a record, as read, cannot be imported; "" when it can.
+func (t *Table) problem(cells []string) string {
+	if n := len(t.Header); len(cells) > n && !allEmpty(cells[n:]) {
+		return fmt.Sprintf("This row has %d cells, but the header row names %d columns: a cell may hold a %s without quote marks around it.", len(cells), n, DelimiterName(t.Delimiter))
+	}
+	if len(cells) >= len(t.Header) && slices.EqualFunc(cells[:len(t.Header)], t.Header, func(a, b string) bool {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
+	}) {
+		return "This row repeats the header row (were two files joined into one?), so it holds no customer."
+	}
+	return ""
+}
+
+// thousands writes n with commas between thousands: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Target is a choice in the mapping form: what a column holds.
