@@ -164,47 +164,6 @@ func thousands(n int) string {
 	return s
 }
 
-// Target is a choice in the mapping form: what a column holds.
-type Target struct {
-	Key   string
-	Label string
-}
-
-// Targets are the choices of the mapping form, TargetIgnore first.
-func Targets() []Target {
-	ts := []Target{{TargetIgnore, "Do not import"}, {TargetSquareID, "Square customer ID"}}
-	for _, f := range customers.Fields(true) {
-		ts = append(ts, Target{f.Key, f.Label})
-	}
-	return ts
-}
-
-// Mapping is what each column of a file holds: a target key per column of
-// the header, TargetIgnore for a column left out.
-type Mapping []string
-
-// AutoMap maps the columns whose names it knows: Square's own, and common
-// variants ("first_name", "E-mail"). A target is taken by the first column
-// that names it.
-func AutoMap(header []string) Mapping {
-	m := make(Mapping, len(header))
-	taken := map[string]bool{}
-	for i, h := range header {
-		key := normalHeader(h)
-		for _, c := range Columns {
-			if normalHeader(c.Header) == key && !taken[c.Target] {
-				m[i], taken[c.Target] = c.Target, true
-				break
-			}
-		}
-	}
-	return m
-}
-
-func normalHeader(h string) string {
-	return strings.ToLower(strings.TrimSpace(h))
-}
-
 // Row is one record as the mapping reads it.
 type Row struct {
 	// SquareID is the record's Square customer id, "" when it has none.
