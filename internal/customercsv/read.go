@@ -3,13 +3,9 @@ package customercsv
 import (
 	"bytes"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/tessera-dashboard/tessera/internal/customers"
 )
 
 // Limits of a file to import; the upload page states them.
@@ -164,48 +160,3 @@ func thousands(n int) string {
 	return s
 }
 
-// Row is one record as the mapping reads it.
-type Row struct {
-	// SquareID is the record's Square customer id, "" when it has none.
-	SquareID string
-	// Values are the record's values by input of the customer form; the
-	// birthday is split into its three inputs as the form has them.
-	Values customers.Values
-}
-
-// Row reads a record through the mapping.
-func (m Mapping) Row(record []string) Row {
-	r := Row{Values: customers.Values{}}
-	for i, key := range m {
-		if i >= len(record) || key == TargetIgnore {
-			continue
-		}
-		v := strings.TrimSpace(record[i])
-		switch key {
-		case TargetSquareID:
-			r.SquareID = v
-		case customers.Birthday:
-			r.Values[customers.BirthdayMonth], r.Values[customers.BirthdayDay], r.Values[customers.BirthdayYear] = customers.SplitBirthday(v)
-		default:
-			r.Values[key] = v
-		}
-	}
-	return r
-}
-
-// Form is the row as the customer form would post it, to be checked with
-// the form's own rules (Form.Validate) and sent with its requests.
-func (r Row) Form(fs []customers.Field) customers.Form {
-	posted := url.Values{}
-	for k, v := range r.Values {
-		posted.Set(k, v)
-	}
-	return customers.ReadForm(posted, fs, false)
-}
-
-// Check returns the row's form and the form's messages by input; no
-// messages means Square would take it.
-func (r Row) Check(fs []customers.Field, now time.Time) (customers.Form, map[string]string) {
-	f := r.Form(fs)
-	return f, f.Validate(now)
-}
