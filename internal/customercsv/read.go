@@ -159,4 +159,3 @@ func thousands(n int) string {
 	}
 	return s
 }
-

@@ -24,7 +24,7 @@ func TestReadBirthdayFormats(t *testing.T) {
 		"17 May 1985": {1985, 5, 17}, "May 17, 1985": {1985, 5, 17}, "17-May-85": {1985, 5, 17}, "17 may": {0, 5, 17},
 		"Sept 3rd": {0, 9, 3}, "1985 May 17": {1985, 5, 17}, "December 10": {0, 12, 10},
 		"1985-05-17 00:00:00": {1985, 5, 17}, "1985-05-17T00:00:00Z": {1985, 5, 17}, " 1985-05-17 ": {1985, 5, 17},
-		"2026-02-31": {2026, 2, 31}, // a day the month lacks is the form's to refuse
+		"2026-02-31": {2026, 2, 31},  // a day the month lacks is the form's to refuse
 		"12/31/27":   {1927, 12, 31}, // never in the future
 	}
 	for in, want := range tests {
