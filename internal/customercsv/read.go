@@ -88,20 +88,23 @@ func Parse(data []byte) (*Table, error) {
 	delim := detectDelimiter(text)
 	t.Delimiter = rune(delim)
 	r := scanner{s: text, delim: delim, line: 1}
-	var rec []string
+	// Records are cut from slabs of cells, and the lists sized by the
+	// lines, so that a large file costs a few allocations, not several a
+	// row.
+	lines := min(countLinesString(text)+1, MaxRows+1)
+	var scratch, slab []string
 	for {
-		cells, line, err := r.next(rec)
+		cells, line, err := r.next(scratch)
 		if err != nil {
 			return nil, err
 		}
 		if cells == nil {
 			break
 		}
+		scratch = cells
 		if allEmpty(cells) {
-			rec = cells // Nothing kept it: the next record reuses it.
 			continue
 		}
-		rec = nil
 		for i, c := range cells {
 			cells[i] = plainCell(c)
 		}
@@ -109,13 +112,23 @@ func Parse(data []byte) (*Table, error) {
 			if len(cells) > MaxColumns {
 				return nil, &Error{Line: line, Msg: fmt.Sprintf("The header row has %d columns; Tessera reads at most %d. Is the right delimiter used? This file reads as %s-separated.", len(cells), MaxColumns, DelimiterName(t.Delimiter))}
 			}
-			t.Header = slices.Clip(cells)
+			t.Header = slices.Clone(cells)
+			t.Records = make([][]string, 0, lines)
+			t.Problems = make([]string, 0, lines)
+			t.Lines = make([]int, 0, lines)
 			continue
 		}
 		if len(t.Records) == MaxRows {
 			return nil, &Error{Msg: fmt.Sprintf("The file has more than %s customers; Tessera imports at most %s at a time. Split it into smaller files.", thousands(MaxRows), thousands(MaxRows))}
 		}
-		t.Records = append(t.Records, t.fit(cells))
+		n := len(t.Header)
+		if len(slab) < n {
+			slab = make([]string, n*min(lines, 4096))
+		}
+		rec := slab[:n:n]
+		slab = slab[n:]
+		copy(rec, cells) // Shorter records keep empty cells at the end.
+		t.Records = append(t.Records, rec)
 		t.Problems = append(t.Problems, t.problem(cells))
 		t.Lines = append(t.Lines, line)
 	}
@@ -126,16 +139,6 @@ func Parse(data []byte) (*Table, error) {
 		return nil, &Error{Msg: "The file has a header row but no customers."}
 	}
 	return t, nil
-}
-
-// fit makes a record as long as the header: padded with empty cells, or
-// cut (problem says why when that loses text).
-func (t *Table) fit(cells []string) []string {
-	n := len(t.Header)
-	if len(cells) >= n {
-		return slices.Clip(cells[:n])
-	}
-	return append(cells, make([]string, n-len(cells))...)
 }
 
 // problem is why a record, as read, cannot be imported; "" when it can.
