@@ -53,6 +53,12 @@ func decode(data []byte) (string, Encoding, error) {
 			// garble the names that are right, so the person is asked.
 			return "", "", &Error{Line: lineOfInvalidUTF8(data), Msg: "This line is not valid UTF-8, though the file starts with UTF-8's byte order mark. Save the file as \"CSV UTF-8\" and upload it again."}
 		}
+		if line := mostlyUTF8(data); line > 0 {
+			// Characters written in UTF-8 with a few bytes that are not:
+			// reading it all as Windows-1252 would garble every name
+			// that is right, so the person is asked to fix the line.
+			return "", "", &Error{Line: line, Msg: "This line is not valid UTF-8, though the rest of the file is. Correct its special characters (or save the file again as \"CSV UTF-8\") and upload it again."}
+		}
 		if bytes.Contains(data, utf8BOM) {
 			data = bytes.ReplaceAll(data, utf8BOM, nil)
 		}
@@ -68,6 +74,32 @@ func decode(data []byte) (string, Encoding, error) {
 		text = strings.ReplaceAll(text, "\ufeff", "")
 	}
 	return text, enc, nil
+}
+
+// mostlyUTF8 returns, for a file that is not valid UTF-8 but holds more
+// non-ASCII characters that are valid UTF-8 than bytes that are not, the
+// line of the first invalid byte; 0 for a file to read as Windows-1252. In
+// a Windows-1252 file, a letter followed by a symbol that happens to be
+// UTF-8 (Ã© for é) is rare, whereas "Müller" is never valid UTF-8.
+func mostlyUTF8(data []byte) int {
+	valid, invalid := 0, 0
+	for i := 0; i < len(data); {
+		if data[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			invalid++
+		} else {
+			valid++
+		}
+		i += n
+	}
+	if valid <= invalid {
+		return 0
+	}
+	return lineOfInvalidUTF8(data)
 }
 
 // lineOfInvalidUTF8 is the line, from 1, of the first byte that is not

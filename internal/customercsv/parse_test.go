@@ -84,6 +84,15 @@ func TestTheCorpusReadsAsWritten(t *testing.T) {
 	}
 }
 
+// A file that is not UTF-8 is Windows-1252, even when a pair of its
+// characters happens to be valid UTF-8.
+func TestInvalidUTF8IsWindows1252(t *testing.T) {
+	tab := mustParse(t, []byte("First Name,Last Name\nJ\xfcrgen,M\xfcller\n\xc3\xa9mile,\x80\n"))
+	if tab.Encoding != Windows1252 || !slices.Equal(tab.Records[0], []string{"Jürgen", "Müller"}) || !slices.Equal(tab.Records[1], []string{"Ã©mile", "€"}) {
+		t.Errorf("Parse = %q %q", tab.Encoding, tab.Records)
+	}
+}
+
 // Excel's Windows-1252 file keeps its special characters, a semicolon
 // inside a quoted cell, and drops its trailing row of empty cells.
 func TestExcelsSemicolonFileInWindows1252(t *testing.T) {
@@ -117,6 +126,8 @@ func TestTheMessages(t *testing.T) {
 		{"UTF-16", readCorpus(t, "utf16.csv"), 0, msgUTF16},
 		{"invalid UTF-8 after a BOM", readCorpus(t, "bom-invalid-utf8.csv"), 3,
 			"This line is not valid UTF-8, though the file starts with UTF-8's byte order mark. Save the file as \"CSV UTF-8\" and upload it again."},
+		{"UTF-8 with a stray Windows-1252 byte", []byte("First Name\nMüller\nJürgen\nZoë\nM\xfcller\n"), 5,
+			"This line is not valid UTF-8, though the rest of the file is. Correct its special characters (or save the file again as \"CSV UTF-8\") and upload it again."},
 		{"too large", make([]byte, MaxFileBytes+1), 0, "The file is larger than 16 MB. Split it into smaller files."},
 		{"10 MB single cell", []byte("First Name,Note\nAda," + cell(10<<20) + "\n"), 2,
 			"A cell is larger than 64 KB. No customer field holds that much: check that this is the right file, and that every quote mark that opens a cell also closes it."},
