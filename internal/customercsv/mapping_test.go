@@ -196,3 +196,27 @@ func TestTargetsOfferEveryFieldOnce(t *testing.T) {
 		}
 	}
 }
+
+// Shopify's and HubSpot's customer exports map their customer columns.
+func TestAutoMapOfShopifyAndHubSpot(t *testing.T) {
+	tests := []struct {
+		header []string
+		want   Mapping
+	}{
+		{[]string{"First Name", "Last Name", "Email", "Accepts Email Marketing", "Company", "Address1", "Address2", "City",
+			"Province", "Province Code", "Country", "Country Code", "Zip", "Phone", "Total Spent", "Note", "Tags"},
+			Mapping{customers.GivenName, customers.FamilyName, customers.EmailAddress, "", customers.CompanyName,
+				customers.AddressLine1, customers.AddressLine2, customers.Locality, customers.Region, "", customers.Country, "",
+				customers.PostalCode, customers.PhoneNumber, "", customers.Note, ""}},
+		{[]string{"Record ID", "First Name", "Last Name", "Email", "Phone Number", "Company Name", "Street Address", "City",
+			"State/Region", "Postal Code", "Country/Region", "Lifecycle Stage"},
+			Mapping{"", customers.GivenName, customers.FamilyName, customers.EmailAddress, customers.PhoneNumber,
+				customers.CompanyName, customers.AddressLine1, customers.Locality, customers.Region, customers.PostalCode,
+				customers.Country, ""}},
+	}
+	for _, tt := range tests {
+		if got := AutoMap(tt.header); !slices.Equal(got, tt.want) {
+			t.Errorf("AutoMap(%q) =\n%q, want\n%q", tt.header, got, tt.want)
+		}
+	}
+}
