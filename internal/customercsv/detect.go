@@ -163,6 +163,29 @@ func detectDelimiter(text string) byte {
 	return best
 }
 
+// excelSep reads Excel's "sep=;" first line, which names the delimiter
+// of the rest of the file (Excel writes and honours it), and returns the
+// delimiter and the text after that line.
+func excelSep(text string) (byte, string, bool) {
+	if len(text) < 5 || !strings.EqualFold(text[:4], "sep=") {
+		return 0, "", false
+	}
+	d := text[4]
+	if d != ',' && d != ';' && d != '\t' {
+		return 0, "", false
+	}
+	rest := text[5:]
+	switch {
+	case strings.HasPrefix(rest, "\r\n"):
+		rest = rest[2:]
+	case rest == "" || rest[0] == '\n' || rest[0] == '\r':
+		rest = rest[min(1, len(rest)):]
+	default:
+		return 0, "", false
+	}
+	return d, rest, true
+}
+
 // DelimiterName is a delimiter as the pages name it: "comma",
 // "semicolon" or "tab".
 func DelimiterName(d rune) string {

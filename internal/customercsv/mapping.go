@@ -26,14 +26,19 @@ func Targets() []Target {
 	return ts
 }
 
+// targetLabels are the labels of the target keys, worked out once: Row
+// looks every cell's target up.
+var targetLabels = func() map[string]string {
+	m := map[string]string{}
+	for _, t := range Targets() {
+		m[t.Key] = t.Label
+	}
+	return m
+}()
+
 // targetLabel is the label of a target key, "" for an unknown one.
 func targetLabel(key string) string {
-	for _, t := range Targets() {
-		if t.Key == key {
-			return t.Label
-		}
-	}
-	return ""
+	return targetLabels[key]
 }
 
 // Mapping is what each column of a file holds: a target key per column of

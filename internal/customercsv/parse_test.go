@@ -237,3 +237,11 @@ func TestTheDelimiterIsTheConsistentOne(t *testing.T) {
 		}
 	}
 }
+
+// Excel's "sep=;" first line names the delimiter and is no header.
+func TestExcelsSepLine(t *testing.T) {
+	tab := mustParse(t, []byte("sep=;\r\nFirst Name;Note\r\nAda;a, b, c\r\n"))
+	if tab.Delimiter != ';' || tab.Header[0] != "First Name" || tab.Lines[0] != 3 || tab.Records[0][1] != "a, b, c" {
+		t.Errorf("Parse = %q %q %v %q", tab.Delimiter, tab.Header, tab.Lines, tab.Records)
+	}
+}

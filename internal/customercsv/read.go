@@ -28,15 +28,18 @@ const (
 
 // Table is a file read: its header and its records, as text.
 type Table struct {
-	// Header are the names in the file's first row.
+	// Header are the names in the file's first row that is not blank.
 	Header []string
-	// Records are the rows after the header, each as long as Header.
+	// Records are the rows after the header that are not blank, each as
+	// long as Header, their cells as the person wrote them: the apostrophe
+	// of Tessera's export undone (see plainCell), nothing trimmed.
 	Records [][]string
 	// Problems say, for each record, why it cannot be imported as read
 	// ("" when it can): more cells than the header names, for instance.
 	Problems []string
-	// Lines are the line numbers (from 1, the header's) where each record
-	// starts, for messages and the report.
+	// Lines are the line numbers in the file (the first line is 1) where
+	// each record starts, counting the lines inside quoted cells, for
+	// messages and the report.
 	Lines []int
 	// Encoding and Delimiter are what the file was found to use.
 	Encoding  Encoding
@@ -85,9 +88,13 @@ func Parse(data []byte) (*Table, error) {
 		return nil, err
 	}
 	t := &Table{Encoding: enc}
-	delim := detectDelimiter(text)
-	t.Delimiter = rune(delim)
-	r := scanner{s: text, delim: delim, line: 1}
+	r := scanner{s: text, line: 1}
+	if d, rest, ok := excelSep(text); ok {
+		r.delim, r.s, r.line = d, rest, 2
+	} else {
+		r.delim = detectDelimiter(text)
+	}
+	t.Delimiter = rune(r.delim)
 	// Records are cut from slabs of cells, and the lists sized by the
 	// lines, so that a large file costs a few allocations, not several a
 	// row.

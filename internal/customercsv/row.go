@@ -3,6 +3,7 @@ package customercsv
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -89,11 +90,19 @@ func (r Row) Check(fs []customers.Field, now time.Time) (customers.Form, map[str
 	for in, msg := range r.Unread {
 		errs[in] = msg
 	}
+	if errs[customers.PhoneNumber] != "" && excelNumber.MatchString(r.Values[customers.PhoneNumber]) {
+		errs[customers.PhoneNumber] = fmt.Sprintf("The phone number %q was turned into a number by a spreadsheet, and its digits are lost. Format the column as text in the spreadsheet, type the numbers again, and save the file again.", r.Values[customers.PhoneNumber])
+	}
 	if errs[customers.Country] != "" {
 		errs[customers.Country] = fmt.Sprintf("Tessera does not know the country %q. Write its two-letter code, like US or DE, or its name in English.", r.Values[customers.Country])
 	}
 	return f, errs
 }
+
+// excelNumber is a long number as a spreadsheet writes it in scientific
+// notation, 4.42079E+11: what Excel makes of a phone number in a cell
+// formatted as a number.
+var excelNumber = regexp.MustCompile(`^\d([.,]\d+)?[eE]\+\d+$`)
 
 // countryNames are the English names of the countries, lower case, with
 // the other names files use for the commonest ones, each to its code.

@@ -208,3 +208,11 @@ func TestRowTakesTheFirstCellThatIsNotEmpty(t *testing.T) {
 		t.Errorf("Row of no cells = %s", got)
 	}
 }
+
+// A phone number a spreadsheet turned into a number says what happened.
+func TestCheckExplainsAPhoneNumberASpreadsheetTurnedIntoANumber(t *testing.T) {
+	_, errs := Mapping{customers.PhoneNumber}.Row([]string{"4.42079E+11"}).Check(customers.Fields(false), now)
+	if want := `The phone number "4.42079E+11" was turned into a number by a spreadsheet, and its digits are lost. Format the column as text in the spreadsheet, type the numbers again, and save the file again.`; errs[customers.PhoneNumber] != want {
+		t.Errorf("Check = %q", errs)
+	}
+}
