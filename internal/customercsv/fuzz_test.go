@@ -184,3 +184,23 @@ func BenchmarkParse100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRowCheck100k maps and checks 100,000 rows, as an import does
+// before it starts.
+func BenchmarkRowCheck100k(b *testing.B) {
+	tab, err := Parse(hundredThousand())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := AutoMap(tab.Header)
+	fs := customers.Fields(false)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, rec := range tab.Records {
+			if _, errs := m.Row(rec).Check(fs, now); len(errs) != 0 {
+				b.Fatal(errs)
+			}
+		}
+	}
+}

@@ -164,7 +164,7 @@ func hundredThousand() []byte {
 	var b bytes.Buffer
 	b.WriteString("First Name,Last Name,Email Address,Phone Number,Birthday,Memo\r\n")
 	for i := range MaxRows {
-		fmt.Fprintf(&b, "Ada %d,Lovelace,ada%d@example.com,+44 20 7946 %04d,1815-12-10,\"Likes, \"\"engines\"\"\"\r\n", i, i, i%10000)
+		fmt.Fprintf(&b, "Ada %d,Lovelace,ada%d@example.com,+44 20 7946 %04d,1985-12-10,\"Likes, \"\"engines\"\"\"\r\n", i, i, i%10000)
 	}
 	return b.Bytes()
 }
