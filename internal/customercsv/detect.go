@@ -17,7 +17,7 @@ const (
 )
 
 var (
-	utf8BOM = []byte("\xef\xbb\xbf")
+	readerBOM = []byte("\xef\xbb\xbf")
 	// binaryMagic are the first bytes of files people upload by mistake:
 	// .xlsx, .ods and .numbers (zip), .xls (OLE2) and PDF.
 	binaryMagic = [][]byte{[]byte("PK\x03\x04"), []byte("\xd0\xcf\x11\xe0"), []byte("%PDF-")}
@@ -44,7 +44,7 @@ func decode(data []byte) (string, Encoding, error) {
 		return "", "", &Error{Msg: msgBinary}
 	}
 	enc := UTF8
-	if rest, ok := bytes.CutPrefix(data, utf8BOM); ok {
+	if rest, ok := bytes.CutPrefix(data, readerBOM); ok {
 		data, enc = rest, UTF8BOM
 	}
 	if !utf8.Valid(data) {
@@ -59,8 +59,8 @@ func decode(data []byte) (string, Encoding, error) {
 			// that is right, so the person is asked to fix the line.
 			return "", "", &Error{Line: line, Msg: "This line is not valid UTF-8, though the rest of the file is. Correct its special characters (or save the file again as \"CSV UTF-8\") and upload it again."}
 		}
-		if bytes.Contains(data, utf8BOM) {
-			data = bytes.ReplaceAll(data, utf8BOM, nil)
+		if bytes.Contains(data, readerBOM) {
+			data = bytes.ReplaceAll(data, readerBOM, nil)
 		}
 		text, err := charmap.Windows1252.NewDecoder().String(string(data))
 		if err != nil {

@@ -119,7 +119,7 @@ func TestAutoMapOfExports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			tab := mustParse(t, readCorpus(t, tt.file))
+			tab := parseOrFail(t, corpusFile(t, tt.file))
 			m := AutoMap(tab.Header)
 			for i, h := range tab.Header {
 				if m[i] != tt.want[h] {
@@ -136,7 +136,7 @@ func TestAutoMapOfExports(t *testing.T) {
 // Of two columns with one name, the first is mapped; the labels tell them
 // apart, and choosing both is a problem that names them.
 func TestDuplicateHeaders(t *testing.T) {
-	tab := mustParse(t, readCorpus(t, "duplicate-headers.csv"))
+	tab := parseOrFail(t, corpusFile(t, "duplicate-headers.csv"))
 	m := AutoMap(tab.Header)
 	if want := (Mapping{customers.EmailAddress, customers.GivenName, "", ""}); !slices.Equal(m, want) {
 		t.Errorf("AutoMap = %q, want %q", m, want)

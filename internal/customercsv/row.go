@@ -25,10 +25,12 @@ type Row struct {
 	Unread map[string]string
 }
 
-// Row reads a record through the mapping: each cell trimmed, a birthday
-// read from any format readBirthday knows, a country's English name as its
-// code ("Germany" is DE). Where two columns hold one target (Problems
-// reports that), the first that is not empty is read.
+// Row reads a record through the mapping: each cell normalised as the
+// form normalises what a browser posts (customers.Normalize: trimmed, line
+// breaks as \n, a VAT number without spaces), a birthday read from any
+// format readBirthday knows, a country's English name as its code
+// ("Germany" is DE). Where two columns hold one target (Problems reports
+// that), the first that is not empty is read.
 func (m Mapping) Row(record []string) Row {
 	r := Row{Values: customers.Values{}}
 	for i, key := range m {
@@ -63,7 +65,7 @@ func (m Mapping) Row(record []string) Row {
 			}
 		default:
 			if r.Values[key] == "" {
-				r.Values[key] = v
+				r.Values[key] = customers.Normalize(key, v)
 			}
 		}
 	}
