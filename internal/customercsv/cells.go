@@ -9,8 +9,8 @@ import "strings"
 // that a spreadsheet shows it as text instead of running it. Reading drops
 // one leading apostrophe only when what follows it, past any further
 // apostrophes, starts with one of those characters: '+1 206 555 0100 reads
-// +1 206 555 0100, ''=x reads '=x, and O'Brien, 'tis and ' stay as they
-// are.
+// +1 206 555 0100, two apostrophes before =x read as one, and O'Brien,
+// 'tis and a lone apostrophe stay as they are.
 //
 // It is the same rule as the export's PlainCell (write.go, written at the
 // same time on another branch); the two are meant to become one at merge.
