@@ -37,7 +37,7 @@ func (m Mapping) Row(record []string) Row {
 		if i >= len(record) || key == TargetIgnore || targetLabel(key) == "" {
 			continue
 		}
-		v := strings.TrimSpace(record[i])
+		v := excelText(strings.TrimSpace(record[i]))
 		if v == "" {
 			continue
 		}
@@ -99,6 +99,17 @@ func (r Row) Check(fs []customers.Field, now time.Time) (customers.Form, map[str
 		errs[customers.Country] = fmt.Sprintf("Tessera does not know the country %q. Write its two-letter code, like US or DE, or its name in English.", r.Values[customers.Country])
 	}
 	return f, errs
+}
+
+// excelText reads ="00123", which some systems write so that a
+// spreadsheet keeps a number's leading zeros, as 00123.
+func excelText(v string) string {
+	if len(v) >= 3 && strings.HasPrefix(v, `="`) && strings.HasSuffix(v, `"`) {
+		if inner := v[2 : len(v)-1]; !strings.Contains(strings.ReplaceAll(inner, `""`, ""), `"`) {
+			return strings.TrimSpace(strings.ReplaceAll(inner, `""`, `"`))
+		}
+	}
+	return v
 }
 
 // excelNumber is a long number as a spreadsheet writes it in scientific

@@ -226,3 +226,13 @@ func TestRowNormalisesAsTheForm(t *testing.T) {
 		t.Errorf("Row = %q", r.Values)
 	}
 }
+
+// ="00123", written so that a spreadsheet keeps leading zeros, reads as
+// 00123; a formula is left as it is.
+func TestRowReadsExcelsTextFormula(t *testing.T) {
+	m := Mapping{customers.GivenName, customers.PostalCode, customers.Note}
+	r := m.Row([]string{"Ada", `="02134"`, `=A1&"x"`})
+	if r.Values[customers.PostalCode] != "02134" || r.Values[customers.Note] != `=A1&"x"` {
+		t.Errorf("Row = %q", r.Values)
+	}
+}
