@@ -43,6 +43,8 @@ func TestTheCorpusReadsAsWritten(t *testing.T) {
 	}{
 		{"excel-semicolon-1252.csv", Windows1252, ';', 11,
 			[][]string{{"Jürgen", "Müller", "juergen.mueller@example.de"}, {"Zoë", "Ångström", "zoe@example.com"}}, []int{2, 3}, -1},
+		{"excel-mac-roman.csv", MacRoman, ',', 5,
+			[][]string{{"Françoise", "Müller", "francoise@example.fr", "Zürich", "“Café” crème"}, {"José", "Núñez"}}, []int{2, 3}, -1},
 		{"google-sheets.csv", UTF8, ',', 7,
 			[][]string{{"Ada", "Lovelace", "ada@example.com", "+44 20 7946 0000", "Engines, Ltd", "12/10/1985", `Prefers "Countess"`}, {"Grace"}, {"李", "小龙"}}, []int{2, 3, 4}, -1},
 		{"google-contacts.csv", UTF8, ',', 32, [][]string{{"Ada", "", "Lovelace"}}, []int{2}, -1},
@@ -243,5 +245,18 @@ func TestExcelsSepLine(t *testing.T) {
 	tab := parseOrFail(t, []byte("sep=;\r\nFirst Name;Note\r\nAda;a, b, c\r\n"))
 	if tab.Delimiter != ';' || tab.Header[0] != "First Name" || tab.Lines[0] != 3 || tab.Records[0][1] != "a, b, c" {
 		t.Errorf("Parse = %q %q %v %q", tab.Delimiter, tab.Header, tab.Lines, tab.Records)
+	}
+}
+
+// Excel for Mac's plain CSV is Mac Roman; Windows-1252 with its
+// apostrophes and quotes stays Windows-1252.
+func TestMacRomanIsToldFromWindows1252(t *testing.T) {
+	tab := parseOrFail(t, []byte("First Name;Last Name;Note\rFran\x8Doise;M\x9Fller;Caf\x8E cr\x8Fme\rZo\x91;Ols\x8En;\xd2yes\xd3\r"))
+	if tab.Encoding != MacRoman || !slices.Equal(tab.Records[0], []string{"Françoise", "Müller", "Café crème"}) || !slices.Equal(tab.Records[1], []string{"Zoë", "Olsén", "“yes”"}) {
+		t.Errorf("Parse = %q %q", tab.Encoding, tab.Records)
+	}
+	tab = parseOrFail(t, []byte("First Name,Note\nFran\xe7oise,don\x92t \x93panic\x94\nM\xfcller,s\x9cur\n"))
+	if tab.Encoding != Windows1252 || !slices.Equal(tab.Records[0], []string{"Françoise", "don’t “panic”"}) || tab.Records[1][1] != "sœur" {
+		t.Errorf("Parse = %q %q", tab.Encoding, tab.Records)
 	}
 }
