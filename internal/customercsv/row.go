@@ -83,14 +83,22 @@ func (r Row) Form(fs []customers.Field) customers.Form {
 }
 
 // Check returns the row's form and its messages by input: the customer
-// form's own (Form.Validate, the same rules as the form), with Unread's,
-// and a country Tessera does not know said in the file's terms. No
+// form's own (Form.Validate, the same rules as the form), with Unread's, a
+// country Tessera does not know said in the file's terms, and a value for
+// a field fs leaves out. No
 // messages means Square would take it.
 func (r Row) Check(fs []customers.Field, now time.Time) (customers.Form, map[string]string) {
 	f := r.Form(fs)
 	errs := f.Validate(now)
 	for in, msg := range r.Unread {
 		errs[in] = msg
+	}
+	// A value for a field fs leaves out (the EU VAT number, for a seller
+	// outside the EU) would otherwise vanish without a word.
+	for in, v := range r.Values {
+		if _, ok := f.Values[in]; !ok && v != "" {
+			errs[in] = fmt.Sprintf("Tessera keeps the %s only for sellers in the EU or the UK. Set its column to \"Do not import\".", customers.InputLabel(in))
+		}
 	}
 	if errs[customers.PhoneNumber] != "" && excelNumber.MatchString(r.Values[customers.PhoneNumber]) {
 		errs[customers.PhoneNumber] = fmt.Sprintf("The phone number %q was turned into a number by a spreadsheet, and its digits are lost. Format the column as text in the spreadsheet, type the numbers again, and save the file again.", r.Values[customers.PhoneNumber])

@@ -236,3 +236,15 @@ func TestRowReadsExcelsTextFormula(t *testing.T) {
 		t.Errorf("Row = %q", r.Values)
 	}
 }
+
+// A value for a field the seller's form leaves out is reported, not lost.
+func TestCheckReportsAValueTheFormLeavesOut(t *testing.T) {
+	m := Mapping{customers.GivenName, customers.EUVat}
+	_, errs := m.Row([]string{"Ada", "DE123456789"}).Check(customers.Fields(false), checkNow)
+	if want := `Tessera keeps the EU VAT number only for sellers in the EU or the UK. Set its column to "Do not import".`; errs[customers.EUVat] != want {
+		t.Errorf("Check = %q", errs)
+	}
+	if _, errs := m.Row([]string{"Ada", "DE123456789"}).Check(customers.Fields(true), checkNow); len(errs) != 0 {
+		t.Errorf("Check with the EU fields = %q", errs)
+	}
+}
