@@ -1,20 +1,23 @@
 package customercsv
 
-// plainCell undoes the export's protection against formula injection:
-// Tessera's export (like OWASP's advice) puts an apostrophe before a cell
-// that starts with =, +, -, @, tab or carriage return, so that a
-// spreadsheet shows it as text instead of running it. Reading such a cell
-// back gives the value as it was ('+1 206 555 0100 is +1 206 555 0100). An
-// apostrophe before anything else is the cell's own text (O'Brien, 'tis).
+import "strings"
+
+// plainCell undoes the export's protection against formula injection.
+// Tessera's export (as OWASP advises) puts an apostrophe before a cell
+// that starts with =, +, -, @, tab or carriage return, and one more before
+// a cell that already starts with apostrophes before such a character, so
+// that a spreadsheet shows it as text instead of running it. Reading drops
+// one leading apostrophe only when what follows it, past any further
+// apostrophes, starts with one of those characters: '+1 206 555 0100 reads
+// +1 206 555 0100, two apostrophes before =x read as one, and O'Brien,
+// 'tis and a lone apostrophe stay as they are.
 //
-// The export has a function for the other direction in write.go; the two
-// may become one file when both are merged.
+// It is the same rule as the export's PlainCell (write.go, written at the
+// same time on another branch); the two are meant to become one at merge.
+// Parse applies it to every cell, so callers must not apply it again.
 func plainCell(s string) string {
-	if len(s) >= 2 && s[0] == '\'' {
-		switch s[1] {
-		case '=', '+', '-', '@', '\t', '\r':
-			return s[1:]
-		}
+	if rest := strings.TrimLeft(s, "'"); len(rest) < len(s) && rest != "" && strings.IndexByte("=+-@\t\r", rest[0]) >= 0 {
+		return s[1:]
 	}
 	return s
 }

@@ -17,7 +17,7 @@ const (
 )
 
 var (
-	utf8BOM = []byte("\xef\xbb\xbf")
+	readerBOM = []byte("\xef\xbb\xbf")
 	// binaryMagic are the first bytes of files people upload by mistake:
 	// .xlsx, .ods and .numbers (zip), .xls (OLE2) and PDF.
 	binaryMagic = [][]byte{[]byte("PK\x03\x04"), []byte("\xd0\xcf\x11\xe0"), []byte("%PDF-")}
@@ -26,7 +26,8 @@ var (
 // decode turns a file's bytes into text: UTF-8 as it is, with or without
 // a byte order mark, and any other file as Windows-1252, the encoding of
 // Excel's "CSV" on Windows in western locales (every byte is a character
-// in it, so it never fails). A byte order mark anywhere else in the file,
+// in it, so it never fails), or as Mac Roman when its accented letters
+// are where Excel for Mac puts them. A byte order mark anywhere else in the file,
 // left by files joined together, is removed: U+FEFF is never meant as text
 // in a cell. The error is an *Error for a file that is not text.
 func decode(data []byte) (string, Encoding, error) {
@@ -44,7 +45,7 @@ func decode(data []byte) (string, Encoding, error) {
 		return "", "", &Error{Msg: msgBinary}
 	}
 	enc := UTF8
-	if rest, ok := bytes.CutPrefix(data, utf8BOM); ok {
+	if rest, ok := bytes.CutPrefix(data, readerBOM); ok {
 		data, enc = rest, UTF8BOM
 	}
 	if !utf8.Valid(data) {
@@ -59,15 +60,19 @@ func decode(data []byte) (string, Encoding, error) {
 			// that is right, so the person is asked to fix the line.
 			return "", "", &Error{Line: line, Msg: "This line is not valid UTF-8, though the rest of the file is. Correct its special characters (or save the file again as \"CSV UTF-8\") and upload it again."}
 		}
-		if bytes.Contains(data, utf8BOM) {
-			data = bytes.ReplaceAll(data, utf8BOM, nil)
+		if bytes.Contains(data, readerBOM) {
+			data = bytes.ReplaceAll(data, readerBOM, nil)
 		}
-		text, err := charmap.Windows1252.NewDecoder().String(string(data))
+		cm, enc := charmap.Windows1252, Windows1252
+		if looksMacRoman(data) {
+			cm, enc = charmap.Macintosh, MacRoman
+		}
+		text, err := cm.NewDecoder().String(string(data))
 		if err != nil {
 			// Not reached: the decoder maps every byte.
 			return "", "", &Error{Msg: "Tessera cannot read the characters of this file. Save it as \"CSV UTF-8\" and upload that."}
 		}
-		return text, Windows1252, nil
+		return text, enc, nil
 	}
 	text := string(data)
 	if strings.Contains(text, "\ufeff") {
@@ -100,6 +105,30 @@ func mostlyUTF8(data []byte) int {
 		return 0
 	}
 	return lineOfInvalidUTF8(data)
+}
+
+// looksMacRoman tells Excel for Mac's plain CSV from Windows-1252 by the
+// bytes inside words (between two ASCII letters), where accented letters
+// are: Mac Roman has its lower-case ones (ä é ö ü ñ ç …) at 0x80-0x9F,
+// where Windows-1252 has punctuation and a few rare letters (Š œ ž), and
+// Windows-1252 has them at 0xC0-0xFF, where Mac Roman has symbols and
+// capitals. "Müller" is M 0x9F ller in one and M 0xFC ller in the other.
+// 0x92 is left out: it is Windows-1252's apostrophe in "don’t".
+func looksMacRoman(data []byte) bool {
+	mac, win := 0, 0
+	isLetter := func(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+	for i := 1; i+1 < len(data); i++ {
+		b := data[i]
+		if b < 0x80 || b == 0x92 || !isLetter(data[i-1]) || !isLetter(data[i+1]) {
+			continue
+		}
+		if b < 0xA0 {
+			mac++
+		} else if b >= 0xC0 {
+			win++
+		}
+	}
+	return mac > win
 }
 
 // lineOfInvalidUTF8 is the line, from 1, of the first byte that is not

@@ -16,8 +16,8 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/customers"
 )
 
-// addCorpus seeds a fuzz target with every file of testdata/.
-func addCorpus(f *testing.F, add func([]byte)) {
+// seedWithCorpus seeds a fuzz target with every file of testdata/.
+func seedWithCorpus(f *testing.F, add func([]byte)) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.*"))
 	if err != nil {
 		f.Fatal(err)
@@ -35,15 +35,15 @@ func addCorpus(f *testing.F, add func([]byte)) {
 // an error is an *Error with a message. The same bytes, taken as cells and
 // written by encoding/csv, read back as those cells.
 func FuzzParse(f *testing.F) {
-	addCorpus(f, func(b []byte) { f.Add(b, uint8(3), uint8(0)) })
+	seedWithCorpus(f, func(b []byte) { f.Add(b, uint8(3), uint8(0)) })
 	f.Add([]byte("a\x1fb\x1f'=c\x1f\r\n\x1f\"q\"\x1f \x1f"), uint8(2), uint8(1))
 	f.Fuzz(func(t *testing.T, data []byte, cols, delim uint8) {
-		checkTable(t, data)
+		checkParsedTable(t, data)
 		writtenFileReadsBack(t, data, int(cols%8)+2, delimiters[int(delim)%len(delimiters)])
 	})
 }
 
-func checkTable(t *testing.T, data []byte) {
+func checkParsedTable(t *testing.T, data []byte) {
 	tab, err := Parse(data)
 	if err != nil {
 		if e, ok := errors.AsType[*Error](err); !ok || e.Msg == "" || e.Line < 0 {
@@ -124,7 +124,7 @@ func writtenFileReadsBack(t *testing.T, data []byte, cols int, delim byte) {
 // mapping or record; AutoMap gives each target to one column at most; Row
 // reads only the form's inputs, and a birthday it reads is a date's parts.
 func FuzzMapRow(f *testing.F) {
-	addCorpus(f, func(b []byte) {
+	seedWithCorpus(f, func(b []byte) {
 		if tab, err := Parse(b); err == nil {
 			f.Add(strings.Join(tab.Header, "\x1f"), strings.Join(tab.Records[0], "\x1f"), []byte{})
 		}
@@ -175,7 +175,7 @@ func FuzzMapRow(f *testing.F) {
 
 // BenchmarkParse100k reads a file of 100,000 customers (about 10 MB).
 func BenchmarkParse100k(b *testing.B) {
-	data := hundredThousand()
+	data := hundredThousandRows()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -188,7 +188,7 @@ func BenchmarkParse100k(b *testing.B) {
 // BenchmarkRowCheck100k maps and checks 100,000 rows, as an import does
 // before it starts.
 func BenchmarkRowCheck100k(b *testing.B) {
-	tab, err := Parse(hundredThousand())
+	tab, err := Parse(hundredThousandRows())
 	if err != nil {
 		b.Fatal(err)
 	}

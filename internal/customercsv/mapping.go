@@ -109,9 +109,10 @@ func ColumnLabels(header []string) []string {
 }
 
 // Problems are the mapping form's messages, each a reason the mapping
-// cannot be used as it is (none means it can): a choice that is not in
-// the list, two columns set to one target, and nothing chosen that
-// identifies a customer (Square needs a first name, last name, company,
+// cannot be used as it is (none means it can): a first row that is a
+// customer rather than column names, a choice that is not in the list,
+// two columns set to one target, and nothing chosen that identifies a
+// customer (Square needs a first name, last name, company,
 // email address or phone number). A repeated column name is not a
 // problem: AutoMap maps the first, and ColumnLabels tells them apart.
 func (m Mapping) Problems(header []string) []string {
@@ -120,6 +121,9 @@ func (m Mapping) Problems(header []string) []string {
 	}
 	labels := ColumnLabels(header)
 	var out []string
+	if cell := dataInHeader(header); cell != "" {
+		out = append(out, fmt.Sprintf("The first row looks like a customer (it holds %q), not the names of the columns. Add a row of column names, like First Name and Email Address, at the top of the file and upload it again.", cell))
+	}
 	columns := map[string][]string{} // target → labels of its columns
 	var order []string
 	for i, key := range m {
@@ -151,6 +155,30 @@ func (m Mapping) Problems(header []string) []string {
 		out = append(out, "Choose a column for the first name, last name, company, email address or phone number: Square needs at least one of them for each customer.")
 	}
 	return out
+}
+
+// dataInHeader returns a header cell that is a customer's data rather
+// than a column's name (an email address, or a number of 7 digits or
+// more, like a phone number), or "": a file without a header row would
+// otherwise lose its first customer.
+func dataInHeader(header []string) string {
+	for _, h := range header {
+		h = strings.TrimSpace(h)
+		local, domain, ok := strings.Cut(h, "@")
+		if ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(h, " \t") {
+			return h
+		}
+		digits := 0
+		for _, r := range h {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if digits >= 7 {
+			return h
+		}
+	}
+	return ""
 }
 
 // quoteList writes names as "a", "b" and "c".

@@ -2,6 +2,7 @@ package customercsv
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tessera-dashboard/tessera/internal/customers"
@@ -119,7 +120,7 @@ func TestAutoMapOfExports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			tab := mustParse(t, readCorpus(t, tt.file))
+			tab := parseOrFail(t, corpusFile(t, tt.file))
 			m := AutoMap(tab.Header)
 			for i, h := range tab.Header {
 				if m[i] != tt.want[h] {
@@ -136,7 +137,7 @@ func TestAutoMapOfExports(t *testing.T) {
 // Of two columns with one name, the first is mapped; the labels tell them
 // apart, and choosing both is a problem that names them.
 func TestDuplicateHeaders(t *testing.T) {
-	tab := mustParse(t, readCorpus(t, "duplicate-headers.csv"))
+	tab := parseOrFail(t, corpusFile(t, "duplicate-headers.csv"))
 	m := AutoMap(tab.Header)
 	if want := (Mapping{customers.EmailAddress, customers.GivenName, "", ""}); !slices.Equal(m, want) {
 		t.Errorf("AutoMap = %q, want %q", m, want)
@@ -217,6 +218,22 @@ func TestAutoMapOfShopifyAndHubSpot(t *testing.T) {
 	for _, tt := range tests {
 		if got := AutoMap(tt.header); !slices.Equal(got, tt.want) {
 			t.Errorf("AutoMap(%q) =\n%q, want\n%q", tt.header, got, tt.want)
+		}
+	}
+}
+
+// A file without a header row would lose its first customer: Problems
+// says so.
+func TestAFirstRowThatIsACustomerIsAProblem(t *testing.T) {
+	for _, header := range [][]string{{"Ada", "Lovelace", "ada@example.com"}, {"Grace", "+1 206 555 0100"}} {
+		p := AutoMap(header).Problems(header)
+		if len(p) == 0 || !strings.HasPrefix(p[0], "The first row looks like a customer (it holds ") {
+			t.Errorf("Problems(%q) = %q", header, p)
+		}
+	}
+	for _, header := range [][]string{{"Email Address", "E-mail 1 - Value", "Phone 1 - Value", "Address line 2"}} {
+		if p := AutoMap(header).Problems(header); len(p) != 0 {
+			t.Errorf("Problems(%q) = %q", header, p)
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-func readCorpus(t testing.TB, name string) []byte {
+func corpusFile(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -20,7 +20,7 @@ func readCorpus(t testing.TB, name string) []byte {
 	return b
 }
 
-func mustParse(t testing.TB, data []byte) *Table {
+func parseOrFail(t testing.TB, data []byte) *Table {
 	t.Helper()
 	tab, err := Parse(data)
 	if err != nil {
@@ -43,6 +43,8 @@ func TestTheCorpusReadsAsWritten(t *testing.T) {
 	}{
 		{"excel-semicolon-1252.csv", Windows1252, ';', 11,
 			[][]string{{"Jürgen", "Müller", "juergen.mueller@example.de"}, {"Zoë", "Ångström", "zoe@example.com"}}, []int{2, 3}, -1},
+		{"excel-mac-roman.csv", MacRoman, ',', 5,
+			[][]string{{"Françoise", "Müller", "francoise@example.fr", "Zürich", "“Café” crème"}, {"José", "Núñez"}}, []int{2, 3}, -1},
 		{"google-sheets.csv", UTF8, ',', 7,
 			[][]string{{"Ada", "Lovelace", "ada@example.com", "+44 20 7946 0000", "Engines, Ltd", "12/10/1985", `Prefers "Countess"`}, {"Grace"}, {"李", "小龙"}}, []int{2, 3, 4}, -1},
 		{"google-contacts.csv", UTF8, ',', 32, [][]string{{"Ada", "", "Lovelace"}}, []int{2}, -1},
@@ -62,7 +64,7 @@ func TestTheCorpusReadsAsWritten(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			tab := mustParse(t, readCorpus(t, tt.file))
+			tab := parseOrFail(t, corpusFile(t, tt.file))
 			if tab.Encoding != tt.enc || tab.Delimiter != tt.delim || len(tab.Header) != tt.header {
 				t.Fatalf("encoding %q, delimiter %q, %d columns; want %q, %q, %d", tab.Encoding, tab.Delimiter, len(tab.Header), tt.enc, tt.delim, tt.header)
 			}
@@ -87,7 +89,7 @@ func TestTheCorpusReadsAsWritten(t *testing.T) {
 // A file that is not UTF-8 is Windows-1252, even when a pair of its
 // characters happens to be valid UTF-8.
 func TestInvalidUTF8IsWindows1252(t *testing.T) {
-	tab := mustParse(t, []byte("First Name,Last Name\nJ\xfcrgen,M\xfcller\n\xc3\xa9mile,\x80\n"))
+	tab := parseOrFail(t, []byte("First Name,Last Name\nJ\xfcrgen,M\xfcller\n\xc3\xa9mile,\x80\n"))
 	if tab.Encoding != Windows1252 || !slices.Equal(tab.Records[0], []string{"Jürgen", "Müller"}) || !slices.Equal(tab.Records[1], []string{"Ã©mile", "€"}) {
 		t.Errorf("Parse = %q %q", tab.Encoding, tab.Records)
 	}
@@ -96,7 +98,7 @@ func TestInvalidUTF8IsWindows1252(t *testing.T) {
 // Excel's Windows-1252 file keeps its special characters, a semicolon
 // inside a quoted cell, and drops its trailing row of empty cells.
 func TestExcelsSemicolonFileInWindows1252(t *testing.T) {
-	tab := mustParse(t, readCorpus(t, "excel-semicolon-1252.csv"))
+	tab := parseOrFail(t, corpusFile(t, "excel-semicolon-1252.csv"))
 	if tab.Header[5] != "Straße" || tab.Records[0][10] != "Kunde seit 2010; mag Brötchen" || tab.Records[1][10] != "Preis 5 €" {
 		t.Errorf("header %q, records %q", tab.Header, tab.Records)
 	}
@@ -115,16 +117,16 @@ func TestTheMessages(t *testing.T) {
 		line int
 		msg  string
 	}{
-		{"empty", readCorpus(t, "empty.csv"), 0, "The file is empty."},
-		{"whitespace only", readCorpus(t, "whitespace.csv"), 0, "The file is empty."},
+		{"empty", corpusFile(t, "empty.csv"), 0, "The file is empty."},
+		{"whitespace only", corpusFile(t, "whitespace.csv"), 0, "The file is empty."},
 		{"separators only", []byte(",,,\r\n , ,\r\n"), 0, "The file is empty."},
-		{"header only", readCorpus(t, "header-only.csv"), 0, "The file has a header row but no customers."},
+		{"header only", corpusFile(t, "header-only.csv"), 0, "The file has a header row but no customers."},
 		{"header and empty rows", []byte("First Name,Last Name\n,\n , \n"), 0, "The file has a header row but no customers."},
-		{"xlsx", readCorpus(t, "not-csv.xlsx"), 0, msgBinary},
+		{"xlsx", corpusFile(t, "not-csv.xlsx"), 0, msgBinary},
 		{"old xls", []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest"), 0, msgBinary},
 		{"NUL bytes", []byte("First Name\nAda\x00\x00\n"), 0, msgBinary},
-		{"UTF-16", readCorpus(t, "utf16.csv"), 0, msgUTF16},
-		{"invalid UTF-8 after a BOM", readCorpus(t, "bom-invalid-utf8.csv"), 3,
+		{"UTF-16", corpusFile(t, "utf16.csv"), 0, msgUTF16},
+		{"invalid UTF-8 after a BOM", corpusFile(t, "bom-invalid-utf8.csv"), 3,
 			"This line is not valid UTF-8, though the file starts with UTF-8's byte order mark. Save the file as \"CSV UTF-8\" and upload it again."},
 		{"UTF-8 with a stray Windows-1252 byte", []byte("First Name\nMüller\nJürgen\nZoë\nM\xfcller\n"), 5,
 			"This line is not valid UTF-8, though the rest of the file is. Correct its special characters (or save the file again as \"CSV UTF-8\") and upload it again."},
@@ -154,13 +156,13 @@ func TestTheMessages(t *testing.T) {
 
 // 100,000 customers is within the limit.
 func TestAHundredThousandRowsRead(t *testing.T) {
-	tab := mustParse(t, hundredThousand())
+	tab := parseOrFail(t, hundredThousandRows())
 	if len(tab.Records) != MaxRows || tab.Lines[MaxRows-1] != MaxRows+1 {
 		t.Errorf("%d records, last at line %d", len(tab.Records), tab.Lines[len(tab.Lines)-1])
 	}
 }
 
-func hundredThousand() []byte {
+func hundredThousandRows() []byte {
 	var b bytes.Buffer
 	b.WriteString("First Name,Last Name,Email Address,Phone Number,Birthday,Memo\r\n")
 	for i := range MaxRows {
@@ -170,11 +172,11 @@ func hundredThousand() []byte {
 }
 
 func TestRowProblemsSayWhy(t *testing.T) {
-	tab := mustParse(t, readCorpus(t, "ragged.csv"))
+	tab := parseOrFail(t, corpusFile(t, "ragged.csv"))
 	if want := "This row has 5 cells, but the header row names 3 columns: a cell may hold a comma without quote marks around it."; tab.Problems[1] != want {
 		t.Errorf("problem = %q, want %q", tab.Problems[1], want)
 	}
-	tab = mustParse(t, readCorpus(t, "bom-middle.csv"))
+	tab = parseOrFail(t, corpusFile(t, "bom-middle.csv"))
 	if want := "This row repeats the header row (were two files joined into one?), so it holds no customer."; tab.Problems[1] != want {
 		t.Errorf("problem = %q, want %q", tab.Problems[1], want)
 	}
@@ -190,7 +192,7 @@ func TestRowProblemsSayWhy(t *testing.T) {
 // A header of formulas is text: nothing is evaluated or refused, and a
 // neutralised one reads as it was.
 func TestAHeaderOfFormulasIsText(t *testing.T) {
-	tab := mustParse(t, readCorpus(t, "formula-header.csv"))
+	tab := parseOrFail(t, corpusFile(t, "formula-header.csv"))
 	want := []string{"=SUM(A1:A2)", "+cmd", "@x", "-1", `=HYPERLINK("x")`}
 	if !slices.Equal(tab.Header, want) {
 		t.Errorf("header = %q, want %q", tab.Header, want)
@@ -200,7 +202,7 @@ func TestAHeaderOfFormulasIsText(t *testing.T) {
 func TestPlainCellUndoesOnlyTheExportsApostrophe(t *testing.T) {
 	for in, want := range map[string]string{
 		"'+1 206 555 0100": "+1 206 555 0100", "'=x": "=x", "'-5": "-5", "'@home": "@home",
-		"'\tx": "\tx", "'\rx": "\rx", "O'Brien": "O'Brien", "'tis": "'tis", "'": "'", "''=x": "''=x", "": "",
+		"'\tx": "\tx", "'\rx": "\rx", "O'Brien": "O'Brien", "'tis": "'tis", "'": "'", "''=x": "'=x", "'''+1": "''+1", "''": "''", "": "",
 	} {
 		if got := plainCell(in); got != want {
 			t.Errorf("plainCell(%q) = %q, want %q", in, got, want)
@@ -211,7 +213,7 @@ func TestPlainCellUndoesOnlyTheExportsApostrophe(t *testing.T) {
 // A quote mark inside a cell that does not start with one is text, and
 // spaces after a closing quote mark are not.
 func TestLenientWhereTheMeaningIsClear(t *testing.T) {
-	tab := mustParse(t, []byte("First Name,Nickname\nBob \"The Builder\" Smith,\"Bob\"  \n"))
+	tab := parseOrFail(t, []byte("First Name,Nickname\nBob \"The Builder\" Smith,\"Bob\"  \n"))
 	if got := tab.Records[0]; !slices.Equal(got, []string{`Bob "The Builder" Smith`, "Bob"}) {
 		t.Errorf("record = %q", got)
 	}
@@ -232,7 +234,7 @@ func TestTheDelimiterIsTheConsistentOne(t *testing.T) {
 		{"\"First; Name\",Last\nAda,Lovelace\n", ','},
 	}
 	for _, tt := range tests {
-		if tab := mustParse(t, []byte(tt.data)); tab.Delimiter != tt.want {
+		if tab := parseOrFail(t, []byte(tt.data)); tab.Delimiter != tt.want {
 			t.Errorf("Parse(%q).Delimiter = %q, want %q", tt.data, tab.Delimiter, tt.want)
 		}
 	}
@@ -240,8 +242,21 @@ func TestTheDelimiterIsTheConsistentOne(t *testing.T) {
 
 // Excel's "sep=;" first line names the delimiter and is no header.
 func TestExcelsSepLine(t *testing.T) {
-	tab := mustParse(t, []byte("sep=;\r\nFirst Name;Note\r\nAda;a, b, c\r\n"))
+	tab := parseOrFail(t, []byte("sep=;\r\nFirst Name;Note\r\nAda;a, b, c\r\n"))
 	if tab.Delimiter != ';' || tab.Header[0] != "First Name" || tab.Lines[0] != 3 || tab.Records[0][1] != "a, b, c" {
 		t.Errorf("Parse = %q %q %v %q", tab.Delimiter, tab.Header, tab.Lines, tab.Records)
+	}
+}
+
+// Excel for Mac's plain CSV is Mac Roman; Windows-1252 with its
+// apostrophes and quotes stays Windows-1252.
+func TestMacRomanIsToldFromWindows1252(t *testing.T) {
+	tab := parseOrFail(t, []byte("First Name;Last Name;Note\rFran\x8Doise;M\x9Fller;Caf\x8E cr\x8Fme\rZo\x91;Ols\x8En;\xd2yes\xd3\r"))
+	if tab.Encoding != MacRoman || !slices.Equal(tab.Records[0], []string{"Françoise", "Müller", "Café crème"}) || !slices.Equal(tab.Records[1], []string{"Zoë", "Olsén", "“yes”"}) {
+		t.Errorf("Parse = %q %q", tab.Encoding, tab.Records)
+	}
+	tab = parseOrFail(t, []byte("First Name,Note\nFran\xe7oise,don\x92t \x93panic\x94\nM\xfcller,s\x9cur\n"))
+	if tab.Encoding != Windows1252 || !slices.Equal(tab.Records[0], []string{"Françoise", "don’t “panic”"}) || tab.Records[1][1] != "sœur" {
+		t.Errorf("Parse = %q %q", tab.Encoding, tab.Records)
 	}
 }

@@ -24,6 +24,10 @@ const (
 	UTF8        Encoding = "UTF-8"
 	UTF8BOM     Encoding = "UTF-8 with BOM"
 	Windows1252 Encoding = "Windows-1252"
+	// MacRoman is what Excel for Mac writes for plain "CSV", not "CSV
+	// UTF-8"; Tessera tells it from Windows-1252 by where the accented
+	// letters fall (see looksMacRoman).
+	MacRoman Encoding = "Mac Roman"
 )
 
 // Table is a file read: its header and its records, as text.

@@ -25,17 +25,19 @@ type Row struct {
 	Unread map[string]string
 }
 
-// Row reads a record through the mapping: each cell trimmed, a birthday
-// read from any format readBirthday knows, a country's English name as its
-// code ("Germany" is DE). Where two columns hold one target (Problems
-// reports that), the first that is not empty is read.
+// Row reads a record through the mapping: each cell normalised as the
+// form normalises what a browser posts (customers.Normalize: trimmed, line
+// breaks as \n, a VAT number without spaces), a birthday read from any
+// format readBirthday knows, a country's English name as its code
+// ("Germany" is DE). Where two columns hold one target (Problems reports
+// that), the first that is not empty is read.
 func (m Mapping) Row(record []string) Row {
 	r := Row{Values: customers.Values{}}
 	for i, key := range m {
 		if i >= len(record) || key == TargetIgnore || targetLabel(key) == "" {
 			continue
 		}
-		v := strings.TrimSpace(record[i])
+		v := excelText(strings.TrimSpace(record[i]))
 		if v == "" {
 			continue
 		}
@@ -63,7 +65,7 @@ func (m Mapping) Row(record []string) Row {
 			}
 		default:
 			if r.Values[key] == "" {
-				r.Values[key] = v
+				r.Values[key] = customers.Normalize(key, v)
 			}
 		}
 	}
@@ -81,14 +83,22 @@ func (r Row) Form(fs []customers.Field) customers.Form {
 }
 
 // Check returns the row's form and its messages by input: the customer
-// form's own (Form.Validate, the same rules as the form), with Unread's,
-// and a country Tessera does not know said in the file's terms. No
+// form's own (Form.Validate, the same rules as the form), with Unread's, a
+// country Tessera does not know said in the file's terms, and a value for
+// a field fs leaves out. No
 // messages means Square would take it.
 func (r Row) Check(fs []customers.Field, now time.Time) (customers.Form, map[string]string) {
 	f := r.Form(fs)
 	errs := f.Validate(now)
 	for in, msg := range r.Unread {
 		errs[in] = msg
+	}
+	// A value for a field fs leaves out (the EU VAT number, for a seller
+	// outside the EU) would otherwise vanish without a word.
+	for in, v := range r.Values {
+		if _, ok := f.Values[in]; !ok && v != "" {
+			errs[in] = fmt.Sprintf("Tessera keeps the %s only for sellers in the EU or the UK. Set its column to \"Do not import\".", customers.InputLabel(in))
+		}
 	}
 	if errs[customers.PhoneNumber] != "" && excelNumber.MatchString(r.Values[customers.PhoneNumber]) {
 		errs[customers.PhoneNumber] = fmt.Sprintf("The phone number %q was turned into a number by a spreadsheet, and its digits are lost. Format the column as text in the spreadsheet, type the numbers again, and save the file again.", r.Values[customers.PhoneNumber])
@@ -97,6 +107,17 @@ func (r Row) Check(fs []customers.Field, now time.Time) (customers.Form, map[str
 		errs[customers.Country] = fmt.Sprintf("Tessera does not know the country %q. Write its two-letter code, like US or DE, or its name in English.", r.Values[customers.Country])
 	}
 	return f, errs
+}
+
+// excelText reads ="00123", which some systems write so that a
+// spreadsheet keeps a number's leading zeros, as 00123.
+func excelText(v string) string {
+	if len(v) >= 3 && strings.HasPrefix(v, `="`) && strings.HasSuffix(v, `"`) {
+		if inner := v[2 : len(v)-1]; !strings.Contains(strings.ReplaceAll(inner, `""`, ""), `"`) {
+			return strings.TrimSpace(strings.ReplaceAll(inner, `""`, `"`))
+		}
+	}
+	return v
 }
 
 // excelNumber is a long number as a spreadsheet writes it in scientific

@@ -12,7 +12,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/customers"
 )
 
-var now = time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+var checkNow = time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
 
 func TestReadBirthdayFormats(t *testing.T) {
 	tests := map[string][3]int{ // year, month, day
@@ -28,18 +28,18 @@ func TestReadBirthdayFormats(t *testing.T) {
 		"12/31/27":   {1927, 12, 31}, // never in the future
 	}
 	for in, want := range tests {
-		y, m, d, msg := readBirthday(in, now.Year())
+		y, m, d, msg := readBirthday(in, checkNow.Year())
 		if msg != "" || [3]int{y, m, d} != want {
 			t.Errorf("readBirthday(%q) = %d-%d-%d %q, want %v", in, y, m, d, msg, want)
 		}
 	}
 	for _, in := range []string{"soon", "1985", "1985-05", "1985-13-01", "5/32/1985", "00-00", "1985-05-17-01",
 		"17 Foo 1985", "May", "May June 1", "1985_05_17", "+5/-3/1985", "123/4/1985", "12/4/123", "May 100"} {
-		if _, _, _, msg := readBirthday(in, now.Year()); !strings.HasPrefix(msg, "Tessera cannot read the birthday") {
+		if _, _, _, msg := readBirthday(in, checkNow.Year()); !strings.HasPrefix(msg, "Tessera cannot read the birthday") {
 			t.Errorf("readBirthday(%q) message = %q", in, msg)
 		}
 	}
-	_, _, _, msg := readBirthday("13/05/1985", now.Year())
+	_, _, _, msg := readBirthday("13/05/1985", checkNow.Year())
 	if want := `The birthday "13/05/1985" has no month 13: dates written with "/" are read month first, as Square reads them. If this file writes the day first, write its birthdays as YYYY-MM-DD (this one as 1985-05-13), since others in it may have been read the wrong way round.`; msg != want {
 		t.Errorf("day-first message = %q, want %q", msg, want)
 	}
@@ -60,7 +60,7 @@ func TestCheckReportsABirthdayItCannotRead(t *testing.T) {
 		{"", map[string]string{}},
 	}
 	for _, tt := range tests {
-		_, errs := m.Row([]string{"Ada", tt.birthday}).Check(customers.Fields(false), now)
+		_, errs := m.Row([]string{"Ada", tt.birthday}).Check(customers.Fields(false), checkNow)
 		if !maps.Equal(errs, tt.want) {
 			t.Errorf("Check of birthday %q = %q, want %q", tt.birthday, errs, tt.want)
 		}
@@ -71,11 +71,11 @@ func TestRowReadsCountriesByCodeOrName(t *testing.T) {
 	m := Mapping{customers.GivenName, customers.Country}
 	for in, want := range map[string]string{"DE": "DE", "de": "DE", "Germany": "DE", "united kingdom": "GB",
 		"USA": "US", "United States": "US", "Deutschland": "DE", "Côte d’Ivoire": "CI"} {
-		if f, errs := m.Row([]string{"Ada", in}).Check(customers.Fields(false), now); f.Values[customers.Country] != want || len(errs) != 0 {
+		if f, errs := m.Row([]string{"Ada", in}).Check(customers.Fields(false), checkNow); f.Values[customers.Country] != want || len(errs) != 0 {
 			t.Errorf("country %q = %q %q, want %q", in, f.Values[customers.Country], errs, want)
 		}
 	}
-	_, errs := m.Row([]string{"Ada", "Atlantis"}).Check(customers.Fields(false), now)
+	_, errs := m.Row([]string{"Ada", "Atlantis"}).Check(customers.Fields(false), checkNow)
 	if want := `Tessera does not know the country "Atlantis". Write its two-letter code, like US or DE, or its name in English.`; errs[customers.Country] != want {
 		t.Errorf("Check = %q", errs)
 	}
@@ -84,11 +84,11 @@ func TestRowReadsCountriesByCodeOrName(t *testing.T) {
 // A row with nothing that identifies a customer gets the form's message.
 func TestCheckAppliesTheFormsRules(t *testing.T) {
 	m := Mapping{customers.Note, customers.EmailAddress, customers.PhoneNumber}
-	_, errs := m.Row([]string{"hello", "", ""}).Check(customers.Fields(false), now)
+	_, errs := m.Row([]string{"hello", "", ""}).Check(customers.Fields(false), checkNow)
 	if errs[customers.GivenName] != customers.MsgNeedOneIdentifier {
 		t.Errorf("Check = %q", errs)
 	}
-	_, errs = m.Row([]string{"", "not an email", "12"}).Check(customers.Fields(false), now)
+	_, errs = m.Row([]string{"", "not an email", "12"}).Check(customers.Fields(false), checkNow)
 	if errs[customers.EmailAddress] == "" || errs[customers.PhoneNumber] == "" {
 		t.Errorf("Check = %q", errs)
 	}
@@ -130,8 +130,8 @@ func TestCorpusRowsReadIntoFormValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			tab := mustParse(t, readCorpus(t, tt.file))
-			f, errs := AutoMap(tab.Header).Row(tab.Records[0]).Check(customers.Fields(true), now)
+			tab := parseOrFail(t, corpusFile(t, tt.file))
+			f, errs := AutoMap(tab.Header).Row(tab.Records[0]).Check(customers.Fields(true), checkNow)
 			if len(errs) != 0 {
 				t.Errorf("Check = %q", errs)
 			}
@@ -162,14 +162,14 @@ func TestASquareDashboardFileReadsBack(t *testing.T) {
 	w.UseCRLF = true
 	header, cells := []string{"Creation Source"}, []string{"Directory"}
 	for _, c := range Columns {
-		header, cells = append(header, c.Header), append(cells, neutralise(want[c.Target]))
+		header, cells = append(header, c.Header), append(cells, exportNeutralised(want[c.Target]))
 	}
 	header, cells = append(header, "First Visit", "Groups"), append(cells, "2020-01-01", "VIP, Regulars")
 	_ = w.Write(header)
 	_ = w.Write(cells)
 	w.Flush()
 
-	tab := mustParse(t, b.Bytes())
+	tab := parseOrFail(t, b.Bytes())
 	m := AutoMap(tab.Header)
 	if m[0] != TargetIgnore || m[len(m)-1] != TargetIgnore || len(m.Problems(tab.Header)) != 0 {
 		t.Fatalf("AutoMap = %q, problems %q", m, m.Problems(tab.Header))
@@ -186,9 +186,9 @@ func TestASquareDashboardFileReadsBack(t *testing.T) {
 	}
 }
 
-// neutralise is what the export does to a cell a spreadsheet would run.
-func neutralise(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+// exportNeutralised is what the export does to a cell a spreadsheet would run.
+func exportNeutralised(s string) string {
+	if t := strings.TrimLeft(s, "'"); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
 		return "'" + s
 	}
 	return s
@@ -211,8 +211,40 @@ func TestRowTakesTheFirstCellThatIsNotEmpty(t *testing.T) {
 
 // A phone number a spreadsheet turned into a number says what happened.
 func TestCheckExplainsAPhoneNumberASpreadsheetTurnedIntoANumber(t *testing.T) {
-	_, errs := Mapping{customers.PhoneNumber}.Row([]string{"4.42079E+11"}).Check(customers.Fields(false), now)
+	_, errs := Mapping{customers.PhoneNumber}.Row([]string{"4.42079E+11"}).Check(customers.Fields(false), checkNow)
 	if want := `The phone number "4.42079E+11" was turned into a number by a spreadsheet, and its digits are lost. Format the column as text in the spreadsheet, type the numbers again, and save the file again.`; errs[customers.PhoneNumber] != want {
 		t.Errorf("Check = %q", errs)
+	}
+}
+
+// Row's values are normalised as the form's: line breaks as \n, a VAT
+// number without spaces.
+func TestRowNormalisesAsTheForm(t *testing.T) {
+	tab := parseOrFail(t, []byte("First Name,Note,VAT\r\nAda,\"one\r\ntwo\rthree\",\" DE 123 456 789 \"\r\n"))
+	r := AutoMap(tab.Header).Row(tab.Records[0])
+	if r.Values[customers.Note] != "one\ntwo\nthree" || r.Values[customers.EUVat] != "DE123456789" {
+		t.Errorf("Row = %q", r.Values)
+	}
+}
+
+// ="00123", written so that a spreadsheet keeps leading zeros, reads as
+// 00123; a formula is left as it is.
+func TestRowReadsExcelsTextFormula(t *testing.T) {
+	m := Mapping{customers.GivenName, customers.PostalCode, customers.Note}
+	r := m.Row([]string{"Ada", `="02134"`, `=A1&"x"`})
+	if r.Values[customers.PostalCode] != "02134" || r.Values[customers.Note] != `=A1&"x"` {
+		t.Errorf("Row = %q", r.Values)
+	}
+}
+
+// A value for a field the seller's form leaves out is reported, not lost.
+func TestCheckReportsAValueTheFormLeavesOut(t *testing.T) {
+	m := Mapping{customers.GivenName, customers.EUVat}
+	_, errs := m.Row([]string{"Ada", "DE123456789"}).Check(customers.Fields(false), checkNow)
+	if want := `Tessera keeps the EU VAT number only for sellers in the EU or the UK. Set its column to "Do not import".`; errs[customers.EUVat] != want {
+		t.Errorf("Check = %q", errs)
+	}
+	if _, errs := m.Row([]string{"Ada", "DE123456789"}).Check(customers.Fields(true), checkNow); len(errs) != 0 {
+		t.Errorf("Check with the EU fields = %q", errs)
 	}
 }

@@ -23,6 +23,14 @@ type scanner struct {
 	delim byte
 	// line is the line the scanner is at, from 1.
 	line int
+	// stops end an unquoted cell: the delimiter and the line ends.
+	stops string
+}
+
+// cellTooLarge is the error for a cell over MaxCellBytes in the record
+// that starts on line.
+func cellTooLarge(line int) error {
+	return &Error{Line: line, Msg: fmt.Sprintf("A cell is larger than %d KB. No customer field holds that much: check that this is the right file, and that every quote mark that opens a cell also closes it.", MaxCellBytes>>10)}
 }
 
 // next reads the next record into dst[:0] and returns it with the line it
@@ -33,7 +41,9 @@ func (r *scanner) next(dst []string) ([]string, int, error) {
 	}
 	start := r.line
 	rec := dst[:0]
-	stops := string([]byte{r.delim, '\r', '\n'})
+	if r.stops == "" {
+		r.stops = string([]byte{r.delim, '\r', '\n'})
+	}
 	for {
 		var cell string
 		if r.pos < len(r.s) && r.s[r.pos] == '"' {
@@ -42,7 +52,7 @@ func (r *scanner) next(dst []string) ([]string, int, error) {
 				return nil, 0, err
 			}
 		} else {
-			end := strings.IndexAny(r.s[r.pos:], stops)
+			end := strings.IndexAny(r.s[r.pos:], r.stops)
 			if end < 0 {
 				end = len(r.s) - r.pos
 			}
@@ -50,7 +60,7 @@ func (r *scanner) next(dst []string) ([]string, int, error) {
 			r.pos += end
 		}
 		if len(cell) > MaxCellBytes {
-			return nil, 0, &Error{Line: start, Msg: fmt.Sprintf("A cell is larger than %d KB. No customer field holds that much: check that this is the right file, and that every quote mark that opens a cell also closes it.", MaxCellBytes>>10)}
+			return nil, 0, cellTooLarge(start)
 		}
 		rec = append(rec, cell)
 		if r.pos >= len(r.s) {
@@ -88,7 +98,7 @@ func (r *scanner) quoted(start int) (string, error) {
 		chunk := r.s[r.pos : r.pos+i]
 		r.line += countLinesString(chunk)
 		if r.pos+i-from+b.Len() > MaxCellBytes {
-			return "", &Error{Line: start, Msg: fmt.Sprintf("A cell is larger than %d KB. No customer field holds that much: check that this is the right file, and that every quote mark that opens a cell also closes it.", MaxCellBytes>>10)}
+			return "", cellTooLarge(start)
 		}
 		r.pos += i + 1
 		if r.pos < len(r.s) && r.s[r.pos] == '"' {
