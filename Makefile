@@ -4,10 +4,10 @@ FUZZSCALE ?= 1
 # Every package but the browser tests, which run on their own after setup.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: test check generated vet staticcheck vulncheck unit e2e e2e-setup fuzz verify-htmx bench perf load reliability build run squarelocal
+.PHONY: test check generated vet staticcheck vulncheck unit postgres-setup e2e e2e-setup fuzz verify-htmx bench perf load reliability build run squarelocal
 
 ## test: every gate and every test, browser tests included (what .ci/run calls)
-test: e2e-setup generated check vulncheck unit e2e fuzz verify-htmx
+test: e2e-setup postgres-setup generated check vulncheck unit e2e fuzz verify-htmx
 
 ## check: formatting, vet and staticcheck
 check: vet staticcheck
@@ -30,9 +30,14 @@ vulncheck:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-## unit: all Go tests but the browser tests, with the race detector
-unit:
-	$(GO) test -race -count=1 $(UNIT_PKGS)
+## unit: all Go tests but the browser tests, with the race detector; the
+## PostgreSQL store's tests need Debian's postgresql (postgres-setup)
+unit: postgres-setup
+	TESSERA_REQUIRE_POSTGRES=1 $(GO) test -race -count=1 $(UNIT_PKGS)
+
+## postgres-setup: Debian's PostgreSQL server programs, when missing
+postgres-setup:
+	./scripts/postgres-setup.sh
 
 ## e2e-setup: Debian's chromium and the pinned playwright-core driver, when missing
 e2e-setup:

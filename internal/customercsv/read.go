@@ -2,15 +2,10 @@ package customercsv
 
 import (
 	"bytes"
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
-	"net/url"
+	"slices"
+	"strconv"
 	"strings"
-	"time"
-
-	"github.com/tessera-dashboard/tessera/internal/customers"
 )
 
 // Limits of a file to import; the upload page states them.
@@ -29,19 +24,26 @@ const (
 	UTF8        Encoding = "UTF-8"
 	UTF8BOM     Encoding = "UTF-8 with BOM"
 	Windows1252 Encoding = "Windows-1252"
+	// MacRoman is what Excel for Mac writes for plain "CSV", not "CSV
+	// UTF-8"; Tessera tells it from Windows-1252 by where the accented
+	// letters fall (see looksMacRoman).
+	MacRoman Encoding = "Mac Roman"
 )
 
 // Table is a file read: its header and its records, as text.
 type Table struct {
-	// Header are the names in the file's first row.
+	// Header are the names in the file's first row that is not blank.
 	Header []string
-	// Records are the rows after the header, each as long as Header.
+	// Records are the rows after the header that are not blank, each as
+	// long as Header, their cells as the person wrote them: the apostrophe
+	// of Tessera's export undone (see plainCell), nothing trimmed.
 	Records [][]string
 	// Problems say, for each record, why it cannot be imported as read
 	// ("" when it can): more cells than the header names, for instance.
 	Problems []string
-	// Lines are the line numbers (from 1, the header's) where each record
-	// starts, for messages and the report.
+	// Lines are the line numbers in the file (the first line is 1) where
+	// each record starts, counting the lines inside quoted cells, for
+	// messages and the report.
 	Lines []int
 	// Encoding and Delimiter are what the file was found to use.
 	Encoding  Encoding
@@ -63,141 +65,111 @@ func (e *Error) Error() string {
 	return e.Msg
 }
 
-// Parse reads a whole file. The error, when there is one, is an *Error.
+// MaxColumns is the most columns a file may have: more than any contact
+// export (Outlook's has about 90), few enough for the mapping form.
+const MaxColumns = 500
+
+// Parse reads a whole file: its encoding and delimiter detected (see
+// decode and detectDelimiter), then RFC 4180 records, line endings CR LF,
+// LF or CR. Rows whose cells are all blank are skipped (spreadsheets write
+// them for formatted but empty rows); the header is the first other row.
+// A record with fewer cells than the header is padded with empty ones; one
+// with more non-blank cells gets a Problems entry, so one bad row does not
+// refuse the file. A cell that Tessera's export neutralised against formula
+// injection ('=x) is read as it was before (=x): see plainCell.
+//
+// The text of the cells shares one copy of the file. The error, when there
+// is one, is an *Error whose message is for the person who uploaded it.
 func Parse(data []byte) (*Table, error) {
-	if len(data) == 0 {
-		return nil, &Error{Msg: "The file is empty."}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Error{Msg: msgEmpty}
 	}
 	if len(data) > MaxFileBytes {
-		return nil, &Error{Msg: fmt.Sprintf("The file is larger than %d MB.", MaxFileBytes>>20)}
+		return nil, &Error{Msg: fmt.Sprintf("The file is larger than %d MB. Split it into smaller files.", MaxFileBytes>>20)}
 	}
-	t := &Table{Encoding: UTF8, Delimiter: ','}
-	if rest, ok := bytes.CutPrefix(data, []byte("\xef\xbb\xbf")); ok {
-		data, t.Encoding = rest, UTF8BOM
+	text, enc, err := decode(data)
+	if err != nil {
+		return nil, err
 	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = t.Delimiter
-	r.FieldsPerRecord = -1
+	t := &Table{Encoding: enc}
+	r := scanner{s: text, line: 1}
+	if d, rest, ok := excelSep(text); ok {
+		r.delim, r.s, r.line = d, rest, 2
+	} else {
+		r.delim = detectDelimiter(text)
+	}
+	t.Delimiter = rune(r.delim)
+	// Records are cut from slabs of cells, and the lists sized by the
+	// lines, so that a large file costs a few allocations, not several a
+	// row.
+	lines := min(countLinesString(text)+1, MaxRows+1)
+	var scratch, slab []string
 	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
+		cells, line, err := r.next(scratch)
+		if err != nil {
+			return nil, err
+		}
+		if cells == nil {
 			break
 		}
-		if err != nil {
-			line := 0
-			if pe, ok := errors.AsType[*csv.ParseError](err); ok {
-				line = pe.StartLine
-			}
-			return nil, &Error{Line: line, Msg: "This line is not valid CSV."}
+		scratch = cells
+		if allEmpty(cells) {
+			continue
 		}
-		line, _ := r.FieldPos(0)
+		for i, c := range cells {
+			cells[i] = plainCell(c)
+		}
 		if t.Header == nil {
-			t.Header = rec
+			if len(cells) > MaxColumns {
+				return nil, &Error{Line: line, Msg: fmt.Sprintf("The header row has %d columns; Tessera reads at most %d. Is the right delimiter used? This file reads as %s-separated.", len(cells), MaxColumns, DelimiterName(t.Delimiter))}
+			}
+			t.Header = slices.Clone(cells)
+			t.Records = make([][]string, 0, lines)
+			t.Problems = make([]string, 0, lines)
+			t.Lines = make([]int, 0, lines)
 			continue
 		}
 		if len(t.Records) == MaxRows {
-			return nil, &Error{Msg: fmt.Sprintf("The file has more than %d customers; split it in parts.", MaxRows)}
+			return nil, &Error{Msg: fmt.Sprintf("The file has more than %s customers; Tessera imports at most %s at a time. Split it into smaller files.", thousands(MaxRows), thousands(MaxRows))}
 		}
-		problem := ""
-		if len(rec) > len(t.Header) {
-			problem = fmt.Sprintf("This row has %d cells; the header names %d.", len(rec), len(t.Header))
+		n := len(t.Header)
+		if len(slab) < n {
+			slab = make([]string, n*min(lines, 4096))
 		}
-		for len(rec) < len(t.Header) {
-			rec = append(rec, "")
-		}
-		t.Records = append(t.Records, rec[:len(t.Header)])
-		t.Problems = append(t.Problems, problem)
+		rec := slab[:n:n]
+		slab = slab[n:]
+		copy(rec, cells) // Shorter records keep empty cells at the end.
+		t.Records = append(t.Records, rec)
+		t.Problems = append(t.Problems, t.problem(cells))
 		t.Lines = append(t.Lines, line)
 	}
 	if t.Header == nil {
-		return nil, &Error{Msg: "The file is empty."}
+		return nil, &Error{Msg: msgEmpty}
+	}
+	if len(t.Records) == 0 {
+		return nil, &Error{Msg: "The file has a header row but no customers."}
 	}
 	return t, nil
 }
 
-// Target is a choice in the mapping form: what a column holds.
-type Target struct {
-	Key   string
-	Label string
-}
-
-// Targets are the choices of the mapping form, TargetIgnore first.
-func Targets() []Target {
-	ts := []Target{{TargetIgnore, "Do not import"}, {TargetSquareID, "Square customer ID"}}
-	for _, f := range customers.Fields(true) {
-		ts = append(ts, Target{f.Key, f.Label})
+// problem is why a record, as read, cannot be imported; "" when it can.
+func (t *Table) problem(cells []string) string {
+	if n := len(t.Header); len(cells) > n && !allEmpty(cells[n:]) {
+		return fmt.Sprintf("This row has %d cells, but the header row names %d columns: a cell may hold a %s without quote marks around it.", len(cells), n, DelimiterName(t.Delimiter))
 	}
-	return ts
-}
-
-// Mapping is what each column of a file holds: a target key per column of
-// the header, TargetIgnore for a column left out.
-type Mapping []string
-
-// AutoMap maps the columns whose names it knows: Square's own, and common
-// variants ("first_name", "E-mail"). A target is taken by the first column
-// that names it.
-func AutoMap(header []string) Mapping {
-	m := make(Mapping, len(header))
-	taken := map[string]bool{}
-	for i, h := range header {
-		key := normalHeader(h)
-		for _, c := range Columns {
-			if normalHeader(c.Header) == key && !taken[c.Target] {
-				m[i], taken[c.Target] = c.Target, true
-				break
-			}
-		}
+	if len(cells) >= len(t.Header) && slices.EqualFunc(cells[:len(t.Header)], t.Header, func(a, b string) bool {
+		return strings.TrimSpace(a) == strings.TrimSpace(b)
+	}) {
+		return "This row repeats the header row (were two files joined into one?), so it holds no customer."
 	}
-	return m
+	return ""
 }
 
-func normalHeader(h string) string {
-	return strings.ToLower(strings.TrimSpace(h))
-}
-
-// Row is one record as the mapping reads it.
-type Row struct {
-	// SquareID is the record's Square customer id, "" when it has none.
-	SquareID string
-	// Values are the record's values by input of the customer form; the
-	// birthday is split into its three inputs as the form has them.
-	Values customers.Values
-}
-
-// Row reads a record through the mapping.
-func (m Mapping) Row(record []string) Row {
-	r := Row{Values: customers.Values{}}
-	for i, key := range m {
-		if i >= len(record) || key == TargetIgnore {
-			continue
-		}
-		v := strings.TrimSpace(record[i])
-		switch key {
-		case TargetSquareID:
-			r.SquareID = v
-		case customers.Birthday:
-			r.Values[customers.BirthdayMonth], r.Values[customers.BirthdayDay], r.Values[customers.BirthdayYear] = customers.SplitBirthday(v)
-		default:
-			r.Values[key] = v
-		}
+// thousands writes n with commas between thousands: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
 	}
-	return r
-}
-
-// Form is the row as the customer form would post it, to be checked with
-// the form's own rules (Form.Validate) and sent with its requests.
-func (r Row) Form(fs []customers.Field) customers.Form {
-	posted := url.Values{}
-	for k, v := range r.Values {
-		posted.Set(k, v)
-	}
-	return customers.ReadForm(posted, fs, false)
-}
-
-// Check returns the row's form and the form's messages by input; no
-// messages means Square would take it.
-func (r Row) Check(fs []customers.Field, now time.Time) (customers.Form, map[string]string) {
-	f := r.Form(fs)
-	return f, f.Validate(now)
+	return s
 }

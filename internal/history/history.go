@@ -15,12 +15,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/tessera-dashboard/tessera/internal/store"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
@@ -139,13 +139,30 @@ func StateKey(version int64, deleted bool) string {
 	return "v" + strconv.FormatInt(version, 10)
 }
 
+// DB is the database the history is kept in: the embedded SQLite store
+// (internal/store) or PostgreSQL (internal/store/postgres). The SQL here
+// is written once, with ? placeholders, for both.
+type DB interface {
+	Writer() *sql.DB
+	Reader() *sql.DB
+	Rebind(query string) string
+}
+
+// txLocker is a DB whose transactions can run concurrently (PostgreSQL):
+// LockInTx holds a lock named by key until tx ends, so that two replicas
+// recording one change by two routes cannot both find the other absent.
+// SQLite has one writer at a time and needs none.
+type txLocker interface {
+	LockInTx(ctx context.Context, tx *sql.Tx, key string) error
+}
+
 // Log is the history in the database. It is safe for concurrent use.
 type Log struct {
-	db *store.DB
+	db DB
 }
 
 // New returns the history kept in db.
-func New(db *store.DB) *Log {
+func New(db DB) *Log {
 	return &Log{db: db}
 }
 
@@ -177,8 +194,11 @@ func (l *Log) RecordAll(ctx context.Context, es []Entry) error {
 		return fmt.Errorf("history: record: %w", err)
 	}
 	defer tx.Rollback()
+	if err := l.lock(ctx, tx, es); err != nil {
+		return fmt.Errorf("history: record: %w", err)
+	}
 	for i, row := range rows {
-		if err := insert(ctx, tx, es[i], row); err != nil {
+		if err := l.insert(ctx, tx, es[i], row); err != nil {
 			return fmt.Errorf("history: record: %w", err)
 		}
 	}
@@ -188,28 +208,54 @@ func (l *Log) RecordAll(ctx context.Context, es []Entry) error {
 	return nil
 }
 
+// lock takes, where the engine needs it, the locks of the customers whose
+// changes have a Dedupe, in one order, so that transactions never wait on
+// each other in a circle.
+func (l *Log) lock(ctx context.Context, tx *sql.Tx, es []Entry) error {
+	lk, ok := l.db.(txLocker)
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, e := range es {
+		if e.Dedupe != "" {
+			keys = append(keys, "history "+e.MerchantID+" "+e.CustomerID)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if err := lk.LockInTx(ctx, tx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // insert adds one row, unless it is a change from Square that Tessera
 // recorded as its own; an entry of Tessera's replaces one from Square of
 // the same change.
-func insert(ctx context.Context, tx *sql.Tx, e Entry, row []any) error {
+func (l *Log) insert(ctx context.Context, tx *sql.Tx, e Entry, row []any) error {
+	// The casts let PostgreSQL type the parameters of INSERT … SELECT,
+	// which it would otherwise take as text.
 	const ins = `INSERT INTO history
 		(merchant_id, customer_id, customer_name, kind, detail, changes, card_brand, card_last4, actor, user_agent, remote_addr, at, dedupe)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+		SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),
+			CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT)`
 	if e.Dedupe == "" {
-		_, err := tx.ExecContext(ctx, ins, row...)
+		_, err := tx.ExecContext(ctx, l.db.Rebind(ins), row...)
 		return err
 	}
 	if e.Kind == ChangedInSquare {
-		_, err := tx.ExecContext(ctx, ins+` WHERE NOT EXISTS (SELECT 1 FROM history
-			WHERE merchant_id = ? AND customer_id = ? AND dedupe = ? AND kind != ?)`,
+		_, err := tx.ExecContext(ctx, l.db.Rebind(ins+` WHERE NOT EXISTS (SELECT 1 FROM history
+			WHERE merchant_id = ? AND customer_id = ? AND dedupe = ? AND kind <> ?)`),
 			append(row, e.MerchantID, e.CustomerID, e.Dedupe, string(ChangedInSquare))...)
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM history WHERE merchant_id = ? AND customer_id = ? AND dedupe = ? AND kind = ?`,
+	if _, err := tx.ExecContext(ctx, l.db.Rebind(`DELETE FROM history WHERE merchant_id = ? AND customer_id = ? AND dedupe = ? AND kind = ?`),
 		e.MerchantID, e.CustomerID, e.Dedupe, string(ChangedInSquare)); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, ins, row...)
+	_, err := tx.ExecContext(ctx, l.db.Rebind(ins), row...)
 	return err
 }
 
@@ -283,7 +329,9 @@ func (l *Log) List(ctx context.Context, merchantID string, f Filter, offset, lim
 		where, args = append(where, "customer_id = ?"), append(args, f.CustomerID)
 	}
 	if f.Customer != "" {
-		where = append(where, `(customer_id = ? OR customer_name LIKE ? ESCAPE '\')`)
+		// lower() on both sides: SQLite's LIKE ignores case, PostgreSQL's
+		// does not.
+		where = append(where, `(customer_id = ? OR lower(customer_name) LIKE lower(?) ESCAPE '\')`)
 		args = append(args, f.Customer, "%"+escapeLike(f.Customer)+"%")
 	}
 	if f.Kind != "" {
@@ -299,7 +347,7 @@ func (l *Log) List(ctx context.Context, merchantID string, f Filter, offset, lim
 		actor, user_agent, remote_addr, at FROM history WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`
 	args = append(args, limit+1, offset)
-	rows, err := l.db.Reader().QueryContext(ctx, q, args...)
+	rows, err := l.db.Reader().QueryContext(ctx, l.db.Rebind(q), args...)
 	if err != nil {
 		return Page{}, fmt.Errorf("history: list: %w", err)
 	}
@@ -335,7 +383,7 @@ func (l *Log) List(ctx context.Context, merchantID string, f Filter, offset, lim
 // Sweep deletes the entries older than before, of every merchant, and
 // returns how many.
 func (l *Log) Sweep(ctx context.Context, before time.Time) (int64, error) {
-	res, err := l.db.Writer().ExecContext(ctx, "DELETE FROM history WHERE at < ?", before.UnixMilli())
+	res, err := l.db.Writer().ExecContext(ctx, l.db.Rebind("DELETE FROM history WHERE at < ?"), before.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("history: sweep: %w", err)
 	}
@@ -345,7 +393,7 @@ func (l *Log) Sweep(ctx context.Context, before time.Time) (int64, error) {
 // DropMerchant deletes every entry of a merchant, for a seller that
 // disconnected Tessera.
 func (l *Log) DropMerchant(ctx context.Context, merchantID string) error {
-	if _, err := l.db.Writer().ExecContext(ctx, "DELETE FROM history WHERE merchant_id = ?", merchantID); err != nil {
+	if _, err := l.db.Writer().ExecContext(ctx, l.db.Rebind("DELETE FROM history WHERE merchant_id = ?"), merchantID); err != nil {
 		return fmt.Errorf("history: drop merchant: %w", err)
 	}
 	return nil

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
+	"github.com/tessera-dashboard/tessera/internal/store/postgres"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -25,6 +29,48 @@ func newLog(t *testing.T) (*history.Log, *store.DB) {
 	t.Cleanup(func() { _ = db.Close() })
 	return history.New(db), db
 }
+
+// contract is the behaviour of the history on every engine.
+var contract = []struct {
+	name string
+	test func(*testing.T, *history.Log)
+}{
+	{"RecordAndList", testRecordAndList},
+	{"RecordRefusesIncompleteEntries", testRecordRefusesIncompleteEntries},
+	{"RecordKeepsCardBrandAndLastFourOnly", testRecordKeepsCardBrandAndLastFourOnly},
+	{"RecordClipsLongValues", testRecordClipsLongValues},
+	{"ListPagesNewestFirst", testListPagesNewestFirst},
+	{"ListFilters", testListFilters},
+	{"ListIsPerMerchant", testListIsPerMerchant},
+	{"SweepDeletesOldEntriesOnly", testSweepDeletesOldEntriesOnly},
+	{"DropMerchant", testDropMerchant},
+	{"AChangeIsRecordedOnceWhicheverRouteComesFirst", testAChangeIsRecordedOnceWhicheverRouteComesFirst},
+	{"AChangeRecordedByTwoRoutesAtOnceIsRecordedOnce", testAChangeRecordedByTwoRoutesAtOnceIsRecordedOnce},
+}
+
+func TestTheHistoryOnSQLite(t *testing.T) {
+	for _, c := range contract {
+		t.Run(c.name, func(t *testing.T) {
+			l, _ := newLog(t)
+			c.test(t, l)
+		})
+	}
+}
+
+func TestTheHistoryOnPostgreSQL(t *testing.T) {
+	for _, c := range contract {
+		t.Run(c.name, func(t *testing.T) {
+			db, err := postgres.Open(t.Context(), pgtest.Database(t))
+			if err != nil {
+				t.Fatalf("postgres.Open: %v", err)
+			}
+			t.Cleanup(db.Close)
+			c.test(t, history.New(db))
+		})
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 func record(t *testing.T, l *history.Log, e history.Entry) {
 	t.Helper()
@@ -42,8 +88,7 @@ func list(t *testing.T, l *history.Log, merchant string, f history.Filter, offse
 	return p
 }
 
-func TestRecordAndList(t *testing.T) {
-	l, _ := newLog(t)
+func testRecordAndList(t *testing.T, l *history.Log) {
 	in := history.Entry{
 		MerchantID: "M1", CustomerID: "C1", CustomerName: "Ada Lovelace", Kind: history.Edited,
 		Changes: []history.FieldChange{{Label: "Email address", From: "a@x.test", To: "b@x.test"}},
@@ -64,8 +109,7 @@ func TestRecordAndList(t *testing.T) {
 	}
 }
 
-func TestRecordRefusesIncompleteEntries(t *testing.T) {
-	l, _ := newLog(t)
+func testRecordRefusesIncompleteEntries(t *testing.T, l *history.Log) {
 	for _, e := range []history.Entry{
 		{CustomerID: "C1", Kind: history.Edited},
 		{MerchantID: "M1", Kind: history.Edited},
@@ -79,8 +123,7 @@ func TestRecordRefusesIncompleteEntries(t *testing.T) {
 
 // A card is kept as its brand and last four digits only; anything that is
 // not four digits is not kept at all.
-func TestRecordKeepsCardBrandAndLastFourOnly(t *testing.T) {
-	l, _ := newLog(t)
+func testRecordKeepsCardBrandAndLastFourOnly(t *testing.T, l *history.Log) {
 	record(t, l, history.Entry{MerchantID: "M1", CustomerID: "C1", Kind: history.CardAdded, At: t0,
 		Card: &history.Card{Brand: "Visa", Last4: "1111"}})
 	record(t, l, history.Entry{MerchantID: "M1", CustomerID: "C1", Kind: history.CardAdded, At: t0.Add(time.Second),
@@ -94,8 +137,7 @@ func TestRecordKeepsCardBrandAndLastFourOnly(t *testing.T) {
 	}
 }
 
-func TestRecordClipsLongValues(t *testing.T) {
-	l, _ := newLog(t)
+func testRecordClipsLongValues(t *testing.T, l *history.Log) {
 	long := strings.Repeat("é", 5000)
 	record(t, l, history.Entry{MerchantID: "M1", CustomerID: "C1", Kind: history.Edited, At: t0, Actor: long, UserAgent: long,
 		Changes: []history.FieldChange{{Label: "Note", From: "", To: long}}})
@@ -123,8 +165,7 @@ func seed(t *testing.T, l *history.Log, n int) {
 	record(t, l, history.Entry{MerchantID: "M2", CustomerID: "C1", CustomerName: "Other merchant's", Kind: history.Edited, At: t0})
 }
 
-func TestListPagesNewestFirst(t *testing.T) {
-	l, _ := newLog(t)
+func testListPagesNewestFirst(t *testing.T, l *history.Log) {
 	seed(t, l, 7)
 	p1 := list(t, l, "M1", history.Filter{}, 0, 3)
 	p2 := list(t, l, "M1", history.Filter{}, 3, 3)
@@ -144,8 +185,7 @@ func TestListPagesNewestFirst(t *testing.T) {
 	}
 }
 
-func TestListFilters(t *testing.T) {
-	l, _ := newLog(t)
+func testListFilters(t *testing.T, l *history.Log) {
 	seed(t, l, 6)
 	count := func(f history.Filter) int { return len(list(t, l, "M1", f, 0, 100).Entries) }
 	cases := []struct {
@@ -172,8 +212,7 @@ func TestListFilters(t *testing.T) {
 }
 
 // No filter, paging or customer id reaches another merchant's entries.
-func TestListIsPerMerchant(t *testing.T) {
-	l, _ := newLog(t)
+func testListIsPerMerchant(t *testing.T, l *history.Log) {
 	seed(t, l, 4)
 	for _, f := range []history.Filter{{}, {CustomerID: "C1"}, {Customer: "Other"}} {
 		for _, e := range list(t, l, "M1", f, 0, 100).Entries {
@@ -191,8 +230,7 @@ func TestListIsPerMerchant(t *testing.T) {
 	}
 }
 
-func TestSweepDeletesOldEntriesOnly(t *testing.T) {
-	l, _ := newLog(t)
+func testSweepDeletesOldEntriesOnly(t *testing.T, l *history.Log) {
 	seed(t, l, 6)
 	n, err := l.Sweep(t.Context(), t0.Add(3*time.Minute))
 	if err != nil {
@@ -207,8 +245,7 @@ func TestSweepDeletesOldEntriesOnly(t *testing.T) {
 	}
 }
 
-func TestDropMerchant(t *testing.T) {
-	l, _ := newLog(t)
+func testDropMerchant(t *testing.T, l *history.Log) {
 	seed(t, l, 3)
 	if err := l.DropMerchant(t.Context(), "M1"); err != nil {
 		t.Fatalf("DropMerchant: %v", err)
@@ -270,8 +307,7 @@ func TestWatcherRecordsChangesFromSquareOnly(t *testing.T) {
 
 // A change Tessera made is recorded once, as Tessera's, whether Square's
 // webhook of it reaches the index before or after the handler records it.
-func TestAChangeIsRecordedOnceWhicheverRouteComesFirst(t *testing.T) {
-	l, _ := newLog(t)
+func testAChangeIsRecordedOnceWhicheverRouteComesFirst(t *testing.T, l *history.Log) {
 	square := func(customer string, version int64) history.Entry {
 		return history.Entry{MerchantID: "M1", CustomerID: customer, Kind: history.ChangedInSquare, At: t0,
 			Dedupe: history.StateKey(version, false)}
@@ -301,5 +337,33 @@ func TestAChangeIsRecordedOnceWhicheverRouteComesFirst(t *testing.T) {
 	}
 	if n := len(list(t, l, "M2", history.Filter{}, 0, 100).Entries); n != 1 {
 		t.Errorf("M2 has %d entries, want 1", n)
+	}
+}
+
+// Two replicas recording one change at once, one as Tessera's write and
+// one from Square's webhook, record it once, as Tessera's.
+func testAChangeRecordedByTwoRoutesAtOnceIsRecordedOnce(t *testing.T, l *history.Log) {
+	const changes = 30
+	var wg sync.WaitGroup
+	for v := range changes {
+		key := history.StateKey(int64(v+1), false)
+		for _, kind := range []history.Kind{history.Edited, history.ChangedInSquare} {
+			wg.Go(func() {
+				e := history.Entry{MerchantID: "M1", CustomerID: "C1", CustomerName: "Ada", Kind: kind, At: t0, Dedupe: key}
+				if err := l.Record(context.Background(), e); err != nil {
+					t.Errorf("Record(%s, %s): %v", kind, key, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	p := list(t, l, "M1", history.Filter{}, 0, 1000)
+	if len(p.Entries) != changes {
+		t.Fatalf("%d changes recorded by two routes at once gave %d entries, want %d", changes, len(p.Entries), changes)
+	}
+	for _, e := range p.Entries {
+		if e.Kind != history.Edited {
+			t.Errorf("entry %+v, want each recorded as Tessera's edit", e)
+		}
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/pause"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/store"
 )
@@ -111,23 +112,12 @@ func New(ix Index, o Options) *Syncer {
 		s.now = time.Now
 	}
 	if s.sleep == nil {
-		s.sleep = sleepCtx
+		s.sleep = pause.For
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	return s
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Full runs a full sync of the merchant, or carries on with the one in

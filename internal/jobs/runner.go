@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/pause"
 	"github.com/tessera-dashboard/tessera/internal/square"
 )
 
@@ -87,21 +88,10 @@ func NewRunner(st *Store, tokens Tokens, client func(accessToken string) API, o 
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = pause.For
 	}
 	base, stop := context.WithCancel(context.Background())
 	return &Runner{store: st, tokens: tokens, client: client, o: o, running: map[string]bool{}, base: base, stop: stop}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Store is where the runner keeps its jobs.

@@ -1,7 +1,6 @@
 package square
 
 import (
-	"context"
 	"errors"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
 	"math"
@@ -69,18 +68,6 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	}
 	half := window / 2
 	return half + rand.N(window-half+1)
-}
-
-// sleepContext waits for d or until ctx is done.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // parseRetryAfter reads a Retry-After header value: delay-seconds or an

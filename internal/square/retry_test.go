@@ -462,18 +462,6 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestSleepContext(t *testing.T) {
-	t.Parallel()
-	if err := sleepContext(t.Context(), time.Millisecond); err != nil {
-		t.Errorf("sleepContext(ctx, 1ms) = %v, want nil", err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if err := sleepContext(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("sleepContext(cancelled, 1h) = %v, want context.Canceled", err)
-	}
-}
-
 func TestParseRetryAfter(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2025, 8, 20, 12, 0, 0, 0, time.UTC)

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	jsonv1 "github.com/go-json-experiment/json/v1"
+	"github.com/tessera-dashboard/tessera/internal/pause"
 )
 
 // ErrMalformedAnswer is wrapped in the error of a call whose successful
@@ -155,7 +156,7 @@ func NewClient(opts Options) (*Client, error) {
 		clientSecret:  opts.ClientSecret,
 		logger:        logger,
 		retry:         retry,
-		sleep:         sleepContext,
+		sleep:         pause.For,
 	}
 	c.initServices()
 	return c, nil

@@ -19,20 +19,22 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
+// Migration is one numbered schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
 }
 
-// readMigrations lists the migrations under migrations/ in fsys, in order.
-func readMigrations(fsys fs.FS) ([]migration, error) {
+// ReadMigrations lists the migrations under migrations/ in fsys, in order:
+// files named NNNN_what.sql, no two with one number. The PostgreSQL store
+// reads its own directory with it.
+func ReadMigrations(fsys fs.FS) ([]Migration, error) {
 	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return nil, fmt.Errorf("store: list migrations: %w", err)
 	}
-	var ms []migration
+	var ms []Migration
 	for _, name := range names {
 		prefix, _, ok := strings.Cut(path.Base(name), "_")
 		version, err := strconv.Atoi(prefix)
@@ -43,12 +45,12 @@ func readMigrations(fsys fs.FS) ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store: migration %s: %w", name, err)
 		}
-		ms = append(ms, migration{version: version, name: name, sql: string(b)})
+		ms = append(ms, Migration{Version: version, Name: name, SQL: string(b)})
 	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
 	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("store: migrations %s and %s have the same number", ms[i-1].name, ms[i].name)
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("store: migrations %s and %s have the same number", ms[i-1].Name, ms[i].Name)
 		}
 	}
 	return ms, nil
@@ -58,7 +60,7 @@ func readMigrations(fsys fs.FS) ([]migration, error) {
 // each in its own transaction with its row in schema_migrations, so that a
 // failed one leaves no trace and a restart carries on from it.
 func (d *DB) migrate(ctx context.Context, fsys fs.FS) error {
-	ms, err := readMigrations(fsys)
+	ms, err := ReadMigrations(fsys)
 	if err != nil {
 		return err
 	}
@@ -74,18 +76,18 @@ func (d *DB) migrate(ctx context.Context, fsys fs.FS) error {
 		return fmt.Errorf("store: migrate %s: %w", d.path, err)
 	}
 	// An older binary must not write to a schema it does not know.
-	if len(ms) > 0 && newest.Int64 > int64(ms[len(ms)-1].version) {
-		return fmt.Errorf("store: %s has schema version %d, newer than this program's %d", d.path, newest.Int64, ms[len(ms)-1].version)
+	if len(ms) > 0 && newest.Int64 > int64(ms[len(ms)-1].Version) {
+		return fmt.Errorf("store: %s has schema version %d, newer than this program's %d", d.path, newest.Int64, ms[len(ms)-1].Version)
 	}
 	for _, m := range ms {
 		if err := d.apply(ctx, m); err != nil {
-			return fmt.Errorf("store: migrate %s: %s: %w", d.path, m.name, err)
+			return fmt.Errorf("store: migrate %s: %s: %w", d.path, m.Name, err)
 		}
 	}
 	return nil
 }
 
-func (d *DB) apply(ctx context.Context, m migration) error {
+func (d *DB) apply(ctx context.Context, m Migration) error {
 	tx, err := d.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -94,14 +96,14 @@ func (d *DB) apply(ctx context.Context, m migration) error {
 	// Checked inside the transaction, which holds the write lock, so that two
 	// processes starting at once cannot both apply it.
 	var applied bool
-	err = tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)", m.version).Scan(&applied)
+	err = tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)", m.Version).Scan(&applied)
 	if err != nil || applied {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", m.version, time.Now().UnixMilli())
+	_, err = tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", m.Version, time.Now().UnixMilli())
 	if err != nil {
 		return err
 	}

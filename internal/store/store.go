@@ -139,6 +139,10 @@ func (d *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Rebind returns query as it is: SQLite takes the ? placeholders that
+// SQL shared with PostgreSQL is written with (see postgres.Rebind).
+func (d *DB) Rebind(query string) string { return query }
+
 // Close closes the database. Calls in flight may fail.
 func (d *DB) Close() error {
 	var stmtErr error

@@ -146,9 +146,9 @@ func TestReadMigrationsRejectsBadNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := readMigrations(tt.fsys)
+			_, err := ReadMigrations(tt.fsys)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("readMigrations() error = %v, want %q", err, tt.want)
+				t.Errorf("ReadMigrations() error = %v, want %q", err, tt.want)
 			}
 		})
 	}
@@ -409,13 +409,13 @@ func TestSignOutMerchantSessionsSignsOutThatMerchantsSessionsOnly(t *testing.T) 
 // ownVersions are the numbers of the store's migrations, in order.
 func ownVersions(t *testing.T) []int {
 	t.Helper()
-	ms, err := readMigrations(migrationFiles)
+	ms, err := ReadMigrations(migrationFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []int
 	for _, m := range ms {
-		out = append(out, m.version)
+		out = append(out, m.Version)
 	}
 	return out
 }
