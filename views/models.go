@@ -32,6 +32,9 @@ type Layout struct {
 	BusinessName string
 	// LocalMode shows the banner saying the data comes from squarelocal.
 	LocalMode bool
+	// EmulatorURL, in emulator mode, shows the banner saying the data
+	// comes from the standalone emulator at that URL.
+	EmulatorURL string
 	// Flashes are messages from the previous request, shown in #alerts.
 	Flashes []Flash
 	// RequestID is shown as the reference of error flashes.

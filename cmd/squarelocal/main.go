@@ -11,8 +11,8 @@
 //
 // With -webhook-url and -webhook-signature-key it sends Square's webhook
 // events (customer.created, customer.updated, customer.deleted and
-// oauth.authorization.revoked) for every change to that URL, signed with
-// the key and retried on failure as Square does:
+// oauth.authorization.revoked) for every change to that URL (or to each
+// of several), signed with the key and retried on failure as Square does:
 //
 //	go run ./cmd/squarelocal -webhook-url http://localhost:8080/webhooks/square -webhook-signature-key dev-key
 package main
@@ -67,7 +67,7 @@ type config struct {
 	redirectURIs redirectURIs
 	faults       []squarelocal.Fault
 	verbose      bool
-	webhookURL   string
+	webhookURLs  httpURLs
 	webhookKey   string
 }
 
@@ -88,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&latency, "latency", 0, "latency added to every API call, e.g. 50ms")
 	fs.StringVar(&faultSpec, "fault", "", "a fault on every call: rate_limit, internal_error, unavailable, hang or drop_after_write, optionally kind@rate such as internal_error@0.1")
 	fs.BoolVar(&c.verbose, "v", false, "log every request")
-	fs.StringVar(&c.webhookURL, "webhook-url", "", "send Square's webhook events for every change to this notification URL (needs -webhook-signature-key)")
+	fs.Var(&c.webhookURLs, "webhook-url", "send Square's webhook events for every change to this notification URL (needs -webhook-signature-key); repeat the flag or separate URLs with commas for one subscription each, as several Tesseras sharing the emulator need")
 	fs.StringVar(&c.webhookKey, "webhook-signature-key", "", "the signature key that signs the webhook deliveries, as a subscription's key does on Square")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: squarelocal [flags]\n\nServes an emulator of the Square API endpoints Tessera uses.\n\nFlags:")
@@ -118,13 +118,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if latency > 0 {
 		c.faults = append(c.faults, squarelocal.Fault{Kind: squarelocal.FaultLatency, Latency: latency})
 	}
-	if (c.webhookURL == "") != (c.webhookKey == "") {
+	if (len(c.webhookURLs) == 0) != (c.webhookKey == "") {
 		return c, usageError{errors.New("-webhook-url and -webhook-signature-key go together")}
-	}
-	if c.webhookURL != "" {
-		if u, err := url.Parse(c.webhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return c, usageError{fmt.Errorf("-webhook-url %q is not an absolute http or https URL", c.webhookURL)}
-		}
 	}
 	if faultSpec != "" {
 		f, err := parseFault(faultSpec)
@@ -139,6 +134,23 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 // defaultRedirectURI is the redirect URI registered when -redirect-uri is
 // not given: Tessera's callback at its default local address.
 const defaultRedirectURI = "http://localhost:8080/auth/callback"
+
+// httpURLs is the -webhook-url flag: it may be repeated, and each value
+// may list several absolute http or https URLs separated by commas.
+type httpURLs []string
+
+func (h *httpURLs) String() string { return strings.Join(*h, ",") }
+
+func (h *httpURLs) Set(v string) error {
+	for raw := range strings.SplitSeq(v, ",") {
+		raw = strings.TrimSpace(raw)
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%q is not an absolute http or https URL", raw)
+		}
+		*h = append(*h, raw)
+	}
+	return nil
+}
 
 // redirectURIs is the -redirect-uri flag: it may be repeated, and each
 // value may list several URIs separated by commas.
@@ -221,11 +233,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return usageError{err}
 		}
 	}
-	if c.webhookURL != "" {
+	for _, u := range c.webhookURLs {
 		// Every delivery is a real HTTP request, bounded by Square's
-		// 10-second timeout and retried on Square's schedule.
+		// 10-second timeout and retried on Square's schedule. Each URL is
+		// a subscription of its own, as on Square; each delivery is
+		// signed for its own URL.
 		if _, err := emu.Subscribe(squarelocal.Subscription{
-			URL:          c.webhookURL,
+			URL:          u,
 			SignatureKey: c.webhookKey,
 			Transport:    http.DefaultTransport.(*http.Transport).Clone(),
 			Timeout:      squarelocal.DefaultDeliveryTimeout,
@@ -246,8 +260,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, u := range c.redirectURIs {
 		fmt.Fprintf(stdout, "  redirect URI %s\n", u)
 	}
-	if c.webhookURL != "" {
-		fmt.Fprintf(stdout, "  webhooks to %s\n", c.webhookURL)
+	for _, u := range c.webhookURLs {
+		fmt.Fprintf(stdout, "  webhooks to %s\n", u)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -310,3 +310,45 @@ func TestRunDeliversSignedWebhooksOverHTTP(t *testing.T) {
 		t.Errorf("GET /_squarelocal/deliveries = %d %s after %d attempts, want one failed attempt with status 500", status2, log, attempts.Load())
 	}
 }
+
+// Several Tesseras sharing one emulator each get every event, signed for
+// their own notification URL, as separate subscriptions on Square are.
+func TestRunDeliversToEveryWebhookURL(t *testing.T) {
+	t.Parallel()
+	type delivery struct {
+		url, signature string
+		body           []byte
+	}
+	got := make(chan delivery, 10)
+	receiver := func() string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			got <- delivery{"http://" + r.Host + r.URL.Path, r.Header.Get("x-square-hmacsha256-signature"), body}
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL + "/webhooks/square"
+	}
+	a, b, c := receiver(), receiver(), receiver()
+	base := startEmulator(t, "-access-token", "pat-many", "-webhook-url", a+","+b, "-webhook-url", c, "-webhook-signature-key", "shared-key")
+
+	status, body := send(t, "POST", base+"/v2/customers", "", `{"given_name":"Everyone hears"}`,
+		map[string]string{"Authorization": "Bearer pat-many", "Content-Type": "application/json"})
+	if status != http.StatusOK {
+		t.Fatalf("CreateCustomer = %d %s, want 200", status, body)
+	}
+	seen := map[string]bool{}
+	for len(seen) < 3 {
+		select {
+		case d := <-got:
+			if want := squarelocal.Sign("shared-key", d.url, d.body); d.signature != want {
+				t.Errorf("delivery to %s signed %q, want %q (signed for its own URL)", d.url, d.signature, want)
+			}
+			if !strings.Contains(string(d.body), "Everyone hears") {
+				t.Errorf("delivery to %s = %s, want the new customer", d.url, d.body)
+			}
+			seen[d.url] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("deliveries reached %v within 10s, want %s, %s and %s", seen, a, b, c)
+		}
+	}
+}

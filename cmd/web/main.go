@@ -5,6 +5,7 @@
 //
 //	web               serve
 //	web healthcheck   exit 0 when the server on TESSERA_ADDR answers /healthz
+//	web backup -o FILE  a consistent copy of the database, while it serves
 package main
 
 import (
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		switch args[0] {
 		case "healthcheck":
 			return healthcheck(ctx, getenv)
+		case "backup":
+			return backup(ctx, args[1:], getenv, stdout, stderr)
 		case "-h", "-help", "--help", "help":
 			usage(stdout)
 			return nil
@@ -91,6 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go tessera.RunBackground(sweepCtx)
 
 	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment))
+	if cfg.IsEmulator() {
+		logger.Info("square is the standalone emulator", "emulator_url", cfg.EmulatorURL.String())
+	}
 	fmt.Fprintf(stdout, "Tessera is serving %s (%s mode) on %s\n", cfg.BaseURL, cfg.Environment, ln.Addr())
 
 	errc := make(chan error, 1)
@@ -134,12 +140,14 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // usage prints how to run Tessera and every variable with its default.
 func usage(w io.Writer) {
-	fmt.Fprintln(w, `Usage: web [healthcheck]
+	fmt.Fprintln(w, `Usage: web [healthcheck | backup -o FILE [-force]]
 
 Tessera serves the customer dashboard. With no configuration it runs in
 local mode against a built-in Square emulator with demo data.
 
   healthcheck   exit 0 when the server on TESSERA_ADDR answers /healthz
+  backup        write a consistent copy of the database in TESSERA_DATA_DIR
+                to FILE while Tessera runs (web backup -help)
 
 Configuration (environment variables):`)
 	fmt.Fprintln(w)

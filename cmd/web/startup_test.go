@@ -140,6 +140,20 @@ func TestRunStartupErrorsAreOneLineNamingTheVariable(t *testing.T) {
 			wantVar: config.EnvEnvironment, wantText: "local mode (the default: the built-in Square emulator) refuses TESSERA_BASE_URL",
 		},
 		{
+			name: "emulator mode without the emulator's URL",
+			env: func(t *testing.T) env {
+				return env{config.EnvEnvironment: "emulator", config.EnvDataDir: t.TempDir(), config.EnvAddr: freeAddr(t)}
+			},
+			wantVar: config.EnvEmulatorURL, wantText: "required when SQUARE_ENVIRONMENT is emulator",
+		},
+		{
+			name: "an emulator URL in local mode, which would be ignored",
+			env: func(t *testing.T) env {
+				return env{config.EnvEmulatorURL: "http://127.0.0.1:8081", config.EnvDataDir: t.TempDir(), config.EnvAddr: freeAddr(t)}
+			},
+			wantVar: config.EnvEmulatorURL, wantText: "set SQUARE_ENVIRONMENT=emulator",
+		},
+		{
 			name: "a data directory that cannot be created, in local mode",
 			env: func(t *testing.T) env {
 				return env{config.EnvDataDir: filepath.Join(regularFile(t), "data"), config.EnvAddr: freeAddr(t)}

@@ -104,7 +104,7 @@ type App struct {
 // fix it, for a one-line start-up message.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	secrets := cfg.SessionSecrets
-	if len(secrets) == 0 && cfg.IsLocal() {
+	if len(secrets) == 0 && cfg.UsesEmulator() {
 		secret, err := config.EnsureLocalSecret(cfg.DataDir)
 		if err != nil {
 			return nil, dataDirError(err)
@@ -194,7 +194,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 // endpoint needs the application secret, which the PKCE flow may run
 // without.
 func Revoker(cfg *config.Config, client *square.Client) session.Revoker {
-	if !cfg.IsLocal() && cfg.ApplicationSecret == "" {
+	if _, secret := squareApp(cfg); secret == "" {
 		return nil
 	}
 	return func(ctx context.Context, accessToken string) error {
@@ -293,12 +293,8 @@ func (a *App) Close() error {
 // process and the browser under /squarelocal/.
 func (a *App) squareClient(opts Options) (*square.Client, error) {
 	cfg := a.Config
-	o := square.Options{
-		SquareVersion: cfg.SquareVersion,
-		ClientID:      cfg.ApplicationID,
-		ClientSecret:  cfg.ApplicationSecret,
-		Logger:        a.logger,
-	}
+	o := square.Options{SquareVersion: cfg.SquareVersion, Logger: a.logger}
+	o.ClientID, o.ClientSecret = squareApp(cfg)
 	switch cfg.Environment {
 	case config.Local:
 		a.Emulator = opts.Emulator
@@ -308,7 +304,10 @@ func (a *App) squareClient(opts Options) (*square.Client, error) {
 		o.BaseURL = "http://squarelocal.invalid"
 		o.Transport = a.Emulator.Transport()
 		o.AuthorizeURL = cfg.BaseURL.JoinPath("/squarelocal/oauth2/authorize").String()
-		o.ClientID, o.ClientSecret = squarelocal.LocalClientID, squarelocal.LocalClientSecret
+	case config.Emulator:
+		// The API, the consent page and the card-form script are all the
+		// standalone emulator's, at its root as on Square's hosts.
+		o.BaseURL = cfg.EmulatorURL.String()
 	case config.Sandbox:
 		o.BaseURL = square.SandboxBaseURL
 	default:
@@ -336,6 +335,16 @@ func (a *App) squareClient(opts Options) (*square.Client, error) {
 		return nil, fmt.Errorf("%s: %w", config.EnvEnvironment, err)
 	}
 	return client, nil
+}
+
+// squareApp is the application's id and secret: the configured ones, or
+// squarelocal's built-in app in local mode and in emulator mode when none
+// is configured (cmd/squarelocal's default -client-id and -client-secret).
+func squareApp(cfg *config.Config) (id, secret string) {
+	if cfg.IsLocal() || cfg.IsEmulator() && cfg.ApplicationID == "" {
+		return squarelocal.LocalClientID, squarelocal.LocalClientSecret
+	}
+	return cfg.ApplicationID, cfg.ApplicationSecret
 }
 
 // NewEmulator starts squarelocal as local mode runs it for cfg. The

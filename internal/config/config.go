@@ -3,7 +3,8 @@
 // Load validates every variable and reports each bad or missing one as a
 // *Error naming it, so that start-up stops with a message an operator can act
 // on. In local mode (the default) nothing is required, and settings that
-// only make sense against Square are refused; in sandbox and
+// only make sense against Square are refused; in emulator mode only the
+// standalone emulator's URL is required; in sandbox and
 // production mode the Square credentials, the session secret, the public base
 // URL and the merchant allow-list must be set. Secrets may instead be read
 // from files named by NAME_FILE, the convention of Docker and systemd
@@ -30,7 +31,10 @@ type Environment string
 // The environments of SQUARE_ENVIRONMENT.
 const (
 	// Local runs the in-process Square emulator; no credentials are needed.
-	Local      Environment = "local"
+	Local Environment = "local"
+	// Emulator talks to a standalone squarelocal (cmd/squarelocal) at
+	// SQUARE_EMULATOR_URL, which several processes and tools can share.
+	Emulator   Environment = "emulator"
 	Sandbox    Environment = "sandbox"
 	Production Environment = "production"
 )
@@ -66,9 +70,12 @@ type Config struct {
 	LogLevel       slog.Level
 	LogFormat      LogFormat
 	Environment    Environment
+	// EmulatorURL is the standalone emulator's root URL, with an empty
+	// path, in emulator mode; nil otherwise.
+	EmulatorURL *url.URL
 	// ApplicationID and ApplicationSecret are the Square app's credentials.
-	// They are empty in local mode unless set: the emulator's built-in ones
-	// are not configuration.
+	// They are empty in local mode, and in emulator mode unless set: the
+	// emulator's built-in ones are not configuration.
 	ApplicationID     string
 	ApplicationSecret string
 	// LocationID is the location for the card form; empty means the
@@ -118,6 +125,24 @@ func (c *Config) IsLocal() bool {
 	return c.Environment == Local
 }
 
+// IsEmulator reports whether Tessera runs against a standalone emulator
+// at EmulatorURL.
+func (c *Config) IsEmulator() bool {
+	return c.Environment == Emulator
+}
+
+// UsesEmulator reports whether the data comes from an emulator, in
+// process or standalone, rather than from Square: what the developer
+// defaults (a generated session key, any merchant) are safe for.
+func (c *Config) UsesEmulator() bool {
+	return c.Environment.emulated()
+}
+
+// emulated reports whether the environment is an emulator's.
+func (e Environment) emulated() bool {
+	return e == Local || e == Emulator
+}
+
 // RedirectURL is the OAuth redirect URL registered with Square.
 func (c *Config) RedirectURL() string {
 	u := *c.BaseURL
@@ -133,13 +158,9 @@ func (c *Config) MerchantAllowed(merchantID string) bool {
 // LogValue logs the configuration without its secrets, so that the effective
 // settings can be logged at start-up.
 func (c *Config) LogValue() slog.Value {
-	base := ""
-	if c.BaseURL != nil {
-		base = c.BaseURL.String()
-	}
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
-		slog.String("base_url", base),
+		slog.String("base_url", urlString(c.BaseURL)),
 		slog.String("data_dir", c.DataDir),
 		slog.Int("session_secrets", len(c.SessionSecrets)),
 		slog.Any("allowed_merchants", c.AllowedMerchants),
@@ -148,6 +169,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", string(c.LogFormat)),
 		slog.String("environment", string(c.Environment)),
+		slog.String("emulator_url", urlString(c.EmulatorURL)),
 		slog.String("application_id", c.ApplicationID),
 		slog.Bool("application_secret_set", c.ApplicationSecret != ""),
 		slog.String("location_id", c.LocationID),
@@ -157,6 +179,14 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("index", !c.IndexOff),
 		slog.Int("history_days", c.HistoryDays),
 	)
+}
+
+// urlString is u as text, or "" for nil.
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
 }
 
 // Error is a problem with one variable. Its text is one line that names the
@@ -192,6 +222,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.TrustedProxies = l.trustedProxies()
 	c.LogLevel = l.logLevel()
 	c.LogFormat = l.logFormat()
+	c.EmulatorURL = l.emulatorURL(env)
 	c.ApplicationID = l.valueOrFile(EnvApplicationID)
 	l.require(EnvApplicationID, c.ApplicationID != "", env)
 	c.ApplicationSecret = l.valueOrFile(EnvApplicationSecret)
@@ -203,8 +234,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.HistoryDays = l.historyDays()
 	// Square's PKCE flow is the one that works without the secret.
 	l.require(EnvApplicationSecret, c.ApplicationSecret != "" || c.OAuthPKCE, env)
-	if env == Local {
+	switch env {
+	case Local:
 		l.refuseSquareSettings(c)
+	case Emulator:
+		l.emulatorApp(c)
 	}
 
 	switch len(l.errs) {
@@ -238,10 +272,10 @@ func (l *loader) fail(name, format string, args ...any) {
 	l.failed[name] = true
 }
 
-// require reports a variable that is missing outside local mode, unless it
-// was already reported as bad.
+// require reports a variable that is missing against Square (sandbox or
+// production), unless it was already reported as bad.
 func (l *loader) require(name string, ok bool, env Environment) {
-	if ok || env == Local || l.failed[name] || l.failed[name+FileSuffix] {
+	if ok || env.emulated() || l.failed[name] || l.failed[name+FileSuffix] {
 		return
 	}
 	l.fail(name, "required when %s is %s", EnvEnvironment, env)
@@ -306,10 +340,10 @@ func (l *loader) environment() Environment {
 		return Local
 	}
 	switch e := Environment(strings.ToLower(v)); e {
-	case Local, Sandbox, Production:
+	case Local, Emulator, Sandbox, Production:
 		return e
 	}
-	l.fail(EnvEnvironment, "must be local, sandbox or production, got %q", v)
+	l.fail(EnvEnvironment, "must be local, emulator, sandbox or production, got %q", v)
 	return Local
 }
 
@@ -362,7 +396,7 @@ func (l *loader) addr() string {
 func (l *loader) baseURL(env Environment, addr string) *url.URL {
 	raw := l.getenv(EnvBaseURL)
 	if raw == "" {
-		if env != Local {
+		if !env.emulated() {
 			l.fail(EnvBaseURL, "required when %s is %s", EnvEnvironment, env)
 			return nil
 		}
@@ -428,6 +462,52 @@ func (l *loader) refuseSquareSettings(c *Config) {
 	}
 	l.fail(EnvEnvironment, "local mode (the default: the built-in Square emulator) refuses %s, which only make sense against Square; set it to sandbox or production, or unset them",
 		strings.Join(names, ", "))
+}
+
+// emulatorURL reads SQUARE_EMULATOR_URL: the root of a standalone
+// cmd/squarelocal, required in emulator mode and refused elsewhere, where
+// it would be silently ignored (a deployment meant for the emulator that
+// forgot SQUARE_ENVIRONMENT=emulator).
+func (l *loader) emulatorURL(env Environment) *url.URL {
+	raw := l.getenv(EnvEmulatorURL)
+	if env != Emulator {
+		if raw != "" {
+			l.fail(EnvEmulatorURL, "is only used when %s is emulator, and it is %s; set %s=emulator or unset it", EnvEnvironment, env, EnvEnvironment)
+		}
+		return nil
+	}
+	if raw == "" {
+		l.fail(EnvEmulatorURL, "required when %s is emulator: the URL of cmd/squarelocal, e.g. http://127.0.0.1:8081", EnvEnvironment)
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Opaque != "", u.Hostname() == "":
+		l.fail(EnvEmulatorURL, "must be an absolute http or https URL, got %q", raw)
+		return nil
+	case u.User != nil:
+		l.fail(EnvEmulatorURL, "must not contain a user name or password")
+		return nil
+	case u.Path != "" && u.Path != "/", u.RawQuery != "" || u.ForceQuery || strings.Contains(raw, "#"):
+		l.fail(EnvEmulatorURL, "must be the emulator's root URL, without a path, query or fragment (cmd/squarelocal serves at the root), got %q", raw)
+		return nil
+	}
+	u.Path = ""
+	return u
+}
+
+// emulatorApp checks the application's credentials in emulator mode: none
+// means the emulator's built-in app (cmd/squarelocal's default -client-id
+// and -client-secret); an application id needs its secret, unless PKCE.
+func (l *loader) emulatorApp(c *Config) {
+	idSet := c.ApplicationID != "" || l.failed[EnvApplicationID] || l.failed[EnvApplicationID+FileSuffix]
+	secretSet := c.ApplicationSecret != "" || l.failed[EnvApplicationSecret] || l.failed[EnvApplicationSecret+FileSuffix]
+	switch {
+	case idSet && !secretSet && !c.OAuthPKCE:
+		l.fail(EnvApplicationSecret, "required with %s when %s is emulator (the emulator's -client-secret), unless %s=true", EnvApplicationID, EnvEnvironment, EnvOAuthPKCE)
+	case secretSet && !idSet:
+		l.fail(EnvApplicationID, "required with %s when %s is emulator (the emulator's -client-id)", EnvApplicationSecret, EnvEnvironment)
+	}
 }
 
 // isLoopbackHost reports whether a URL's host names this machine only:
@@ -508,7 +588,7 @@ func (l *loader) merchants(env Environment) ([]string, bool) {
 		return nil, true
 	case set:
 		l.fail(EnvAllowedMerchants, "required when %s is false", EnvAllowAnyMerchant)
-	case env == Local:
+	case env.emulated():
 		return nil, true
 	default:
 		l.fail(EnvAllowedMerchants, "required when %s is %s, unless %s=true", EnvEnvironment, env, EnvAllowAnyMerchant)

@@ -8,16 +8,18 @@ import (
 
 // Names of the environment variables Load reads.
 const (
-	EnvAddr              = "TESSERA_ADDR"
-	EnvBaseURL           = "TESSERA_BASE_URL"
-	EnvDataDir           = "TESSERA_DATA_DIR"
-	EnvSessionSecret     = "TESSERA_SESSION_SECRET"
-	EnvAllowedMerchants  = "TESSERA_ALLOWED_MERCHANTS"
-	EnvAllowAnyMerchant  = "TESSERA_ALLOW_ANY_MERCHANT"
-	EnvTrustedProxies    = "TESSERA_TRUSTED_PROXIES"
-	EnvLogLevel          = "TESSERA_LOG_LEVEL"
-	EnvLogFormat         = "TESSERA_LOG_FORMAT"
-	EnvEnvironment       = "SQUARE_ENVIRONMENT"
+	EnvAddr             = "TESSERA_ADDR"
+	EnvBaseURL          = "TESSERA_BASE_URL"
+	EnvDataDir          = "TESSERA_DATA_DIR"
+	EnvSessionSecret    = "TESSERA_SESSION_SECRET"
+	EnvAllowedMerchants = "TESSERA_ALLOWED_MERCHANTS"
+	EnvAllowAnyMerchant = "TESSERA_ALLOW_ANY_MERCHANT"
+	EnvTrustedProxies   = "TESSERA_TRUSTED_PROXIES"
+	EnvLogLevel         = "TESSERA_LOG_LEVEL"
+	EnvLogFormat        = "TESSERA_LOG_FORMAT"
+	EnvEnvironment      = "SQUARE_ENVIRONMENT"
+	// EnvEmulatorURL is the standalone emulator's URL in emulator mode.
+	EnvEmulatorURL       = "SQUARE_EMULATOR_URL"
 	EnvApplicationID     = "SQUARE_APPLICATION_ID"
 	EnvApplicationSecret = "SQUARE_APPLICATION_SECRET"
 	EnvLocationID        = "SQUARE_LOCATION_ID"
@@ -68,17 +70,18 @@ type Var struct {
 func Vars() []Var {
 	return []Var{
 		{Name: EnvAddr, Default: DefaultAddr, Description: "listen address (host:port)"},
-		{Name: EnvBaseURL, Default: "local: http://<TESSERA_ADDR>, else required", Description: "public URL; the only source of absolute URLs and the OAuth redirect"},
+		{Name: EnvBaseURL, Default: "local, emulator: http://<TESSERA_ADDR>, else required", Description: "public URL; the only source of absolute URLs and the OAuth redirect"},
 		{Name: EnvDataDir, Default: DefaultDataDir, Description: "directory of the SQLite database (and the local session key)"},
-		{Name: EnvSessionSecret, Default: "local: generated in the data dir, else required", Description: "session keys, comma-separated, newest first, each at least 32 bytes", Secret: true, File: true},
-		{Name: EnvAllowedMerchants, Default: "local: any, else required", Description: "comma-separated merchant ids allowed to sign in"},
+		{Name: EnvSessionSecret, Default: "local, emulator: generated in the data dir, else required", Description: "session keys, comma-separated, newest first, each at least 32 bytes", Secret: true, File: true},
+		{Name: EnvAllowedMerchants, Default: "local, emulator: any, else required", Description: "comma-separated merchant ids allowed to sign in"},
 		{Name: EnvAllowAnyMerchant, Default: "false", Description: "allow every merchant to sign in (instead of TESSERA_ALLOWED_MERCHANTS)"},
 		{Name: EnvTrustedProxies, Default: "none", Description: "comma-separated CIDRs or IPs whose X-Forwarded-* headers are believed"},
 		{Name: EnvLogLevel, Default: "info", Description: "debug, info, warn or error"},
 		{Name: EnvLogFormat, Default: "text", Description: "text or json"},
-		{Name: EnvEnvironment, Default: string(Local), Description: "local, sandbox or production"},
-		{Name: EnvApplicationID, Default: "local: built in, else required", Description: "Square application id", File: true},
-		{Name: EnvApplicationSecret, Default: "local: built in, else required unless SQUARE_OAUTH_PKCE", Description: "Square application secret", Secret: true, File: true},
+		{Name: EnvEnvironment, Default: string(Local), Description: "local, emulator, sandbox or production"},
+		{Name: EnvEmulatorURL, Default: "emulator: required, else unset", Description: "URL of a standalone cmd/squarelocal that emulator mode talks to, e.g. http://127.0.0.1:8081"},
+		{Name: EnvApplicationID, Default: "local, emulator: built in, else required", Description: "Square application id (emulator: the emulator's -client-id)", File: true},
+		{Name: EnvApplicationSecret, Default: "local, emulator: built in, else required unless SQUARE_OAUTH_PKCE", Description: "Square application secret (emulator: the emulator's -client-secret)", Secret: true, File: true},
 		{Name: EnvLocationID, Default: "the merchant's main location", Description: "Square location for the card form"},
 		{Name: EnvSquareVersion, Default: DefaultSquareVersion, Description: "Square-Version header (YYYY-MM-DD)"},
 		{Name: EnvOAuthPKCE, Default: "false", Description: "use Square's PKCE flow (no secret, single-use refresh tokens)"},
@@ -104,4 +107,5 @@ func Usage(w io.Writer) {
 	fmt.Fprintln(w, "\n* may instead be read from the file named by NAME"+FileSuffix+" (a trailing newline is ignored).")
 	fmt.Fprintln(w, "\nLocal mode refuses to start with an https or non-loopback "+EnvBaseURL+", "+EnvApplicationID+", "+
 		EnvApplicationSecret+", "+EnvAllowedMerchants+" or "+EnvTrustedProxies+": they only make sense against Square.")
+	fmt.Fprintln(w, "Emulator mode ("+EnvEnvironment+"=emulator) talks to cmd/squarelocal at "+EnvEmulatorURL+" and accepts them all.")
 }

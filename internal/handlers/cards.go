@@ -67,14 +67,19 @@ func squareCardSDK(sdkOrigin, apiDomain string) cardSDK {
 }
 
 // cardSDKFor returns the Web Payments SDK of the environment: Square's
-// sandbox or production script, or in local mode squarelocal's stand-in,
-// which Tessera serves itself.
-func cardSDKFor(env config.Environment) cardSDK {
-	switch env {
+// sandbox or production script, or squarelocal's stand-in, which Tessera
+// serves itself in local mode and the standalone emulator serves in
+// emulator mode. The stand-in makes no requests and brings no styles, so
+// its origin is all the page must allow.
+func cardSDKFor(cfg *config.Config) cardSDK {
+	switch cfg.Environment {
 	case config.Sandbox:
 		return squareCardSDK("https://sandbox.web.squarecdn.com", "squareupsandbox.com")
 	case config.Production:
 		return squareCardSDK("https://web.squarecdn.com", "squareup.com")
+	case config.Emulator:
+		origin := cfg.EmulatorURL.Scheme + "://" + cfg.EmulatorURL.Host
+		return cardSDK{scriptURL: origin + "/v1/square.js", sources: &cspSources{Script: []string{origin}}}
 	}
 	return cardSDK{scriptURL: emulatorPrefix + "/v1/square.js"}
 }
@@ -197,7 +202,7 @@ func (a *app) cardLocation(ctx context.Context, merchantID string, client mercha
 // application as the merchant's token.
 func (a *app) renderCardForm(c echo.Context, status int, id string, v views.CardFormView) error {
 	v.Action, v.CancelURL, v.CSRFToken = cardsPath(id), customerPath(id), csrfToken(c)
-	v.ScriptURL = cardSDKFor(a.cfg.Environment).scriptURL
+	v.ScriptURL = cardSDKFor(a.cfg).scriptURL
 	v.ApplicationID = a.square.OAuth.Config("", nil).ClientID
 	return render(c, status, views.CardFormPage(a.layout(c, "Add a card for "+v.CustomerName, views.NavCustomers), v))
 }

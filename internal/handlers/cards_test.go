@@ -268,6 +268,14 @@ func TestTheCardPageOfSquaresEnvironmentsAllowsSquaresOriginsThereOnly(t *testin
 				"frame-src https://web.squarecdn.com https://*.cardinalcommerce.com https:; " +
 				"form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
 		},
+		{
+			// The standalone emulator's stand-in makes no requests and
+			// brings no styles: its origin is the one script source.
+			env:    config.Emulator,
+			script: "https://emulator.test:9443/v1/square.js",
+			csp: "default-src 'none'; script-src 'self' 'nonce-N' https://emulator.test:9443; style-src 'self'; img-src 'self' data:; " +
+				"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+		},
 	}
 	const everyOtherPage = "default-src 'none'; script-src 'self' 'nonce-N'; style-src 'self'; img-src 'self' data:; " +
 		"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -280,6 +288,9 @@ func TestTheCardPageOfSquaresEnvironmentsAllowsSquaresOriginsThereOnly(t *testin
 			// harness, so the browser's session works there too.
 			cfg := *e.h.cfg
 			cfg.Environment = tt.env
+			if tt.env == config.Emulator {
+				cfg.EmulatorURL = &url.URL{Scheme: "https", Host: "emulator.test:9443"}
+			}
 			srv := httptest.NewServer(handlers.New(handlers.Deps{
 				Config: &cfg, Sessions: e.h.sessions, Square: e.h.square, DB: e.h.db, Now: e.h.clock.Now,
 			}))

@@ -89,6 +89,15 @@ const maxBody = "256K"
 // emulatorPrefix is where local mode mounts squarelocal's browser pages.
 const emulatorPrefix = "/squarelocal"
 
+// emulatorURL is the standalone emulator's URL for the banner in emulator
+// mode, and empty otherwise.
+func emulatorURL(cfg *config.Config) string {
+	if !cfg.IsEmulator() {
+		return ""
+	}
+	return cfg.EmulatorURL.String()
+}
+
 // app holds the dependencies the handlers share.
 type app struct {
 	cfg      *config.Config

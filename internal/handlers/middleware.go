@@ -131,9 +131,10 @@ type cspSources struct {
 // cardFormPolicy gives the card page, and no other, the CSP that Square's
 // card form of the configured environment needs (see cardSDKFor). It runs
 // after securityHeaders and keeps its nonce. In local mode the stand-in
-// script is our own origin, so the policy stays as it is.
+// script is our own origin, so the policy stays as it is; in emulator mode
+// it comes from the emulator's.
 func (a *app) cardFormPolicy(next echo.HandlerFunc) echo.HandlerFunc {
-	extra := cardSDKFor(a.cfg.Environment).sources
+	extra := cardSDKFor(a.cfg).sources
 	formActions := a.authorizeOrigins()
 	return func(c echo.Context) error {
 		if extra != nil {

@@ -172,11 +172,12 @@ func (a *app) client(c echo.Context) merchantAPI {
 // layout builds the shared page frame, taking the session's flashes.
 func (a *app) layout(c echo.Context, title, nav string) views.Layout {
 	l := views.Layout{
-		Title:     title,
-		CSRFToken: csrfToken(c),
-		LocalMode: a.cfg.IsLocal(),
-		RequestID: requestIDOf(c),
-		ActiveNav: nav,
+		Title:       title,
+		CSRFToken:   csrfToken(c),
+		LocalMode:   a.cfg.IsLocal(),
+		EmulatorURL: emulatorURL(a.cfg),
+		RequestID:   requestIDOf(c),
+		ActiveNav:   nav,
 	}
 	s := sessionOf(c)
 	if s == nil {
