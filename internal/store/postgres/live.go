@@ -161,7 +161,11 @@ func (l *LiveBus) Listen(ctx context.Context, ready, wake func()) error {
 	if err != nil {
 		return fmt.Errorf("store: live: connect to %s: %w", l.db.where, err)
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.heartbeat)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+liveChannel); err != nil {
 		return fmt.Errorf("store: live: listen on %s: %w", l.db.where, err)
 	}
@@ -181,12 +185,18 @@ func (l *LiveBus) Listen(ctx context.Context, ready, wake func()) error {
 		case !pgconn.Timeout(err):
 			return fmt.Errorf("store: live: listen on %s: %w", l.db.where, err)
 		}
-		if _, err := conn.Exec(ctx, "SELECT 1"); err != nil {
+		// Both are bounded: a connection cut without a word can hang.
+		pctx, cancel := context.WithTimeout(ctx, l.heartbeat)
+		_, err = conn.Exec(pctx, "SELECT 1")
+		if err == nil {
+			// A failed pruning is tried again at the next heartbeat.
+			_ = l.Prune(pctx)
+		}
+		cancel()
+		if err != nil {
 			return fmt.Errorf("store: live: listen on %s: %w", l.db.where, err)
 		}
 		wake()
-		// A failed pruning is tried again at the next heartbeat.
-		_ = l.Prune(ctx)
 		next = time.Now().Add(l.heartbeat)
 	}
 }

@@ -433,3 +433,47 @@ func TestAnOverflowingOutboxResetsTheStreamsOfEveryReplica(t *testing.T) {
 		t.Errorf("resume across dropped events: missed=%+v, want lost", missed)
 	}
 }
+
+// At each heartbeat a listening replica prunes the log.
+func TestTheHeartbeatPrunesTheLog(t *testing.T) {
+	url := pgtest.Database(t)
+	a := newReplica(t, url, live.Options{}, LiveOptions{Keep: time.Microsecond, Heartbeat: 20 * time.Millisecond})
+	a.run(t)
+	s, _, _ := a.broker.Subscribe("M", "s", 0)
+	publish(a, "M", "C1")
+	recvCustomers(t, s, "C1")
+	deadline := time.Now().Add(liveWait)
+	for {
+		var rows int
+		if err := a.bus.db.pool.QueryRow(t.Context(), "SELECT count(*) FROM live_events").Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events left long after their time", rows)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A quiet listening connection survives its heartbeats: waiting for a
+// notification times out, the connection is checked, and it goes on.
+func TestAQuietConnectionKeepsListeningAcrossHeartbeats(t *testing.T) {
+	url := pgtest.Database(t)
+	a := newReplica(t, url, live.Options{}, LiveOptions{Heartbeat: 10 * time.Millisecond})
+	a.run(t)
+	pid := a.bus.listenPID.Load()
+	s, _, _ := a.broker.Subscribe("M", "s", 0)
+	publish(a, "M", "C1")
+	recvCustomers(t, s, "C1")
+	// Not an assertion: time for a few heartbeats to pass.
+	time.Sleep(200 * time.Millisecond)
+	publish(a, "M", "C2")
+	recvCustomers(t, s, "C2")
+	noEvent(t, s)
+	if now := a.bus.listenPID.Load(); now != pid {
+		t.Errorf("the listening connection changed (%d, then %d) without being lost", pid, now)
+	}
+}
