@@ -35,6 +35,10 @@ const (
 	DefaultLiveHeartbeat = 30 * time.Second
 )
 
+// liveCheckWait bounds the check of a listening connection, its pruning,
+// and its closing.
+const liveCheckWait = 10 * time.Second
+
 // LiveOptions tune a LiveBus; the zero value takes the defaults.
 type LiveOptions struct {
 	Keep, Heartbeat time.Duration
@@ -94,7 +98,7 @@ func (l *LiveBus) Append(ctx context.Context, merchantID string, e live.Event) e
 
 // Read returns up to limit events after the id, of one merchant or of all
 // ("" ), oldest first. The clock and the rows are read in one statement,
-// so in one snapshot: ok is true when every event after after is kept
+// so in one snapshot: ok is true when no event after after was pruned
 // (after is at least pruned) and after is an id the log gave (at most
 // last).
 func (l *LiveBus) Read(ctx context.Context, merchantID string, after int64, limit int) ([]live.Entry, bool, error) {
@@ -162,7 +166,7 @@ func (l *LiveBus) Listen(ctx context.Context, ready, wake func()) error {
 		return fmt.Errorf("store: live: connect to %s: %w", l.db.where, err)
 	}
 	defer func() {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.heartbeat)
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), liveCheckWait)
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
@@ -186,7 +190,7 @@ func (l *LiveBus) Listen(ctx context.Context, ready, wake func()) error {
 			return fmt.Errorf("store: live: listen on %s: %w", l.db.where, err)
 		}
 		// Both are bounded: a connection cut without a word can hang.
-		pctx, cancel := context.WithTimeout(ctx, l.heartbeat)
+		pctx, cancel := context.WithTimeout(ctx, liveCheckWait)
 		_, err = conn.Exec(pctx, "SELECT 1")
 		if err == nil {
 			// A failed pruning is tried again at the next heartbeat.
@@ -201,14 +205,16 @@ func (l *LiveBus) Listen(ctx context.Context, ready, wake func()) error {
 	}
 }
 
-// Prune deletes the events older than Keep. It never moves pruned past
-// the last id: with nothing newer, a reader at the last id has missed
-// nothing.
+// Prune deletes the events older than Keep, and records the largest id
+// it deleted: a reader after that id has missed none of them, however
+// long ago it read (a quiet log vouches for a stream that saw its last
+// event an hour ago).
 func (l *LiveBus) Prune(ctx context.Context) error {
-	_, err := l.db.pool.Exec(ctx, `WITH c AS (
-			UPDATE live_clock SET pruned = GREATEST(pruned, LEAST(last, `+nowMicros+` - $1)) RETURNING pruned
+	_, err := l.db.pool.Exec(ctx, `WITH d AS (
+			DELETE FROM live_events WHERE id <= `+nowMicros+` - $1 RETURNING id
 		)
-		DELETE FROM live_events WHERE id <= (SELECT pruned FROM c)`, l.keep.Microseconds())
+		UPDATE live_clock SET pruned = GREATEST(pruned, (SELECT max(id) FROM d))
+		WHERE EXISTS (SELECT 1 FROM d)`, l.keep.Microseconds())
 	if err != nil {
 		return fmt.Errorf("store: live: prune %s: %w", l.db.where, err)
 	}

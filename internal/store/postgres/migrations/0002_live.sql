@@ -10,8 +10,8 @@
 -- every replica and keep the meaning they have with one process. Taking
 -- an id locks the row until the appending transaction ends, so that ids
 -- become visible in their order (a sequence would not: a larger id could
--- commit first, and a reader past it would skip the smaller one). Every
--- event with an id above pruned is kept.
+-- commit first, and a reader past it would skip the smaller one). pruned
+-- is the largest id pruned: every event above it is kept.
 CREATE TABLE live_clock (
 	one    boolean PRIMARY KEY DEFAULT true CHECK (one),
 	last   bigint NOT NULL,
