@@ -17,6 +17,7 @@ package live
 
 import (
 	"cmp"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -80,6 +81,8 @@ type Options struct {
 	Outbox int
 	// BusWait bounds each call to the Bus (DefaultBusWait).
 	BusWait time.Duration
+	// Logger hears of the Bus's failures; none by default.
+	Logger *slog.Logger
 }
 
 // Broker routes events to the streams of their merchant. It is safe for
@@ -99,6 +102,7 @@ type Broker struct {
 	// and the last id of the log delivered (under mu).
 	bus       Bus
 	busWait   time.Duration
+	logger    *slog.Logger
 	outbox    chan Entry
 	outMu     sync.Mutex
 	overflow  map[string]struct{}
@@ -132,10 +136,14 @@ func New(o Options) *Broker {
 		sessions:   map[string][]*Stream{},
 		bus:        o.Bus,
 		busWait:    cmp.Or(o.BusWait, DefaultBusWait),
+		logger:     o.Logger,
 		ready:      make(chan struct{}),
 	}
 	if b.clock == nil {
 		b.clock = time.Now
+	}
+	if b.logger == nil {
+		b.logger = slog.New(slog.DiscardHandler)
 	}
 	if b.bus == nil {
 		close(b.ready)

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -92,10 +93,15 @@ func (b *Broker) Run(ctx context.Context) {
 	backoff := minBackoff
 	for ctx.Err() == nil {
 		start := time.Now()
-		_ = b.followOnce(ctx)
+		err := b.followOnce(ctx)
+		if ctx.Err() != nil {
+			break
+		}
 		if time.Since(start) > maxBackoff {
 			backoff = minBackoff
 		}
+		b.logger.WarnContext(ctx, "live: the bus connection was lost; reconnecting",
+			slog.Any("err", err), slog.Duration("after", backoff))
 		if pause.For(ctx, backoff) != nil {
 			break
 		}
@@ -171,6 +177,7 @@ func (b *Broker) catchUp(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			b.logger.WarnContext(ctx, "live: events were pruned before this replica read them; its streams reset")
 			b.resync(head)
 			return nil
 		}
@@ -257,6 +264,10 @@ func (b *Broker) sendLoop(ctx context.Context) {
 			b.overflow = map[string]struct{}{}
 		}
 		b.outMu.Unlock()
+		if len(dropped) > 0 {
+			b.logger.WarnContext(ctx, "live: the outbox was full and dropped events; their merchants' streams reset",
+				slog.Int("merchants", len(dropped)))
+		}
 		for merchantID := range dropped {
 			if !b.appendRetrying(ctx, Entry{MerchantID: merchantID, Event: Event{Kind: gap}}) {
 				return
@@ -278,6 +289,8 @@ func (b *Broker) appendRetrying(ctx context.Context, en Entry) bool {
 		if err == nil {
 			return true
 		}
+		b.logger.WarnContext(ctx, "live: appending an event to the bus failed; retrying",
+			slog.Any("err", err), slog.Duration("after", backoff))
 		if pause.For(ctx, backoff) != nil {
 			return false
 		}
