@@ -30,11 +30,12 @@ import (
 // Bus is the log of events the replicas share (internal/store/postgres
 // keeps one in PostgreSQL). Its methods are safe for concurrent use.
 type Bus interface {
-	// Append adds the merchant's event to the log, with a new id above
-	// every id given before, and wakes every replica's Listen. The ids
-	// must become readable in their order: no id may appear after a
-	// larger one was read.
-	Append(ctx context.Context, merchantID string, e Event) error
+	// Append adds the events to the log, all or none, in their order,
+	// each with a new id above every id given before (their ID is
+	// ignored), and wakes every replica's Listen. The ids must become
+	// readable in their order: no id may appear after a larger one was
+	// read.
+	Append(ctx context.Context, entries ...Entry) error
 	// Read returns up to limit entries with ids above after, oldest
 	// first; of one merchant, or of all with merchantID "". ok is false
 	// when the log cannot vouch that these are all of them: entries after
@@ -244,19 +245,34 @@ func (b *Broker) send(merchantID string, e Event) {
 	}
 }
 
-// sendLoop appends the queued events to the log, in order, each retried
-// until it is taken; after an overflow, it appends a gap marker for each
-// merchant whose events were dropped, so that every replica resets their
-// streams.
+// appendBatch is the most events one append takes: the events waiting
+// go to the log together, in one round trip.
+const appendBatch = 256
+
+// sendLoop appends the queued events to the log, in order, each batch
+// retried until it is taken; after an overflow, it appends a gap marker
+// for each merchant whose events were dropped, so that every replica
+// resets their streams.
 func (b *Broker) sendLoop(ctx context.Context) {
+	batch := make([]Entry, 0, appendBatch)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case en := <-b.outbox:
-			if !b.appendRetrying(ctx, en) {
-				return
+			batch = append(batch[:0], en)
+		}
+	more:
+		for len(batch) < appendBatch {
+			select {
+			case en := <-b.outbox:
+				batch = append(batch, en)
+			default:
+				break more
 			}
+		}
+		if !b.appendRetrying(ctx, batch) {
+			return
 		}
 		b.outMu.Lock()
 		dropped := b.overflow
@@ -268,23 +284,25 @@ func (b *Broker) sendLoop(ctx context.Context) {
 			b.logger.WarnContext(ctx, "live: the outbox was full and dropped events; their merchants' streams reset",
 				slog.Int("merchants", len(dropped)))
 		}
+		batch = batch[:0]
 		for merchantID := range dropped {
-			if !b.appendRetrying(ctx, Entry{MerchantID: merchantID, Event: Event{Kind: gap}}) {
-				return
-			}
+			batch = append(batch, Entry{MerchantID: merchantID, Event: Event{Kind: gap}})
+		}
+		if len(batch) > 0 && !b.appendRetrying(ctx, batch) {
+			return
 		}
 	}
 }
 
-// appendRetrying appends en, retrying with a back-off; it is false when
-// ctx ended first. An append whose outcome was unknown (the connection
-// broke during its commit) may so be taken twice, under two ids: pages
-// fetch the customer twice, which is harmless.
-func (b *Broker) appendRetrying(ctx context.Context, en Entry) bool {
+// appendRetrying appends the entries, retrying with a back-off; it is
+// false when ctx ended first. An append whose outcome was unknown (the
+// connection broke during its commit) may so be taken twice, under new
+// ids: pages fetch the customers twice, which is harmless.
+func (b *Broker) appendRetrying(ctx context.Context, entries []Entry) bool {
 	backoff := minBackoff
 	for {
 		actx, cancel := context.WithTimeout(ctx, b.busWait)
-		err := b.bus.Append(actx, en.MerchantID, en.Event)
+		err := b.bus.Append(actx, entries...)
 		cancel()
 		if err == nil {
 			return true

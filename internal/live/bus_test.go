@@ -20,16 +20,18 @@ type memBus struct {
 
 func newMemBus() *memBus { return &memBus{listeners: map[chan struct{}]chan error{}} }
 
-func (m *memBus) Append(_ context.Context, merchantID string, e Event) error {
+func (m *memBus) Append(_ context.Context, entries ...Entry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failing > 0 {
 		m.failing--
 		return errors.New("the log is away")
 	}
-	m.last = max(m.last+1, time.Now().UnixMicro())
-	e.ID = m.last
-	m.log = append(m.log, Entry{MerchantID: merchantID, Event: e})
+	for _, en := range entries {
+		m.last = max(m.last+1, time.Now().UnixMicro())
+		en.Event.ID = m.last
+		m.log = append(m.log, en)
+	}
 	for w := range m.listeners {
 		select {
 		case w <- struct{}{}:
@@ -150,7 +152,7 @@ func TestWithABusEventsReachEveryBrokerThroughTheLog(t *testing.T) {
 		t.Errorf("A got %+v, B got %+v; want one event with one id", ea, eb)
 	}
 	// A marker of dropped events resets the streams; it is no event.
-	if err := bus.Append(t.Context(), "M", Event{Kind: gap}); err != nil {
+	if err := bus.Append(t.Context(), Entry{MerchantID: "M", Event: Event{Kind: gap}}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -187,7 +189,7 @@ func TestABrokerReconnectsAndReadsWhatItMissed(t *testing.T) {
 	bus.cutAll()
 	// Appended while the broker may be away: no wake reaches it.
 	for _, id := range []string{"C1", "C2", "C3"} {
-		if err := bus.Append(t.Context(), "M", Event{Kind: Deleted, CustomerID: id}); err != nil {
+		if err := bus.Append(t.Context(), Entry{MerchantID: "M", Event: Event{Kind: Deleted, CustomerID: id}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -74,23 +74,30 @@ func (d *DB) LiveBus(o LiveOptions) *LiveBus {
 // replica.
 const nowMicros = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 
-// Append adds the merchant's event to the log and notifies the replicas,
-// in one statement: the id is taken under live_clock's row lock, held to
-// the commit, so that ids commit in their order.
-func (l *LiveBus) Append(ctx context.Context, merchantID string, e live.Event) error {
-	fields := e.Fields
-	if fields == nil {
-		fields = []string{}
+// appendSQL appends one event and notifies the replicas. Its id is taken
+// under live_clock's row lock, which the transaction holds to its commit,
+// so that ids commit in their order.
+const appendSQL = `WITH c AS (
+		UPDATE live_clock SET last = GREATEST(last + 1, ` + nowMicros + `) RETURNING last
+	), e AS (
+		INSERT INTO live_events (id, merchant_id, kind, customer_id, fields, version, elsewhere)
+		SELECT last, $1, $2, $3, $4, $5, $6 FROM c RETURNING id
+	)
+	SELECT pg_notify('` + liveChannel + `', id::text)::text FROM e`
+
+// Append adds the events to the log, in one transaction and one round
+// trip: a batch sent at once runs as one implicit transaction.
+func (l *LiveBus) Append(ctx context.Context, entries ...live.Entry) error {
+	var batch pgx.Batch
+	for _, en := range entries {
+		fields := en.Event.Fields
+		if fields == nil {
+			fields = []string{}
+		}
+		e := en.Event
+		batch.Queue(appendSQL, en.MerchantID, string(e.Kind), e.CustomerID, fields, e.Version, e.Elsewhere)
 	}
-	_, err := l.db.pool.Exec(ctx, `WITH c AS (
-			UPDATE live_clock SET last = GREATEST(last + 1, `+nowMicros+`) RETURNING last
-		), e AS (
-			INSERT INTO live_events (id, merchant_id, kind, customer_id, fields, version, elsewhere)
-			SELECT last, $1, $2, $3, $4, $5, $6 FROM c RETURNING id
-		)
-		SELECT pg_notify('`+liveChannel+`', id::text)::text FROM e`,
-		merchantID, string(e.Kind), e.CustomerID, fields, e.Version, e.Elsewhere)
-	if err != nil {
+	if err := l.db.pool.SendBatch(ctx, &batch).Close(); err != nil {
 		return fmt.Errorf("store: live: append to %s: %w", l.db.where, err)
 	}
 	return nil

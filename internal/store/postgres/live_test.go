@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
@@ -450,7 +452,7 @@ func TestTheHeartbeatPrunesTheLog(t *testing.T) {
 	a.run(t)
 	// Appended here, not published: the broker could not be sure to read
 	// it before it is pruned, with so short a Keep.
-	if err := a.bus.Append(t.Context(), "M", live.Event{Kind: live.Deleted, CustomerID: "C1"}); err != nil {
+	if err := a.bus.Append(t.Context(), live.Entry{MerchantID: "M", Event: live.Event{Kind: live.Deleted, CustomerID: "C1"}}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(liveWait)
@@ -490,5 +492,96 @@ func TestAQuietConnectionKeepsListeningAcrossHeartbeats(t *testing.T) {
 	noEvent(t, s)
 	if now := a.bus.listenPID.Load(); now != pid {
 		t.Errorf("the listening connection changed (%d, then %d) without being lost", pid, now)
+	}
+}
+
+// BenchmarkLiveOneEventAcrossReplicas is the time from Publish on one
+// replica to the event on a stream of another, one event at a time.
+func BenchmarkLiveOneEventAcrossReplicas(b *testing.B) {
+	url := pgtest.Database(b)
+	a, r := benchReplica(b, url), benchReplica(b, url)
+	s, _, _ := r.broker.Subscribe("M", "s", 0)
+	for b.Loop() {
+		publish(a, "M", "C")
+		select {
+		case <-s.Events():
+		case <-time.After(liveWait):
+			b.Fatal("no event in time")
+		}
+	}
+}
+
+// BenchmarkLiveEventsAcrossReplicas is the time per event when one replica
+// publishes bursts of 100: the rate at which the streams of another can be
+// fed.
+func BenchmarkLiveEventsAcrossReplicas(b *testing.B) {
+	url := pgtest.Database(b)
+	a, r := benchReplica(b, url), benchReplica(b, url)
+	s, _, _ := r.broker.Subscribe("M", "s", 0)
+	const burst = 100
+	for b.Loop() {
+		for range burst {
+			publish(a, "M", "C")
+		}
+		for range burst {
+			select {
+			case <-s.Events():
+			case <-s.Reset():
+				b.Fatal("reset")
+			case <-time.After(liveWait):
+				b.Fatal("no event in time")
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*burst), "µs/event")
+}
+
+func benchReplica(b *testing.B, url string) *replica {
+	db, err := Open(b.Context(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(db.Close)
+	r := &replica{bus: db.LiveBus(LiveOptions{})}
+	r.broker = live.New(live.Options{Bus: r.bus, Queue: 1 << 16, Outbox: 1 << 16})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		r.broker.Run(ctx)
+		close(done)
+	}()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	<-r.broker.Ready()
+	return r
+}
+
+// A batch of events goes to the log whole or not at all: retried whole,
+// it is never partly doubled.
+func TestAnAppendIsAllOrNothing(t *testing.T) {
+	bus := openTest(t, pgtest.Database(t)).LiveBus(LiveOptions{})
+	err := bus.Append(t.Context(),
+		live.Entry{MerchantID: "M", Event: live.Event{Kind: live.Deleted, CustomerID: "C1"}},
+		live.Entry{MerchantID: "M", Event: live.Event{Kind: live.Deleted, CustomerID: "bad\x00id"}})
+	// The server refuses it, after it took the first event.
+	if pgErr := (*pgconn.PgError)(nil); !errors.As(err, &pgErr) {
+		t.Fatalf("Append of a customer id PostgreSQL cannot store = %v, want the server's refusal", err)
+	}
+	if got, ok, err := bus.Read(t.Context(), "", 0, 10); err != nil || !ok || len(got) != 0 {
+		t.Errorf("log after a failed append = %+v, %t, %v; want empty", got, ok, err)
+	}
+	if err := bus.Append(t.Context(),
+		live.Entry{MerchantID: "M", Event: live.Event{Kind: live.Deleted, CustomerID: "C1"}},
+		live.Entry{MerchantID: "N", Event: live.Event{Kind: live.Created, CustomerID: "C2"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := bus.Read(t.Context(), "", 0, 10)
+	if err != nil || !ok || len(got) != 2 || got[0].Event.CustomerID != "C1" || got[1].MerchantID != "N" || got[0].Event.ID >= got[1].Event.ID {
+		t.Errorf("log = %+v, %t, %v; want C1 of M then C2 of N", got, ok, err)
+	}
+	if only, _, _ := bus.Read(t.Context(), "N", 0, 10); len(only) != 1 || only[0].Event.CustomerID != "C2" {
+		t.Errorf("N's events = %+v, want C2 only", only)
 	}
 }
