@@ -10,10 +10,14 @@
 // events of each merchant with open streams, so that a stream that
 // reconnects with the id of the last event it saw (Last-Event-ID) misses
 // nothing; when the events it missed are no longer kept, it gets a reset.
+//
+// With a Bus (bus.go), the brokers of several replicas share their events
+// through a log, PostgreSQL's in internal/store/postgres.
 package live
 
 import (
 	"cmp"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -49,7 +53,9 @@ const (
 type Event struct {
 	// ID orders a merchant's events; it is the time of publication in
 	// microseconds since the Unix epoch, made strictly increasing, so that
-	// an id stays meaningful across the broker forgetting a merchant.
+	// an id stays meaningful across the broker forgetting a merchant. With
+	// a Bus the log gives it, from its own clock, so that it is the same
+	// on every replica.
 	ID         int64
 	Kind       Kind
 	CustomerID string
@@ -66,8 +72,17 @@ type Event struct {
 type Options struct {
 	History, Queue, PerSession int
 	Linger                     time.Duration
-	// Clock gives the event ids; time.Now by default.
+	// Clock gives the event ids; time.Now by default. Unused with a Bus.
 	Clock func() time.Time
+	// Bus, when set, shares the events with the other replicas (see
+	// bus.go); Run must then be running for any event to be delivered.
+	Bus Bus
+	// Outbox is how many events may wait for the Bus (DefaultOutbox).
+	Outbox int
+	// BusWait bounds each call to the Bus (DefaultBusWait).
+	BusWait time.Duration
+	// Logger hears of the Bus's failures; none by default.
+	Logger *slog.Logger
 }
 
 // Broker routes events to the streams of their merchant. It is safe for
@@ -81,6 +96,19 @@ type Broker struct {
 	lastID    int64
 	merchants map[string]*merchant
 	sessions  map[string][]*Stream
+
+	// With a bus: the events waiting for it, the merchants whose events
+	// the full outbox dropped (under outMu), whether Run follows the log,
+	// and the last id of the log delivered (under mu).
+	bus       Bus
+	busWait   time.Duration
+	logger    *slog.Logger
+	outbox    chan Entry
+	outMu     sync.Mutex
+	overflow  map[string]struct{}
+	following bool
+	delivered int64
+	ready     chan struct{}
 }
 
 // merchant is what the broker holds for one merchant with streams open (or
@@ -106,9 +134,22 @@ func New(o Options) *Broker {
 		clock:      o.Clock,
 		merchants:  map[string]*merchant{},
 		sessions:   map[string][]*Stream{},
+		bus:        o.Bus,
+		busWait:    cmp.Or(o.BusWait, DefaultBusWait),
+		logger:     o.Logger,
+		ready:      make(chan struct{}),
 	}
 	if b.clock == nil {
 		b.clock = time.Now
+	}
+	if b.logger == nil {
+		b.logger = slog.New(slog.DiscardHandler)
+	}
+	if b.bus == nil {
+		close(b.ready)
+	} else {
+		b.outbox = make(chan Entry, cmp.Or(o.Outbox, DefaultOutbox))
+		b.overflow = map[string]struct{}{}
 	}
 	return b
 }
@@ -121,8 +162,14 @@ func (b *Broker) nextID() int64 {
 
 // Publish sends e to every stream of the merchant, and keeps it for those
 // that reconnect, giving it its id. A merchant without streams has no one
-// to tell, and nothing is kept.
+// to tell, and nothing is kept. With a Bus, e goes to the log instead,
+// without waiting for it, and reaches the streams of every replica from
+// there.
 func (b *Broker) Publish(merchantID string, e Event) {
+	if b.bus != nil {
+		b.send(merchantID, e)
+		return
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := b.merchants[merchantID]
@@ -149,6 +196,10 @@ type Stream struct {
 	reset      chan struct{}
 	done       chan struct{}
 	closeOnce  sync.Once
+	// floor is the id up to which the stream has seen the merchant's
+	// events, with a Bus: the Last-Event-ID it resumed from, which the
+	// log may not yet have delivered here. Held under the broker's mu.
+	floor int64
 }
 
 // Events are the stream's events, in order.
@@ -179,10 +230,15 @@ func (s *Stream) offer(e Event) {
 	select {
 	case s.events <- e:
 	default:
-		select {
-		case s.reset <- struct{}{}:
-		default:
-		}
+		s.signalReset()
+	}
+}
+
+// signalReset tells the stream it lost events, once until it reads it.
+func (s *Stream) signalReset() {
+	select {
+	case s.reset <- struct{}{}:
+	default:
 	}
 }
 
@@ -190,7 +246,9 @@ func (s *Stream) offer(e Event) {
 // that tells one session from another). With lastID > 0 (a reconnect), the
 // events after lastID come first, in Missed; if some of them are no longer
 // kept, Missed is nil and Lost is true, and the page must reload its data.
-// A session with the most streams allowed loses its oldest.
+// A session with the most streams allowed loses its oldest. With a Bus,
+// Missed is read from the log, so a stream resumes on any replica; until
+// Run first follows the log, a resume is Lost.
 func (b *Broker) Subscribe(merchantID, session string, lastID int64) (s *Stream, missed []Event, lost bool) {
 	s = &Stream{
 		b: b, merchantID: merchantID, session: session,
@@ -198,6 +256,9 @@ func (b *Broker) Subscribe(merchantID, session string, lastID int64) (s *Stream,
 	}
 	var evicted []*Stream
 	b.mu.Lock()
+	if b.bus != nil {
+		s.floor = lastID
+	}
 	m := b.merchants[merchantID]
 	if m == nil {
 		m = &merchant{streams: map[*Stream]struct{}{}, covers: b.nextID()}
@@ -208,7 +269,12 @@ func (b *Broker) Subscribe(merchantID, session string, lastID int64) (s *Stream,
 		m.idle = nil
 	}
 	m.streams[s] = struct{}{}
-	if lastID > 0 {
+	following, high := b.following, b.delivered
+	switch {
+	case lastID <= 0:
+	case b.bus != nil:
+		// Answered from the log, below, out of the lock.
+	default:
 		if lastID < m.covers {
 			lost = true
 		} else {
@@ -228,6 +294,18 @@ func (b *Broker) Subscribe(merchantID, session string, lastID int64) (s *Stream,
 	b.mu.Unlock()
 	for _, old := range evicted {
 		old.Close()
+	}
+	if b.bus != nil && lastID > 0 {
+		// Before Run follows the log, no id can be vouched for.
+		lost = true
+		if following {
+			missed, lost = b.missedOnBus(merchantID, lastID, high)
+		}
+		if lost {
+			b.mu.Lock()
+			s.floor = 0
+			b.mu.Unlock()
+		}
 	}
 	return s, missed, lost
 }
