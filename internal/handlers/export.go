@@ -13,6 +13,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/customercsv"
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/views"
@@ -26,7 +27,8 @@ import (
 //
 // The file is written as it is read, a batch at a time, so its size costs
 // no memory. The index gives the view's customers in its order; their
-// fields come from Square, 100 a call (BulkRetrieveCustomers), because the
+// fields come from Square, 100 a call (BulkRetrieveCustomers, a few calls
+// in flight while the index reads on), because the
 // index keeps only what the directory shows and searches, not the address,
 // birthday or tax id. Without a ready index the view is read from Square
 // page by page, as the directory is. A failure before the first byte gets
@@ -86,13 +88,15 @@ func (a *app) exportQuery(c echo.Context, raw string, bom bool) error {
 		merchant := sessionOf(c).MerchantID()
 		iq := q.indexQuery()
 		return a.streamCSV(c, bom, func(ctx context.Context, emit emitFunc) error {
-			return ex.Each(ctx, merchant, iq, customerExportBatch, func(b []index.Customer) error {
-				ids := make([]string, len(b))
-				for i, cu := range b {
-					ids[i] = cu.ID
-				}
-				return emitByID(ctx, api.Groups, ids, emit)
-			})
+			return emitByID(ctx, api.Groups, func(yield func([]string) error) error {
+				return ex.Each(ctx, merchant, iq, customerExportBatch, func(b []index.Customer) error {
+					ids := make([]string, len(b))
+					for i, cu := range b {
+						ids[i] = cu.ID
+					}
+					return yield(ids)
+				})
+			}, emit)
 		})
 	}
 	return a.streamCSV(c, bom, func(ctx context.Context, emit emitFunc) error {
@@ -162,26 +166,71 @@ func squareView(ctx context.Context, sq customerService, q directoryQuery, emit 
 	}, nil)
 }
 
-// emitByID reads customers from Square by id, 100 a call, and gives them
-// in the order of ids; one Square no longer has (deleted since) is left
-// out.
-func emitByID(ctx context.Context, api bulkGetter, ids []string, emit emitFunc) error {
-	for chunk := range slices.Chunk(ids, square.MaxBulk) {
-		res, err := api.BulkGet(ctx, chunk)
-		if err != nil {
-			return err
-		}
-		out := make([]*square.Customer, 0, len(chunk))
-		for _, id := range chunk {
-			if r, ok := res[id]; ok && r.Customer != nil {
-				out = append(out, r.Customer)
+// exportInFlight is how many BulkRetrieveCustomers calls an export has
+// in flight, as many as a bulk job's.
+const exportInFlight = jobs.DefaultWorkers
+
+// emitByID reads from Square the customers of the id batches walk gives
+// (each at most square.MaxBulk), exportInFlight calls at once, and emits
+// them in walk's order; one Square no longer has (deleted since) is left
+// out. At most exportInFlight+1 batches are held at any time.
+func emitByID(ctx context.Context, api bulkGetter, walk func(yield func(ids []string) error) error, emit emitFunc) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		cs  []*square.Customer
+		err error
+	}
+	queue := make(chan chan result, exportInFlight)
+	walked := make(chan error, 1)
+	go func() {
+		defer close(queue)
+		walked <- walk(func(ids []string) error {
+			ch := make(chan result, 1)
+			select {
+			case queue <- ch:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
+			go func() {
+				res, err := api.BulkGet(ctx, ids)
+				out := make([]*square.Customer, 0, len(ids))
+				for _, id := range ids {
+					if r, ok := res[id]; ok && r.Customer != nil {
+						out = append(out, r.Customer)
+					}
+				}
+				ch <- result{out, err}
+			}()
+			return nil
+		})
+	}()
+	for ch := range queue {
+		r := <-ch
+		err := r.err
+		if err == nil {
+			err = emit(r.cs)
 		}
-		if err := emit(out); err != nil {
+		if err != nil {
+			cancel()
+			for range queue {
+			}
 			return err
 		}
 	}
-	return nil
+	return <-walked
+}
+
+// chunksOf walks ids in batches of square.MaxBulk.
+func chunksOf(ids []string) func(yield func([]string) error) error {
+	return func(yield func([]string) error) error {
+		for chunk := range slices.Chunk(ids, square.MaxBulk) {
+			if err := yield(chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // exportSelected downloads the customers of the selection form: those
@@ -204,7 +253,7 @@ func (a *app) exportSelected(c echo.Context) error {
 	}
 	api := a.client(c)
 	return a.streamCSV(c, bom, func(ctx context.Context, emit emitFunc) error {
-		return emitByID(ctx, api.Groups, ids, emit)
+		return emitByID(ctx, api.Groups, chunksOf(ids), emit)
 	})
 }
 
