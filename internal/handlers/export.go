@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,6 +39,10 @@ const (
 	exportPath          = "/customers/export"
 	paramBOM            = "bom"
 	customerExportBatch = square.MaxBulk
+	// exportTimeout bounds a whole export, in place of the request
+	// deadline, which would cut a large file short: 100,000 customers
+	// take 1,000 calls to Square.
+	exportTimeout = 15 * time.Minute
 )
 
 // indexExporter is the index's walk over every match of a view.
@@ -262,7 +267,12 @@ func (a *app) exportSelected(c echo.Context) error {
 // unreachable, the session's authorization ended) gets the error page;
 // after them the file ends short and the log says why.
 func (a *app) streamCSV(c echo.Context, bom bool, produce func(context.Context, emitFunc) error) error {
-	ctx := c.Request().Context()
+	ctx, cancel := context.WithTimeout(c.Request().Context(), exportTimeout)
+	defer cancel()
+	// Each batch is written under a deadline of its own (as the live
+	// stream's events are), so the server's write timeout does not cut
+	// the file, and a client that stops reading is given up.
+	rc := http.NewResponseController(c.Response())
 	var w *customercsv.Writer
 	start := func() error {
 		h := c.Response().Header()
@@ -276,6 +286,9 @@ func (a *app) streamCSV(c echo.Context, bom bool, produce func(context.Context, 
 		return w.WriteHeader()
 	}
 	err := produce(ctx, func(cs []*square.Customer) error {
+		if err := rc.SetWriteDeadline(time.Now().Add(streamWriteWindow)); err != nil {
+			return err
+		}
 		if w == nil {
 			if err := start(); err != nil {
 				return err
@@ -291,8 +304,7 @@ func (a *app) streamCSV(c echo.Context, bom bool, produce func(context.Context, 
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		c.Response().Flush()
-		return nil
+		return rc.Flush()
 	})
 	if w == nil {
 		if err != nil {

@@ -1,11 +1,15 @@
 package handlers_test
 
 import (
+	"bytes"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -236,5 +240,56 @@ func TestExportOfABadViewGetsTheErrorPage(t *testing.T) {
 	signedOut := e.h.newBrowser().get("/customers/export")
 	if signedOut.StatusCode != http.StatusSeeOther && signedOut.StatusCode != http.StatusFound {
 		t.Errorf("a signed-out export = %d, want a redirect to sign in", signedOut.StatusCode)
+	}
+}
+
+// failingBulk answers BulkRetrieveCustomers with Square's 400 when the
+// request names the id poison holds (once set), and passes everything
+// else on.
+type failingBulk struct {
+	next   http.RoundTripper
+	poison atomic.Value
+}
+
+func (f *failingBulk) RoundTrip(req *http.Request) (*http.Response, error) {
+	id, _ := f.poison.Load().(string)
+	if id != "" && req.URL.Path == "/v2/customers/bulk-retrieve" && req.Body != nil {
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte(id)) {
+			return &http.Response{StatusCode: http.StatusBadRequest, Header: http.Header{"Content-Type": {"application/json"}},
+				Body:    io.NopCloser(strings.NewReader(`{"errors":[{"category":"INVALID_REQUEST_ERROR","code":"BAD_REQUEST","detail":"no"}]}`)),
+				Request: req}, nil
+		}
+	}
+	return f.next.RoundTrip(req)
+}
+
+// Square failing before the first customer gives the error page; failing
+// part way through ends the file short, and the log says so.
+func TestExportFailingSquareBeforeAndDuringTheFile(t *testing.T) {
+	fb := &failingBulk{}
+	e := newCustEnv(t, 0, withSquareTransport(func(next http.RoundTripper) http.RoundTripper { fb.next = next; return fb }))
+	// More than one batch of 100, the last by name far down the file.
+	for i := range 30 {
+		e.create(square.CreateCustomerRequest{GivenName: "Zz" + strconv.Itoa(i), FamilyName: "Last"})
+	}
+	last := e.create(square.CreateCustomerRequest{GivenName: "Zzzz", FamilyName: "Last"})
+	e.indexMerchant()
+
+	fb.poison.Store(last.ID)
+	f := readExport(t, e.b.get("/customers/export"), false)
+	if n := int64(len(f.rows)); n == 0 || n >= e.count() {
+		t.Errorf("Square failing on the second batch gave %d rows of %d, want the first batch alone", n, e.count())
+	}
+	if !strings.Contains(e.h.logs.String(), "the customer export failed part way") {
+		t.Error("the short file was not logged")
+	}
+
+	// A search that finds only the poisoned customer fails at its first
+	// batch.
+	p := e.b.get("/customers/export?q=zzzz")
+	if p.StatusCode == http.StatusOK || strings.HasPrefix(p.Header.Get("Content-Type"), "text/csv") {
+		t.Errorf("Square failing before the first row gave %d %q, want the error page", p.StatusCode, p.Header.Get("Content-Type"))
 	}
 }
