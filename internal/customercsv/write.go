@@ -103,22 +103,36 @@ func (w *Writer) WriteHeader() error {
 }
 
 // Write writes one customer. The values are read through the customer
-// form's field table (customers.FromSquare), so a cell holds what Square
+// form's field table (internal/customers), so a cell holds what Square
 // holds as the form would save it: the birthday as YYYY-MM-DD, or MM-DD
 // when Square has no year; the country as its ISO code.
 func (w *Writer) Write(cu *square.Customer) error {
 	if err := w.WriteHeader(); err != nil {
 		return err
 	}
-	v := customers.FromSquare(cu, customers.Fields(true))
 	for i, f := range w.fields {
 		s := cu.ID
 		if f != nil {
-			s = f.SquareValue(v)
+			s = value(f, cu)
 		}
 		w.row[i] = SafeCell(s)
 	}
 	return w.csv.Write(w.row)
+}
+
+// value is a field's value as the customer form would save it: what
+// customers.FromSquare and Field.SquareValue give, without a map of every
+// field for each of 100,000 rows. Only a birthday needs the form's round
+// trip (Square's 0000-05-17 becomes 05-17).
+func value(f *customers.Field, cu *square.Customer) string {
+	v := f.Of(cu)
+	if f.Kind == customers.Date {
+		if v == "" {
+			return ""
+		}
+		return f.SquareValue(customers.FromSquare(cu, []customers.Field{*f}))
+	}
+	return customers.Normalize(f.Key, v)
 }
 
 // Flush writes what is buffered to the underlying writer and reports any

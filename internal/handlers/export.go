@@ -45,9 +45,10 @@ const (
 	exportTimeout = 15 * time.Minute
 )
 
-// indexExporter is the index's walk over every match of a view.
+// indexExporter is the index's walk over the ids of every match of a
+// view.
 type indexExporter interface {
-	Each(ctx context.Context, merchantID string, q index.Query, batch int, fn func([]index.Customer) error) error
+	EachID(ctx context.Context, merchantID string, q index.Query, batch int, fn func([]string) error) error
 }
 
 // bulkGetter is Square's BulkRetrieveCustomers.
@@ -94,12 +95,9 @@ func (a *app) exportQuery(c echo.Context, raw string, bom bool) error {
 		iq := q.indexQuery()
 		return a.streamCSV(c, bom, func(ctx context.Context, emit emitFunc) error {
 			return emitByID(ctx, api.Groups, func(yield func([]string) error) error {
-				return ex.Each(ctx, merchant, iq, customerExportBatch, func(b []index.Customer) error {
-					ids := make([]string, len(b))
-					for i, cu := range b {
-						ids[i] = cu.ID
-					}
-					return yield(ids)
+				return ex.EachID(ctx, merchant, iq, customerExportBatch, func(ids []string) error {
+					// The batch is handed to a call in flight: a copy.
+					return yield(slices.Clone(ids))
 				})
 			}, emit)
 		})

@@ -293,3 +293,32 @@ func TestExportFailingSquareBeforeAndDuringTheFile(t *testing.T) {
 		t.Errorf("Square failing before the first row gave %d %q, want the error page", p.StatusCode, p.Header.Get("Content-Type"))
 	}
 }
+
+// An export holds only the signed-in merchant's customers: the whole
+// directory is theirs alone, and another merchant's ids in a selection
+// come back as nothing.
+func TestExportNeverGivesAnotherMerchantsCustomers(t *testing.T) {
+	e, made := newExportEnv(t)
+	e.indexMerchant()
+	other := e.h.newBrowser()
+	other.signIn(1)
+	d, _ := e.h.sessionData(other.sessionCookie())
+	if err := e.h.syncer.Full(t.Context(), d.MerchantID, e.h.square.WithAccessToken(d.AccessToken).Customers); err != nil {
+		t.Fatal(err)
+	}
+	whole := readExport(t, other.get("/customers/export?q=quartz"), false)
+	if len(whole.rows) != 0 {
+		t.Errorf("merchant B's search for A's customers exported %v", whole.ids())
+	}
+	sel := other.get("/customers/select")
+	form := url.Values{"_csrf": {csrfToken(t, sel)}, "q": {"/customers"}, "i": {made[0].ID, made[1].ID}}
+	if f := readExport(t, other.post("/customers/export", form), false); len(f.rows) != 0 {
+		t.Errorf("merchant B's export of A's ids gave %v", f.ids())
+	}
+	all := readExport(t, other.get("/customers/export"), false)
+	for _, id := range all.ids() {
+		if slices.Contains([]string{made[0].ID, made[1].ID, made[2].ID}, id) {
+			t.Errorf("merchant B's whole export holds A's customer %s", id)
+		}
+	}
+}

@@ -14,12 +14,79 @@ import (
 // whatever the number of matches, and reads each batch with a seek past
 // the last row of the one before (on the sort column and the rowid), so
 // that the thousandth batch costs what the first does. fn's error stops
-// the walk and is returned.
+// the walk and is returned; fn must not keep the slice.
 //
 // A search in order of relevance is ranked page by page as Search ranks it
 // when it matches at most MaxCounted customers; a broader one is given in
 // name order, since ranking 100,000 matches would mean holding them all.
 func (x *Index) Each(ctx context.Context, merchantID string, q Query, batch int, fn func([]Customer) error) error {
+	out := make([]Customer, 0, batch)
+	return x.walk(ctx, merchantID, q, batch, walker{
+		cols: customerCols,
+		scan: func(rs *sql.Rows, key *any) (int64, error) {
+			c, row, err := scanCustomer(keyScanner{rs, key})
+			out = append(out, c)
+			return row, err
+		},
+		page: func(hits []Hit) {
+			for _, h := range hits {
+				out = append(out, h.Customer)
+			}
+		},
+		flush: func() (int, error) {
+			n := len(out)
+			if n == 0 {
+				return 0, nil
+			}
+			err := fn(out)
+			out = out[:0]
+			return n, err
+		},
+	})
+}
+
+// EachID is Each for the customers' ids alone, which is all an export
+// that reads the customers from Square needs: each row read is the id,
+// not the customer's every field.
+func (x *Index) EachID(ctx context.Context, merchantID string, q Query, batch int, fn func([]string) error) error {
+	out := make([]string, 0, batch)
+	return x.walk(ctx, merchantID, q, batch, walker{
+		cols: "c.rowid, c.id",
+		scan: func(rs *sql.Rows, key *any) (int64, error) {
+			var row int64
+			var id string
+			err := rs.Scan(&row, &id, key)
+			out = append(out, id)
+			return row, err
+		},
+		page: func(hits []Hit) {
+			for _, h := range hits {
+				out = append(out, h.ID)
+			}
+		},
+		flush: func() (int, error) {
+			n := len(out)
+			if n == 0 {
+				return 0, nil
+			}
+			err := fn(out)
+			out = out[:0]
+			return n, err
+		},
+	})
+}
+
+// walker is what Each and EachID read of each row: cols, scanned by scan
+// with the sort key after them; or a page of Search's hits; flush hands a
+// batch on, if it holds anything, and says how long it was.
+type walker struct {
+	cols  string
+	scan  func(rs *sql.Rows, key *any) (row int64, err error)
+	page  func([]Hit)
+	flush func() (int, error)
+}
+
+func (x *Index) walk(ctx context.Context, merchantID string, q Query, batch int, w walker) error {
 	q.Limit, q.Offset = 0, 0
 	batch = min(max(batch, 1), 1000)
 	p, ok, err := x.plan(ctx, merchantID, &q)
@@ -34,7 +101,7 @@ func (x *Index) Each(ctx context.Context, merchantID string, q Query, batch int,
 		}
 		broad = n > MaxCounted
 		if q.Sort == SortRelevance && !broad {
-			return x.eachRanked(ctx, merchantID, q, min(batch, MaxLimit), fn)
+			return x.walkRanked(ctx, merchantID, q, min(batch, MaxLimit), w)
 		}
 	}
 	sort := q.Sort
@@ -57,55 +124,45 @@ func (x *Index) Each(ctx context.Context, merchantID string, q Query, batch int,
 			whereArgs = append(whereArgs, a...)
 		}
 	}
-	head := "SELECT " + customerCols + ", " + col + from + strings.Join(where, " AND ")
+	head := "SELECT " + w.cols + ", " + col + from + strings.Join(where, " AND ")
 	tail := " ORDER BY " + col + dir + ", c.rowid" + dir + " LIMIT ?"
-	var last struct {
-		key any
-		row int64
-	}
-	first := true
-	out := make([]Customer, 0, batch)
-	for {
+	var lastKey any
+	var lastRow int64
+	for first := true; ; first = false {
 		query, qargs := head+tail, append(slices.Clone(args), whereArgs...)
 		if !first {
 			query = head + " AND (" + col + ", c.rowid)" + cmp + "(?, ?)" + tail
-			qargs = append(qargs, last.key, last.row)
+			qargs = append(qargs, lastKey, lastRow)
 		}
 		qargs = append(qargs, batch)
-		out = out[:0]
-		if err := x.eachRows(ctx, query, qargs, func(c Customer, row int64, key any) {
-			out = append(out, c)
-			last.key, last.row = key, row
+		if err := x.eachRow(ctx, query, qargs, func(rs *sql.Rows) error {
+			row, err := w.scan(rs, &lastKey)
+			lastRow = row
+			return err
 		}); err != nil {
 			return err
 		}
-		if len(out) == 0 {
-			return nil
-		}
-		if err := fn(out); err != nil {
+		n, err := w.flush()
+		if err != nil {
 			return err
 		}
-		if len(out) < batch {
+		if n < batch {
 			return nil
 		}
-		first = false
 	}
 }
 
-// eachRows runs a query of customerCols and one sort key.
-func (x *Index) eachRows(ctx context.Context, query string, args []any, fn func(Customer, int64, any)) error {
+// eachRow runs a query and calls scan on each row.
+func (x *Index) eachRow(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
 	rs, err := x.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("index: export: %w", err)
 	}
 	defer rs.Close()
 	for rs.Next() {
-		var key any
-		c, row, err := scanCustomer(keyScanner{rs, &key})
-		if err != nil {
+		if err := scan(rs); err != nil {
 			return fmt.Errorf("index: export: %w", err)
 		}
-		fn(c, row, key)
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("index: export: %w", err)
@@ -121,26 +178,21 @@ type keyScanner struct {
 
 func (k keyScanner) Scan(dest ...any) error { return k.rs.Scan(append(dest, k.key)...) }
 
-// eachRanked gives a search of at most MaxCounted matches in order of
+// walkRanked gives a search of at most MaxCounted matches in order of
 // relevance, a page of Search (of page customers) at a time.
-func (x *Index) eachRanked(ctx context.Context, merchantID string, q Query, page int, fn func([]Customer) error) error {
+func (x *Index) walkRanked(ctx context.Context, merchantID string, q Query, page int, w walker) error {
 	q.Limit = page
 	for q.Offset = 0; ; q.Offset += page {
 		res, err := x.Search(ctx, merchantID, q)
 		if err != nil {
 			return err
 		}
-		if len(res.Rows) == 0 {
-			return nil
-		}
-		out := make([]Customer, len(res.Rows))
-		for i, h := range res.Rows {
-			out[i] = h.Customer
-		}
-		if err := fn(out); err != nil {
+		w.page(res.Rows)
+		n, err := w.flush()
+		if err != nil {
 			return err
 		}
-		if len(res.Rows) < page {
+		if n < page {
 			return nil
 		}
 	}

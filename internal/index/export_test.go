@@ -73,7 +73,20 @@ func TestEachGivesEveryMatchInTheDirectorysOrder(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Each(%+v) = %v", q, err)
 		}
+		var gotIDs []string
+		if err := x.EachID(t.Context(), "M1", q, 37, func(ids []string) error {
+			if len(ids) == 0 || len(ids) > 37 {
+				t.Errorf("EachID gave a batch of %d", len(ids))
+			}
+			gotIDs = append(gotIDs, ids...)
+			return nil
+		}); err != nil {
+			t.Fatalf("EachID(%+v) = %v", q, err)
+		}
 		want := every(t, x, "M1", q)
+		if !slices.Equal(gotIDs, want) {
+			t.Errorf("EachID(%+v) gave %d ids, the directory's pages %d", q, len(gotIDs), len(want))
+		}
 		if !slices.Equal(got, want) {
 			t.Errorf("Each(%+v) gave %d customers, the directory's pages %d; first difference in %v… vs %v…", q, len(got), len(want), head(got), head(want))
 		}
@@ -125,7 +138,7 @@ func TestEachStopsAtTheCallersError(t *testing.T) {
 }
 
 // BenchmarkEach walks every one of 100,000 customers, as an export of the
-// whole directory does, in two orders.
+// whole directory does, in two orders, whole and by id alone.
 func BenchmarkEach(b *testing.B) {
 	x := openBench(b)
 	for _, q := range []Query{{}, {Sort: SortCreated, Desc: true}} {
@@ -137,6 +150,17 @@ func BenchmarkEach(b *testing.B) {
 				}
 				if n != benchCustomers {
 					b.Fatalf("Each gave %d customers, want %d", n, benchCustomers)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("ids,sort=%s,desc=%v", q.Sort, q.Desc), func(b *testing.B) {
+			for b.Loop() {
+				n := 0
+				if err := x.EachID(b.Context(), "MBENCH", q, 100, func(ids []string) error { n += len(ids); return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if n != benchCustomers {
+					b.Fatalf("EachID gave %d ids, want %d", n, benchCustomers)
 				}
 			}
 		})
