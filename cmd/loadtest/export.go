@@ -36,10 +36,15 @@ const (
 
 // exportReport is the export run's figures.
 type exportReport struct {
-	Customers   int     `json:"customers_indexed"`
-	Rows        int     `json:"rows"`
-	Bytes       int64   `json:"bytes"`
-	Seconds     float64 `json:"seconds"`
+	Customers int     `json:"customers_indexed"`
+	Rows      int     `json:"rows"`
+	Bytes     int64   `json:"bytes"`
+	Seconds   float64 `json:"seconds"`
+	// CPUSeconds is the process's CPU time during the export (Tessera,
+	// the emulator and the downloading client together), which does not
+	// depend on what else the machine runs as the elapsed time does.
+	CPUSeconds  float64 `json:"cpu_seconds"`
+	LoadAverage string  `json:"load_average"`
 	IdleRSS     uint64  `json:"idle_rss_bytes"`
 	PeakRSS     uint64  `json:"peak_rss_bytes"`
 	IdleLive    uint64  `json:"idle_live_heap_bytes"`
@@ -129,16 +134,19 @@ func (s *exportSetup) export(ctx context.Context) (*exportReport, error) {
 			}
 		}
 	})
+	loadAvg := loadAverage()
+	cpuStart := cpuTime()
 	start := time.Now()
 	rows, n, err := download(ctx, s.b, "/customers/export")
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpuStart
 	close(done)
 	wg.Wait()
 	if err != nil {
 		return nil, err
 	}
 	r := &exportReport{
-		Customers: s.indexed, Rows: rows, Bytes: n, Seconds: elapsed.Seconds(),
+		Customers: s.indexed, Rows: rows, Bytes: n, Seconds: elapsed.Seconds(), CPUSeconds: cpu.Seconds(), LoadAverage: loadAvg,
 		IdleRSS: idle.RSS, PeakRSS: peakRSS, IdleLive: idleLive, PeakLive: peakLive,
 		SquareCalls: s.t.emu.CountCalls("POST /v2/customers/bulk-retrieve", 0) - calls,
 	}
@@ -233,6 +241,7 @@ func (r *exportReport) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "export of the whole directory from the index (%d customers): %d rows, %.1f MiB in %.2f s (target %s); %d BulkRetrieveCustomers calls\n",
 		r.Customers, r.Rows, float64(r.Bytes)/(1<<20), r.Seconds, exportTimeTarget, r.SquareCalls)
+	fmt.Fprintf(w, "CPU time of the process during the export: %.2f s (load average before: %s)\n", r.CPUSeconds, r.LoadAverage)
 	fmt.Fprintf(w, "live heap: idle %s, peak during the export %s, %s above idle (target %s)\n",
 		mib(r.IdleLive), mib(r.PeakLive), signedMiB(r.liveDelta()), mib(exportMemTarget))
 	fmt.Fprintf(w, "resident set of the whole process (the emulator's customers included): idle %s, peak %s, %s above idle\n",

@@ -33,6 +33,7 @@ func BenchmarkExport(b *testing.B) {
 			b.Fatalf("the export has %d rows, the index %d customers", r.Rows, s.indexed)
 		}
 		worst.Seconds = max(worst.Seconds, r.Seconds)
+		worst.CPUSeconds = max(worst.CPUSeconds, r.CPUSeconds)
 		if r.liveDelta() > worst.liveDelta() {
 			worst.IdleLive, worst.PeakLive = r.IdleLive, r.PeakLive
 		}
@@ -43,6 +44,7 @@ func BenchmarkExport(b *testing.B) {
 	}
 	b.ReportMetric(float64(worst.Rows), "rows")
 	b.ReportMetric(worst.Seconds, "max-s/export")
+	b.ReportMetric(worst.CPUSeconds, "max-cpu-s/export")
 	b.ReportMetric(float64(worst.liveDelta())/(1<<20), "live-heap-MiB-above-idle")
 	b.ReportMetric(float64(worst.rssDelta())/(1<<20), "rss-MiB-above-idle")
 }
