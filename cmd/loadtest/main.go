@@ -16,6 +16,11 @@
 //	go run ./cmd/loadtest -latency 20ms -fault-rate 0.05
 //	go run ./cmd/loadtest -sessions 5 -duration 5s -json
 //	go run ./cmd/loadtest -mix index -customers 100000 -latency 20ms
+//	go run ./cmd/loadtest -export -customers 100000
+//
+// -export replaces the load with one download of the customer export of
+// the whole directory from the index, timed, with the memory it took
+// (see export.go).
 //
 // The index mix (-mix index) is directory pages (60%) and searches (40%)
 // alone, which the customer index serves once its first sync is done
