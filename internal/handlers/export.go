@@ -283,6 +283,11 @@ func (a *app) streamCSV(c echo.Context, bom bool, produce func(context.Context, 
 		w = customercsv.NewWriter(c.Response(), customercsv.Options{BOM: bom})
 		return w.WriteHeader()
 	}
+	if c.Request().Method == http.MethodHead {
+		// The headers alone: an uptime checker or a link preview must not
+		// cost 1,000 calls to Square.
+		return start()
+	}
 	err := produce(ctx, func(cs []*square.Customer) error {
 		if err := rc.SetWriteDeadline(time.Now().Add(streamWriteWindow)); err != nil {
 			return err

@@ -170,6 +170,21 @@ func TestExportFollowsTheDirectorysFiltersAndSort(t *testing.T) {
 	}
 }
 
+// HEAD answers the download's headers without reading a customer.
+func TestExportHeadCallsSquareNever(t *testing.T) {
+	e, _ := newExportEnv(t)
+	e.indexMerchant()
+	before := e.h.emu.CountCalls("POST /v2/customers/bulk-retrieve", 0)
+	resp := e.b.send(http.MethodHead, "/customers/export", nil, nil)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" {
+		t.Errorf("HEAD = %d %q, want 200 text/csv", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if n := e.h.emu.CountCalls("POST /v2/customers/bulk-retrieve", 0) - before; n != 0 {
+		t.Errorf("HEAD made %d calls to Square, want none", n)
+	}
+}
+
 func TestExportForExcelStartsWithABOM(t *testing.T) {
 	e, _ := newExportEnv(t)
 	e.indexMerchant()
