@@ -27,6 +27,10 @@ type CustomersView struct {
 	// a mode of its own so that the directory's first load stays light.
 	Bulk      *BulkBar
 	SelectURL string
+	// ExportURL downloads the view as CSV (every page of it), and
+	// ExportExcelURL the same with a byte order mark, which Excel needs to
+	// read UTF-8; "" leaves the links out.
+	ExportURL, ExportExcelURL string
 	// Total is the preformatted count, e.g. "1,234 customers", or "More
 	// than 1,000 customers" when the count stopped there.
 	Total string

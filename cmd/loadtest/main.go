@@ -16,6 +16,11 @@
 //	go run ./cmd/loadtest -latency 20ms -fault-rate 0.05
 //	go run ./cmd/loadtest -sessions 5 -duration 5s -json
 //	go run ./cmd/loadtest -mix index -customers 100000 -latency 20ms
+//	go run ./cmd/loadtest -export -customers 100000
+//
+// -export replaces the load with one download of the customer export of
+// the whole directory from the index, timed, with the memory it took
+// (see export.go).
 //
 // The index mix (-mix index) is directory pages (60%) and searches (40%)
 // alone, which the customer index serves once its first sync is done
@@ -64,6 +69,9 @@ type options struct {
 	Mix  string `json:"mix"`
 	Seed int64  `json:"seed"`
 	JSON bool   `json:"-"`
+	// Export runs one export of the whole directory from the customer
+	// index instead of the load (see runExport).
+	Export bool `json:"-"`
 	// CPUProfile and MemProfile name files for pprof profiles of the load
 	// phase and of the heap after it.
 	CPUProfile string `json:"-"`
@@ -111,6 +119,7 @@ Flags:`)
 	fs.StringVar(&o.Mix, "mix", o.Mix, "the mix of actions: default, or index (directory and search from the customer index, checked against its targets)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the demo data and of each session's choices")
 	fs.BoolVar(&o.JSON, "json", o.JSON, "print the report as JSON")
+	fs.BoolVar(&o.Export, "export", o.Export, "instead of the load, download the CSV export of the whole directory once, from the customer index, and report its time and resident memory")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile taken after the load (after the clients closed) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -163,6 +172,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "loadtest: run loadtest -help for the flags")
 		return 2
+	}
+	if o.Export {
+		return runExportCommand(ctx, o, args, stdout, stderr)
 	}
 	rep, err := execute(ctx, o, stderr)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tessera-dashboard/tessera/internal/customercsv"
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/views"
 )
@@ -260,7 +261,7 @@ var csvHeader = []string{"Time (UTC)", "Customer", "Customer ID", "Change", "Det
 
 // activityExport downloads the filtered entries as CSV, newest first. A
 // spreadsheet would run a cell that starts like a formula, so every such
-// cell is made text (see csvCell).
+// cell is made text (see customercsv.SafeCell).
 func (a *app) activityExport(c echo.Context) error {
 	if a.history == nil {
 		return errNotFound
@@ -318,7 +319,7 @@ func csvRow(e history.Entry) []string {
 		strings.Join(fields, "; "), card, who, e.UserAgent, e.RemoteAddr,
 	}
 	for i, s := range row {
-		row[i] = csvCell(s)
+		row[i] = customercsv.SafeCell(s)
 	}
 	return row
 }
@@ -327,16 +328,6 @@ func csvRow(e history.Entry) []string {
 func orNone(s string) string {
 	if s == "" {
 		return "(empty)"
-	}
-	return s
-}
-
-// csvCell makes a cell that a spreadsheet would read as a formula (it
-// starts with = + - @, a tab or a carriage return) plain text, with a
-// leading apostrophe, as OWASP advises against CSV injection.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
 	}
 	return s
 }

@@ -169,6 +169,7 @@ func unavailableProblem(q directoryQuery, err error) (int, *views.DirectoryProbl
 func (a *app) renderDirectory(c echo.Context, status int, q directoryQuery, info *merchantInfo, pg *directoryPage, problem *views.DirectoryProblem) error {
 	v := directoryView(q, info, pg, problem)
 	a.bulkView(c, q, pg, &v)
+	exportLink(q, &v)
 	if v.Problem != nil {
 		v.Problem.RequestID = requestIDOf(c)
 	}

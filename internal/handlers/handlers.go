@@ -218,9 +218,9 @@ func (a *app) authorizeOrigins() []string {
 func deadline(d time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if c.Path() == eventsPath {
-				// A stream lasts as long as its page; its writes have
-				// deadlines of their own.
+			if c.Path() == eventsPath || c.Path() == exportPath {
+				// A stream lasts as long as its page, an export as long
+				// as its file; their writes have deadlines of their own.
 				return next(c)
 			}
 			ctx, cancel := context.WithTimeout(c.Request().Context(), d)

@@ -54,6 +54,8 @@ func (a *app) routes(e *echo.Echo, ours []echo.MiddlewareFunc) {
 	get(g, "/customers/new", a.newCustomer, a.requireAuth)
 	get(g, "/customers/count", a.customerCount, a.requireAuth)
 	get(g, selectPrefix, a.selectCustomers, a.requireAuth)
+	get(g, exportPath, a.exportView, a.requireAuth)
+	g.POST(exportPath, a.exportSelected, a.requireAuth)
 	g.POST("/customers/bulk", a.bulkChoose, a.requireAuth)
 	g.POST("/customers/bulk/run", a.bulkRun, a.requireAuth)
 	get(g, "/jobs/:job", a.jobPage, a.requireAuth)
