@@ -58,7 +58,7 @@ type Job struct {
 	// Done and Failed count the items so far, Skipped those left out, and
 	// Made the done ones that created a customer (Get fills them in).
 	Done, Failed, Skipped, Made int
-	Created      time.Time
+	Created                     time.Time
 	// Finished is zero while the job runs.
 	Finished time.Time
 }
