@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
@@ -242,7 +243,8 @@ func TestAnImportPutsItsCustomersInTheGroup(t *testing.T) {
 
 // BenchmarkImportingTenThousandWithSlowSquare is the import's budget:
 // 10,000 new customers with 100 ms on every Square call in at most 40 s,
-// with progress within the first second. Run it with
+// with progress within the first second, each call's customers stored in
+// the customer index as in production. Run it with
 // go test -run '^$' -bench ImportingTenThousand -benchtime 1x ./internal/jobs/
 func BenchmarkImportingTenThousandWithSlowSquare(b *testing.B) {
 	for range b.N {
@@ -252,7 +254,8 @@ func BenchmarkImportingTenThousandWithSlowSquare(b *testing.B) {
 		if err := e.emu.InjectFault(squarelocal.Fault{Kind: squarelocal.FaultLatency, Latency: 100 * time.Millisecond}); err != nil {
 			b.Fatal(err)
 		}
-		r := e.runner(jobs.Options{}, nil)
+		idx := index.New(e.db)
+		r := e.runner(jobs.Options{Index: idx}, nil)
 		b.StartTimer()
 		start := time.Now()
 		r.Start(id, e.token)
@@ -265,6 +268,9 @@ func BenchmarkImportingTenThousandWithSlowSquare(b *testing.B) {
 		b.ReportMetric(float64(j.Done), "rows-after-1s")
 		if f, _ := e.st.Get(b.Context(), e.merchant, id); f.Done != 10_000 {
 			b.Errorf("job = %+v, want 10,000 done", f)
+		}
+		if n, _ := idx.Count(b.Context(), e.merchant); n != 10_000 {
+			b.Errorf("the index holds %d, want the 10,000 imported", n)
 		}
 		b.Logf("10,000 imported with 100 ms a call in %v; %d done after the first second", took, j.Done)
 	}
