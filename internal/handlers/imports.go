@@ -344,7 +344,7 @@ func delimiterName(r rune) string {
 
 // likelyFinder is the index's duplicate look-up.
 type likelyFinder interface {
-	Likely(ctx context.Context, merchantID, email, phone string, limit int) ([]index.Customer, error)
+	Likely(ctx context.Context, merchantID string, contacts []index.Contact, limit int) ([][]index.Customer, error)
 }
 
 // importPlan is a file's rows checked: against the form's rules, the
@@ -378,29 +378,31 @@ func (a *app) planImport(c echo.Context) (*importPlan, error) {
 	finder, ok := a.index.(likelyFinder)
 	p.indexed = ok && a.indexState(c).ready
 	var ids []string
+	var asked []int
+	var contacts []index.Contact
 	for i := range p.rows {
 		r := &p.rows[i]
-		if r.Problem != "" {
-			continue
-		}
-		if r.SquareID != "" {
+		switch {
+		case r.Problem != "":
+		case r.SquareID != "":
 			ids = append(ids, r.SquareID)
-			continue
+		case earlier[r.Line] != "":
+			r.Imported = earlier[r.Line]
+		case p.indexed:
+			asked = append(asked, i)
+			contacts = append(contacts, index.Contact{Email: r.Form.Values[customers.EmailAddress], Phone: r.Form.Values[customers.PhoneNumber]})
 		}
-		if id := earlier[r.Line]; id != "" {
-			r.Imported = id
-			continue
-		}
-		if !p.indexed {
-			continue
-		}
-		found, err := finder.Likely(ctx, merchant, r.Form.Values[customers.EmailAddress], r.Form.Values[customers.PhoneNumber], likelyLimit)
+	}
+	if len(contacts) > 0 {
+		found, err := finder.Likely(ctx, merchant, contacts, likelyLimit)
 		if err != nil {
 			return nil, err
 		}
-		for _, cu := range found {
-			r.Matches = append(r.Matches, cu.ID)
-			p.names[cu.ID] = customers.Name(cu.GivenName, cu.FamilyName, cu.CompanyName, cu.EmailAddress, cu.PhoneNumber)
+		for k, i := range asked {
+			for _, cu := range found[k] {
+				p.rows[i].Matches = append(p.rows[i].Matches, cu.ID)
+				p.names[cu.ID] = customers.Name(cu.GivenName, cu.FamilyName, cu.CompanyName, cu.EmailAddress, cu.PhoneNumber)
+			}
 		}
 	}
 	p.exists, err = a.existingCustomers(c, ids)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -222,5 +223,28 @@ func TestTwoStartsOfOneUploadGoToOneJob(t *testing.T) {
 	e.waitJob(first.location())
 	if n := e.count(); n != before+2 {
 		t.Errorf("customers = %d, want %d", n, before+2)
+	}
+}
+
+// BenchmarkCheckingTenThousandRows times the check page of a 10,000-row
+// file against a ready index: every row checked with the form's rules and
+// looked up for likely duplicates. Run it with
+// go test -run '^$' -bench CheckingTenThousandRows -benchtime 3x ./internal/handlers/
+func BenchmarkCheckingTenThousandRows(b *testing.B) {
+	e := newCustEnv(b, 0)
+	e.indexMerchant()
+	var file strings.Builder
+	file.WriteString("First Name,Last Name,Email Address,Phone Number\r\n")
+	for i := range 10_000 {
+		file.WriteString("Row," + strconv.Itoa(i) + ",row" + strconv.Itoa(i) + "@example.com,+1 360 555 " + strconv.Itoa(1000+i%9000) + "\r\n")
+	}
+	check := e.importToCheck("big.csv", file.String())
+	target := check.Request.URL.RequestURI()
+	b.ResetTimer()
+	for range b.N {
+		p := e.b.get(target)
+		if p.StatusCode != http.StatusOK {
+			b.Fatalf("check page = %d", p.StatusCode)
+		}
 	}
 }

@@ -15,7 +15,7 @@ func TestLikelyFindsTheSameEmailOrPhoneDigitsOfOneMerchantOnly(t *testing.T) {
 		Customer{ID: "none", GivenName: "No contact", CreatedAt: at, UpdatedAt: at},
 	)
 	mustPut(t, x, "M2", Customer{ID: "other", GivenName: "Ada", EmailAddress: "ada.lovelace@example.com", CreatedAt: at, UpdatedAt: at})
-	for _, tc := range []struct {
+	cases := []struct {
 		email, phone string
 		want         []string
 	}{
@@ -25,13 +25,18 @@ func TestLikelyFindsTheSameEmailOrPhoneDigitsOfOneMerchantOnly(t *testing.T) {
 		{"", "", nil},
 		{"", "155", nil},
 		{"someone@example.com", "", nil},
-	} {
-		got, err := x.Likely(t.Context(), "M1", tc.email, tc.phone, 5)
-		if err != nil {
-			t.Fatal(err)
-		}
+	}
+	var contacts []Contact
+	for _, tc := range cases {
+		contacts = append(contacts, Contact{tc.email, tc.phone})
+	}
+	found, err := x.Likely(t.Context(), "M1", contacts, 5)
+	if err != nil || len(found) != len(cases) {
+		t.Fatalf("Likely = %d answers, %v; want one per contact", len(found), err)
+	}
+	for i, tc := range cases {
 		var ids []string
-		for _, c := range got {
+		for _, c := range found[i] {
 			ids = append(ids, c.ID)
 		}
 		if !slices.Equal(ids, tc.want) {
