@@ -309,7 +309,7 @@ func (a *app) renderMap(c echo.Context, status int, f imports.File, t *customerc
 		if len(v.PreviewHeaders) == 0 {
 			break
 		}
-		row := m.Row(rec)
+		row := m.Row(imports.Cells(rec))
 		values := row.Form(fs).Values
 		var cells []string
 		for _, fl := range shown {

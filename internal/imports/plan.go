@@ -42,7 +42,7 @@ type Row struct {
 func Check(t *customercsv.Table, m customercsv.Mapping, fs []customers.Field, now time.Time) []Row {
 	rows := make([]Row, len(t.Records))
 	for i, rec := range t.Records {
-		r := m.Row(rec)
+		r := m.Row(Cells(rec))
 		form, msgs := r.Check(fs, now)
 		row := Row{Index: i, Line: t.Lines[i], Name: form.Values.Name(), Form: form, SquareID: r.SquareID}
 		switch {
@@ -54,6 +54,26 @@ func Check(t *customercsv.Table, m customercsv.Mapping, fs []customers.Field, no
 		rows[i] = row
 	}
 	return rows
+}
+
+// Cells undoes the formula neutralising of the files Tessera writes (its
+// export and the failed rows of an import): a cell that starts with ' and
+// then =, +, -, @, a tab or a carriage return is read without the ', so
+// that "+1 360 555 0155" comes back as the phone number it was.
+func Cells(rec []string) []string {
+	var out []string
+	for i, c := range rec {
+		if len(c) > 1 && c[0] == '\'' && strings.ContainsRune("=+-@\t\r", rune(c[1])) {
+			if out == nil {
+				out = slices.Clone(rec)
+			}
+			out[i] = c[1:]
+		}
+	}
+	if out == nil {
+		return rec
+	}
+	return out
 }
 
 // messages joins the form's messages in the order of its inputs.

@@ -52,3 +52,13 @@ func TestItemsFollowTheChecksAndChoices(t *testing.T) {
 		t.Error("a row without a valid choice is not skipped")
 	}
 }
+
+func TestCellsUndoTheFormulaMarkOfTesserasOwnFiles(t *testing.T) {
+	got := Cells([]string{"'+1 360 555 0155", "'-5", "'=SUM(A1)", "O'Brien", "'plain", "'"})
+	want := []string{"+1 360 555 0155", "-5", "=SUM(A1)", "O'Brien", "'plain", "'"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("Cells[%d] = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
