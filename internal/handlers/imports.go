@@ -556,7 +556,9 @@ func (a *app) renderCheck(c echo.Context, status int, p *importPlan, d imports.D
 	if dups > len(v.Dups) {
 		v.DupsMore = "and " + rowsWord(dups-len(v.Dups)) + " more: they follow the choice for all, or are skipped"
 	}
-	v.Importable = creates+updates+dups > 0
+	// With only failed rows the import still runs, for its report and the
+	// failed rows to download.
+	v.Importable = creates+updates+dups+failed > 0
 	return render(c, status, views.ImportCheckPage(a.layout(c, "Import customers: check", views.NavCustomers), v))
 }
 
