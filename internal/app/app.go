@@ -17,6 +17,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/handlers"
 	"github.com/tessera-dashboard/tessera/internal/history"
+	"github.com/tessera-dashboard/tessera/internal/imports"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/jobs"
@@ -88,6 +89,8 @@ type App struct {
 	Runner *indexsync.Runner
 	// Jobs runs the bulk changes on many customers; see RunBackground.
 	Jobs *jobs.Runner
+	// Imports keeps the files uploaded for a CSV import.
+	Imports *imports.Store
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
 	// History is the record of changes to customers.
@@ -165,6 +168,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		return a.Square.WithAccessToken(token).Customers
 	}, jobOpts)
 	deps.Jobs = a.Jobs
+	a.Imports = imports.NewStore(db)
+	deps.Imports = a.Imports
 	if a.Emulator != nil {
 		deps.Emulator = a.Emulator
 		if cfg.WebhookSignatureKey == "" {
@@ -224,11 +229,29 @@ func (a *App) RunBackground(ctx context.Context) {
 	wg.Go(func() { a.sweepHistory(ctx) })
 	// Jobs left unfinished by a restart resume, and old ones are deleted.
 	wg.Go(func() { a.Jobs.Run(ctx) })
+	wg.Go(func() { a.sweepImports(ctx) })
 	if a.Runner != nil {
 		wg.Go(func() { a.Runner.Run(ctx) })
 		wg.Go(func() { a.sweepIndex(ctx) })
 	}
 	wg.Wait()
+}
+
+// sweepImports deletes uploaded files a day after their upload when no
+// import started from them, and with their job otherwise, until ctx ends.
+func (a *App) sweepImports(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if _, err := a.Imports.Sweep(ctx, a.now()); err != nil && ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "sweeping uploaded files failed", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // indexRetention is how long the index remembers webhook event ids and

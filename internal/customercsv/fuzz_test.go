@@ -95,7 +95,7 @@ func writtenFileReadsBack(t *testing.T, data []byte, cols int, delim byte) {
 		_ = w.Write(rec)
 		if !allEmpty(rec) {
 			for i := range rec {
-				rec[i] = plainCell(rec[i])
+				rec[i] = PlainCell(rec[i])
 			}
 			want = append(want, rec)
 		}

@@ -204,8 +204,8 @@ func TestPlainCellUndoesOnlyTheExportsApostrophe(t *testing.T) {
 		"'+1 206 555 0100": "+1 206 555 0100", "'=x": "=x", "'-5": "-5", "'@home": "@home",
 		"'\tx": "\tx", "'\rx": "\rx", "O'Brien": "O'Brien", "'tis": "'tis", "'": "'", "''=x": "'=x", "'''+1": "''+1", "''": "''", "": "",
 	} {
-		if got := plainCell(in); got != want {
-			t.Errorf("plainCell(%q) = %q, want %q", in, got, want)
+		if got := PlainCell(in); got != want {
+			t.Errorf("PlainCell(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

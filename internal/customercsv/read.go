@@ -36,7 +36,7 @@ type Table struct {
 	Header []string
 	// Records are the rows after the header that are not blank, each as
 	// long as Header, their cells as the person wrote them: the apostrophe
-	// of Tessera's export undone (see plainCell), nothing trimmed.
+	// of Tessera's export undone (see PlainCell), nothing trimmed.
 	Records [][]string
 	// Problems say, for each record, why it cannot be imported as read
 	// ("" when it can): more cells than the header names, for instance.
@@ -76,7 +76,7 @@ const MaxColumns = 500
 // A record with fewer cells than the header is padded with empty ones; one
 // with more non-blank cells gets a Problems entry, so one bad row does not
 // refuse the file. A cell that Tessera's export neutralised against formula
-// injection ('=x) is read as it was before (=x): see plainCell.
+// injection ('=x) is read as it was before (=x): see PlainCell.
 //
 // The text of the cells shares one copy of the file. The error, when there
 // is one, is an *Error whose message is for the person who uploaded it.
@@ -117,7 +117,7 @@ func Parse(data []byte) (*Table, error) {
 			continue
 		}
 		for i, c := range cells {
-			cells[i] = plainCell(c)
+			cells[i] = PlainCell(c)
 		}
 		if t.Header == nil {
 			if len(cells) > MaxColumns {

@@ -379,6 +379,9 @@ func (a *app) jobPage(c echo.Context) error {
 	if j.Running() && !a.jobs.Running(id) {
 		a.jobs.Start(id, sessionOf(c).Data().AccessToken)
 	}
+	if j.Kind == jobs.Import && a.imports != nil {
+		return a.importJobPage(c, j)
+	}
 	v := views.JobView{ID: id, Running: j.Running(), Processed: j.Done + j.Failed, Total: j.Total, PollURL: "/jobs/" + id}
 	switch j.Kind {
 	case jobs.AddToGroup:

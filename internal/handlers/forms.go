@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"github.com/tessera-dashboard/tessera/internal/customercsv"
+
 	"errors"
 	"net/http"
 	"net/url"
@@ -29,7 +31,19 @@ func readForm(next echo.HandlerFunc) echo.HandlerFunc {
 		if req.Method != http.MethodPost {
 			return next(c)
 		}
-		if err := req.ParseForm(); err != nil {
+		parse := req.ParseForm
+		if isImportUpload(c) {
+			// The file stays in memory, never in a temporary file on
+			// disk: the body limit keeps it small enough.
+			parse = func() error {
+				err := req.ParseMultipartForm(customercsv.MaxFileBytes + 1<<20)
+				if errors.Is(err, http.ErrNotMultipart) {
+					return nil // a form without a file: the handler says so
+				}
+				return err
+			}
+		}
+		if err := parse(); err != nil {
 			var he *echo.HTTPError
 			if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
 				return he

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/history"
+	"github.com/tessera-dashboard/tessera/internal/imports"
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/live"
@@ -65,6 +66,9 @@ type Deps struct {
 	LiveHeartbeat time.Duration
 	// Jobs runs bulk changes (bulk.go); nil leaves the bulk actions out.
 	Jobs *jobs.Runner
+	// Imports keeps the files uploaded to import (imports.go); with Jobs
+	// it turns the CSV import on.
+	Imports *imports.Store
 }
 
 // IndexSync is what the handlers need of the index's background sync.
@@ -129,6 +133,8 @@ type app struct {
 	heartbeat time.Duration
 	// jobs runs bulk changes.
 	jobs *jobs.Runner
+	// imports keeps uploaded files; nil leaves the CSV import out.
+	imports *imports.Store
 }
 
 // New builds the Echo instance with every middleware and route.
@@ -168,6 +174,7 @@ func newApp(d Deps) *app {
 		a.history = d.History
 	}
 	a.jobs = d.Jobs
+	a.imports = d.Imports
 	return a
 }
 
@@ -184,7 +191,10 @@ func (a *app) handler(d Deps) *echo.Echo {
 		requestID(),
 		requestLogger(a.logger),
 		middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: a.logPanic}),
-		middleware.BodyLimit(maxBody),
+		// A file to import is the one body larger than a form (imports.go).
+		uploadTooLarge,
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: maxBody, Skipper: isImportUpload}),
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: uploadBody, Skipper: func(c echo.Context) bool { return !isImportUpload(c) }}),
 		// Level 1: our pages compress almost as well as at level 5 (a
 		// directory page: 6.9 KB against 6.3 KB) for a fraction of the CPU.
 		compress(),

@@ -88,6 +88,12 @@ func (a *app) squareWebhook(c echo.Context) error {
 				return err
 			}
 		}
+		// Nor the files it uploaded to import.
+		if a.imports != nil {
+			if err := a.imports.DropMerchant(ctx, e.MerchantID); err != nil {
+				return err
+			}
+		}
 		a.logger.InfoContext(ctx, "the merchant revoked Tessera's authorization; its sessions ended and its index is gone",
 			slog.String("merchant", e.MerchantID), slog.Int64("sessions", n))
 	case webhook.CustomerCreated, webhook.CustomerUpdated, webhook.CustomerDeleted:

@@ -20,6 +20,7 @@ type env struct {
 	emu      *squarelocal.Server
 	sq       *square.Client
 	st       *jobs.Store
+	db       *store.DB
 	merchant string
 	token    string
 }
@@ -40,7 +41,7 @@ func newEnv(t testing.TB, customers int) *env {
 	t.Cleanup(func() { db.Close() })
 	m := emu.Merchants()[0].ID
 	tok := emu.MintAccessToken(m)
-	return &env{emu: emu, sq: base.WithAccessToken(tok), st: jobs.NewStore(db), merchant: m, token: tok}
+	return &env{emu: emu, sq: base.WithAccessToken(tok), st: jobs.NewStore(db), db: db, merchant: m, token: tok}
 }
 
 // noTokens lends none: jobs start only by Start.

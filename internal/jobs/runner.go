@@ -19,6 +19,8 @@ type API interface {
 	RemoveFromGroup(ctx context.Context, customerID, groupID string) error
 	BulkDelete(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
 	BulkGet(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
+	BulkCreate(ctx context.Context, customers map[string]square.CreateCustomerRequest) (map[string]square.BulkResult, error)
+	BulkUpdate(ctx context.Context, updates map[string]square.UpdateCustomerRequest) (map[string]square.BulkResult, error)
 }
 
 // Tokens lends the access token of a signed-in session of a merchant
@@ -179,6 +181,9 @@ func (r *Runner) run(ctx context.Context, id string, api API) error {
 	j, err := r.store.get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if j.Kind == Import {
+		return r.runImport(ctx, j, api)
 	}
 	for {
 		items, err := r.store.Items(ctx, id, Pending, batch)
