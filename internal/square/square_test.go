@@ -43,7 +43,11 @@ func setup(t *testing.T) *testEnv {
 	env.server = httptest.NewServer(env.mux)
 	t.Cleanup(env.server.Close)
 	c, err := NewClient(Options{
-		BaseURL:      env.server.URL,
+		BaseURL: env.server.URL,
+		// The server's own transport: httptest's Close closes the idle
+		// connections of http.DefaultTransport, which would break the
+		// requests of tests running beside this one.
+		Transport:    env.server.Client().Transport,
 		AccessToken:  testToken,
 		ClientID:     testClientID,
 		ClientSecret: testClientSecret,
