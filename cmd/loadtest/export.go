@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -258,18 +257,5 @@ func runExportCommand(ctx context.Context, o options, args []string, stdout, std
 		return 1
 	}
 	rep.Command = commandLine(args)
-	if o.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintln(stderr, "loadtest:", err)
-			return 1
-		}
-	} else {
-		rep.writeText(stdout)
-	}
-	if !rep.Pass {
-		return 1
-	}
-	return 0
+	return emit(rep, rep.Pass, o.JSON, stdout, stderr)
 }

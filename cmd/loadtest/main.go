@@ -182,7 +182,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	rep.Command = commandLine(args)
-	if o.JSON {
+	return emit(rep, rep.Pass, o.JSON, stdout, stderr)
+}
+
+// emit prints a run's report, as JSON or as text, and returns the exit
+// status: 1 when the report failed its targets or could not be printed.
+func emit(rep interface{ writeText(io.Writer) }, pass, asJSON bool, stdout, stderr io.Writer) int {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -192,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		rep.writeText(stdout)
 	}
-	if !rep.Pass {
+	if !pass {
 		return 1
 	}
 	return 0
