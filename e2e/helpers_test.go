@@ -348,3 +348,26 @@ func listedCustomers(t *testing.T, page playwright.Page) (ids, names []string) {
 	}
 	return ids, names
 }
+
+// withAndWithoutJS runs a flow twice, in parallel, each in a Tessera of
+// its own: with JavaScript, where axe checks each page the flow names, and
+// without, where axe does nothing.
+func withAndWithoutJS(t *testing.T, flow func(t *testing.T, app *webApp, page playwright.Page, noJS bool, axe func(what string))) {
+	t.Helper()
+	for _, noJS := range []bool{false, true} {
+		name := "with JavaScript"
+		if noJS {
+			name = "without JavaScript"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			app := startApp(t)
+			page := newPage(t, app, contextOptions{noJS: noJS, axe: !noJS})
+			flow(t, app, page, noJS, func(what string) {
+				if !noJS {
+					checkAxe(t, page, what)
+				}
+			})
+		})
+	}
+}
