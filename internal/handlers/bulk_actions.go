@@ -188,38 +188,18 @@ func (a *app) lookupSelection(c echo.Context, ids []string) ([]jobs.Item, error)
 			missing = append(missing, id)
 		}
 	}
-	var (
-		mu       sync.Mutex
-		unknown  int
-		firstErr error
-	)
-	api := a.groupAPI(c)
-	sem := make(chan struct{}, jobs.DefaultWorkers)
-	var wg sync.WaitGroup
-	for start := 0; start < len(missing); start += square.MaxBulk {
-		chunk := missing[start:min(start+square.MaxBulk, len(missing))]
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			res, err := api.BulkGet(ctx, chunk)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				firstErr = cmpErr(firstErr, err)
-				return
+	unknown := 0
+	err := bulkGet(ctx, a.groupAPI(c), missing, func(chunk []string, res map[string]square.BulkResult) {
+		for _, id := range chunk {
+			if r, ok := res[id]; ok && r.Customer != nil {
+				names[id] = customers.DisplayName(r.Customer)
+			} else {
+				unknown++
 			}
-			for _, id := range chunk {
-				if r, ok := res[id]; ok && r.Customer != nil {
-					names[id] = customers.DisplayName(r.Customer)
-				} else {
-					unknown++
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	if unknown > 0 {
 		return nil, selectionRefused(fmt.Sprintf("%s of the selected customers are not in your directory: they may have been deleted, or belong to another Square account. Select the customers again.", thousands(int64(unknown))))
@@ -429,3 +409,35 @@ func (a *app) jobPage(c echo.Context) error {
 var errJobNotFound = &pageError{Status: http.StatusNotFound, Title: "Job not found",
 	Message: "There is no such bulk change in this Square account. Finished ones are kept for 7 days.",
 	BackURL: "/customers", BackLabel: "Go to customers"}
+
+// bulkGet retrieves ids from Square by BulkRetrieveCustomers, 100 a call,
+// jobs.DefaultWorkers calls in flight, and hands each call's answer to
+// take, one at a time. It returns the first error in the order of the
+// ids' calls, after every call has ended.
+func bulkGet(ctx context.Context, api interface {
+	BulkGet(ctx context.Context, ids []string) (map[string]square.BulkResult, error)
+}, ids []string, take func(chunk []string, res map[string]square.BulkResult)) error {
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, jobs.DefaultWorkers)
+	for start := 0; start < len(ids); start += square.MaxBulk {
+		chunk := ids[start:min(start+square.MaxBulk, len(ids))]
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res, err := api.BulkGet(ctx, chunk)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				firstErr = cmpErr(firstErr, err)
+				return
+			}
+			take(chunk, res)
+		})
+	}
+	wg.Wait()
+	return firstErr
+}

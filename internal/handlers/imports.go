@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -384,33 +383,14 @@ func (a *app) existingCustomers(c echo.Context, ids []string) (map[string]bool, 
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	ids = slices.DeleteFunc(ids, func(id string) bool { return len(id) > maxCustomerID || !textutil.IsIDSafe(id) })
-	ctx := c.Request().Context()
-	api := a.groupAPI(c)
-	var mu sync.Mutex
-	var firstErr error
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, jobs.DefaultWorkers)
-	for start := 0; start < len(ids); start += square.MaxBulk {
-		chunk := ids[start:min(start+square.MaxBulk, len(ids))]
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			res, err := api.BulkGet(ctx, chunk)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				firstErr = cmpErr(firstErr, err)
-				return
+	err := bulkGet(c.Request().Context(), a.groupAPI(c), ids, func(_ []string, res map[string]square.BulkResult) {
+		for id, r := range res {
+			if r.Customer != nil {
+				out[id] = true
 			}
-			for id, r := range res {
-				if r.Customer != nil {
-					out[id] = true
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return out, firstErr
+		}
+	})
+	return out, err
 }
 
 // decisions reads the duplicate choices posted.
