@@ -245,48 +245,19 @@ func (r *Runner) groupImported(ctx context.Context, j Job, api API) error {
 		if len(items) == 0 {
 			return nil
 		}
-		next := make(chan Item)
-		var mu sync.Mutex
-		var firstErr error
-		var wg sync.WaitGroup
-		for range r.o.Workers {
-			wg.Go(func() {
-				for it := range next {
-					if ctx.Err() != nil {
-						continue
-					}
-					err := r.patiently(ctx, func() error { return api.AddToGroup(ctx, it.CustomerID, j.GroupID) })
-					grouped, reason := 1, ""
-					if err != nil {
-						if ctx.Err() != nil || square.IsAuth(err) || !square.IsRefused(err) {
-							mu.Lock()
-							firstErr = cmpErr(firstErr, err)
-							mu.Unlock()
-							continue
-						}
-						grouped, reason = 2, "Imported, but not added to the group: "+reasonOf(err)
-					}
-					if err := r.store.MarkGrouped(context.WithoutCancel(ctx), j.ID, it.Seq, grouped, reason); err != nil {
-						mu.Lock()
-						firstErr = cmpErr(firstErr, err)
-						mu.Unlock()
-					}
+		err = r.each(ctx, items, func(it Item) error {
+			err := r.patiently(ctx, func() error { return api.AddToGroup(ctx, it.CustomerID, j.GroupID) })
+			grouped, reason := 1, ""
+			if err != nil {
+				if ctx.Err() != nil || square.IsAuth(err) || !square.IsRefused(err) {
+					return err
 				}
-			})
-		}
-		for _, it := range items {
-			if ctx.Err() != nil {
-				break
+				grouped, reason = 2, "Imported, but not added to the group: "+reasonOf(err)
 			}
-			next <- it
-		}
-		close(next)
-		wg.Wait()
-		if firstErr != nil {
-			return firstErr
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+			return r.store.MarkGrouped(context.WithoutCancel(ctx), j.ID, it.Seq, grouped, reason)
+		})
+		if err != nil {
+			return err
 		}
 	}
 }

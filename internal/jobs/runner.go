@@ -210,42 +210,52 @@ func (r *Runner) groupItems(ctx context.Context, j Job, api API, items []Item) e
 	if j.Kind == RemoveFromGroup {
 		call = api.RemoveFromGroup
 	}
+	var mu sync.Mutex
+	var done []string
+	err := r.each(ctx, items, func(it Item) error {
+		err := r.patiently(ctx, func() error { return call(ctx, it.CustomerID, j.GroupID) })
+		if err != nil && (ctx.Err() != nil || square.IsAuth(err)) {
+			// Stopping, or the token ended: the item stays pending and is
+			// done on resuming (doing it twice changes nothing).
+			return err
+		}
+		state, reason := Done, ""
+		if err != nil {
+			state, reason = Failed, reasonOf(err)
+		}
+		// Recorded even when stopping: what Square did is never asked of
+		// it again.
+		if err := r.store.Mark(context.WithoutCancel(ctx), j.ID, it.Seq, state, reason); err != nil {
+			return err
+		}
+		if state == Done {
+			mu.Lock()
+			done = append(done, it.CustomerID)
+			mu.Unlock()
+		}
+		return nil
+	})
+	r.reindex(ctx, j, api, done)
+	return err
+}
+
+// each runs do for the items, Workers at a time. Once ctx ends it hands
+// out no more items (those left stay pending). It returns, after every
+// worker has ended, the first error do returned, or ctx's.
+func (r *Runner) each(ctx context.Context, items []Item, do func(Item) error) error {
 	next := make(chan Item)
 	var mu sync.Mutex
 	var firstErr error
-	var done []string
 	var wg sync.WaitGroup
 	for range r.o.Workers {
 		wg.Go(func() {
 			for it := range next {
 				if ctx.Err() != nil {
-					continue // stopping: the item stays pending
-				}
-				err := r.patiently(ctx, func() error { return call(ctx, it.CustomerID, j.GroupID) })
-				if err != nil && (ctx.Err() != nil || square.IsAuth(err)) {
-					// Stopping, or the token ended: the item stays pending
-					// and is done on resuming (doing it twice changes
-					// nothing).
-					mu.Lock()
-					firstErr = cmpErr(firstErr, err)
-					mu.Unlock()
 					continue
 				}
-				state, reason := Done, ""
-				if err != nil {
-					state, reason = Failed, reasonOf(err)
-				}
-				// Recorded even when stopping: what Square did is never
-				// asked of it again.
-				if err := r.store.Mark(context.WithoutCancel(ctx), j.ID, it.Seq, state, reason); err != nil {
+				if err := do(it); err != nil {
 					mu.Lock()
 					firstErr = cmpErr(firstErr, err)
-					mu.Unlock()
-					continue
-				}
-				if state == Done {
-					mu.Lock()
-					done = append(done, it.CustomerID)
 					mu.Unlock()
 				}
 			}
@@ -259,11 +269,7 @@ func (r *Runner) groupItems(ctx context.Context, j Job, api API, items []Item) e
 	}
 	close(next)
 	wg.Wait()
-	r.reindex(ctx, j, api, done)
-	if firstErr != nil {
-		return firstErr
-	}
-	return ctx.Err()
+	return cmpErr(firstErr, ctx.Err())
 }
 
 func cmpErr(a, b error) error {
