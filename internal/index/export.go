@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// Each calls fn with every customer of the merchant that q matches, in q's
-// order, batch customers at a time (the last batch may be shorter), for an
-// export: q's Limit and Offset are ignored. It holds one batch at a time,
+// EachID calls fn with the id of every customer of the merchant that q
+// matches, in q's order, batch ids at a time (the last batch may be
+// shorter), for an export, which reads the customers themselves from
+// Square: q's Limit and Offset are ignored. It holds one batch at a time,
 // whatever the number of matches, and reads each batch with a seek past
 // the last row of the one before (on the sort column and the rowid), so
 // that the thousandth batch costs what the first does. fn's error stops
@@ -19,76 +20,19 @@ import (
 // A search in order of relevance is ranked page by page as Search ranks it
 // when it matches at most MaxCounted customers; a broader one is given in
 // name order, since ranking 100,000 matches would mean holding them all.
-func (x *Index) Each(ctx context.Context, merchantID string, q Query, batch int, fn func([]Customer) error) error {
-	out := make([]Customer, 0, batch)
-	return x.walk(ctx, merchantID, q, batch, walker{
-		cols: customerCols,
-		scan: func(rs *sql.Rows, key *any) (int64, error) {
-			c, row, err := scanCustomer(keyScanner{rs, key})
-			out = append(out, c)
-			return row, err
-		},
-		page: func(hits []Hit) {
-			for _, h := range hits {
-				out = append(out, h.Customer)
-			}
-		},
-		flush: func() (int, error) {
-			n := len(out)
-			if n == 0 {
-				return 0, nil
-			}
-			err := fn(out)
-			out = out[:0]
-			return n, err
-		},
-	})
-}
-
-// EachID is Each for the customers' ids alone, which is all an export
-// that reads the customers from Square needs: each row read is the id,
-// not the customer's every field.
 func (x *Index) EachID(ctx context.Context, merchantID string, q Query, batch int, fn func([]string) error) error {
-	out := make([]string, 0, batch)
-	return x.walk(ctx, merchantID, q, batch, walker{
-		cols: "c.rowid, c.id",
-		scan: func(rs *sql.Rows, key *any) (int64, error) {
-			var row int64
-			var id string
-			err := rs.Scan(&row, &id, key)
-			out = append(out, id)
-			return row, err
-		},
-		page: func(hits []Hit) {
-			for _, h := range hits {
-				out = append(out, h.ID)
-			}
-		},
-		flush: func() (int, error) {
-			n := len(out)
-			if n == 0 {
-				return 0, nil
-			}
-			err := fn(out)
-			out = out[:0]
-			return n, err
-		},
-	})
-}
-
-// walker is what Each and EachID read of each row: cols, scanned by scan
-// with the sort key after them; or a page of Search's hits; flush hands a
-// batch on, if it holds anything, and says how long it was.
-type walker struct {
-	cols  string
-	scan  func(rs *sql.Rows, key *any) (row int64, err error)
-	page  func([]Hit)
-	flush func() (int, error)
-}
-
-func (x *Index) walk(ctx context.Context, merchantID string, q Query, batch int, w walker) error {
 	q.Limit, q.Offset = 0, 0
 	batch = min(max(batch, 1), 1000)
+	out := make([]string, 0, batch)
+	flush := func() (int, error) {
+		n := len(out)
+		if n == 0 {
+			return 0, nil
+		}
+		err := fn(out)
+		out = out[:0]
+		return n, err
+	}
 	p, ok, err := x.plan(ctx, merchantID, &q)
 	if err != nil || !ok {
 		return err
@@ -101,7 +45,7 @@ func (x *Index) walk(ctx context.Context, merchantID string, q Query, batch int,
 		}
 		broad = n > MaxCounted
 		if q.Sort == SortRelevance && !broad {
-			return x.walkRanked(ctx, merchantID, q, min(batch, MaxLimit), w)
+			return x.walkRanked(ctx, merchantID, q, min(batch, MaxLimit), fn)
 		}
 	}
 	sort := q.Sort
@@ -124,7 +68,7 @@ func (x *Index) walk(ctx context.Context, merchantID string, q Query, batch int,
 			whereArgs = append(whereArgs, a...)
 		}
 	}
-	head := "SELECT " + w.cols + ", " + col + from + strings.Join(where, " AND ")
+	head := "SELECT c.rowid, c.id, " + col + from + strings.Join(where, " AND ")
 	tail := " ORDER BY " + col + dir + ", c.rowid" + dir + " LIMIT ?"
 	var lastKey any
 	var lastRow int64
@@ -136,13 +80,14 @@ func (x *Index) walk(ctx context.Context, merchantID string, q Query, batch int,
 		}
 		qargs = append(qargs, batch)
 		if err := x.eachRow(ctx, query, qargs, func(rs *sql.Rows) error {
-			row, err := w.scan(rs, &lastKey)
-			lastRow = row
+			var id string
+			err := rs.Scan(&lastRow, &id, &lastKey)
+			out = append(out, id)
 			return err
 		}); err != nil {
 			return err
 		}
-		n, err := w.flush()
+		n, err := flush()
 		if err != nil {
 			return err
 		}
@@ -170,29 +115,26 @@ func (x *Index) eachRow(ctx context.Context, query string, args []any, scan func
 	return nil
 }
 
-// keyScanner scans a row of customerCols followed by one more column.
-type keyScanner struct {
-	rs  *sql.Rows
-	key *any
-}
-
-func (k keyScanner) Scan(dest ...any) error { return k.rs.Scan(append(dest, k.key)...) }
-
 // walkRanked gives a search of at most MaxCounted matches in order of
 // relevance, a page of Search (of page customers) at a time.
-func (x *Index) walkRanked(ctx context.Context, merchantID string, q Query, page int, w walker) error {
+func (x *Index) walkRanked(ctx context.Context, merchantID string, q Query, page int, fn func([]string) error) error {
 	q.Limit = page
+	ids := make([]string, 0, page)
 	for q.Offset = 0; ; q.Offset += page {
 		res, err := x.Search(ctx, merchantID, q)
 		if err != nil {
 			return err
 		}
-		w.page(res.Rows)
-		n, err := w.flush()
-		if err != nil {
-			return err
+		ids = ids[:0]
+		for _, h := range res.Rows {
+			ids = append(ids, h.ID)
 		}
-		if n < page {
+		if len(ids) > 0 {
+			if err := fn(ids); err != nil {
+				return err
+			}
+		}
+		if len(ids) < page {
 			return nil
 		}
 	}
