@@ -156,7 +156,7 @@ func TestSquareFailingHalfwayLeavesAnExactRecordAndAResumeSettlesTheRest(t *test
 			}
 			r := jobs.NewRunner(e.st, noTokens{}, func(tok string) jobs.API {
 				return faulty(base.WithAccessToken(tok).Customers)
-			}, jobs.Options{Workers: 1, Sleep: instant})
+			}, jobs.Options{Workers: 1, Sleep: instant, Replica: local})
 			r.Start(id, e.token)
 			r.Wait()
 			j, _ := e.st.Get(t.Context(), e.merchant, id)
@@ -170,7 +170,7 @@ func TestSquareFailingHalfwayLeavesAnExactRecordAndAResumeSettlesTheRest(t *test
 				t.Errorf("done = %d with %d in Square; want 200 done, each in Square", j.Done, inSquare)
 			}
 			e.emu.ClearFaults()
-			again := jobs.NewRunner(e.st, noTokens{}, func(tok string) jobs.API { return e.sq.WithAccessToken(tok).Customers }, jobs.Options{Sleep: instant})
+			again := jobs.NewRunner(e.st, noTokens{}, func(tok string) jobs.API { return e.sq.WithAccessToken(tok).Customers }, jobs.Options{Sleep: instant, Replica: local})
 			again.Start(id, e.token)
 			again.Wait()
 			e.checkSettled(t, id, 400)
