@@ -467,12 +467,20 @@ func testTakeOverRedoesNothing(t *testing.T, handle func() jobs.DB) {
 		t.Fatal("A did not start the job")
 	}
 	waitFor(t, "A to freeze", st.stalled)
-	if j := get(t, e.st, e.merchant, id); j.Done != 25 || j.Owner != "A" {
+	j := get(t, e.st, e.merchant, id)
+	if j.Done != 25 || j.Owner != "A" {
 		t.Fatalf("when A froze the job = %+v, want 25 done, held by A", j)
+	}
+	// Seen before A's lease ran out, the job runs elsewhere.
+	if c := e.replica("C", jobs.Options{Now: frozen(start)}, nil); !c.Elsewhere(j) || a.Elsewhere(j) {
+		t.Errorf("Elsewhere of A's job = %v from C, %v from A; want true, false", c.Elsewhere(j), a.Elsewhere(j))
 	}
 
 	// B, whose clock is past A's lease, takes the job over and ends it.
 	b := e.replica("B", jobs.Options{Now: func() time.Time { return time.Now().Add(time.Minute) }}, nil)
+	if b.Elsewhere(j) {
+		t.Error("B sees A's job as running elsewhere after A's lease ran out")
+	}
 	if !b.Start(id, e.token) {
 		t.Fatal("B could not take over a job whose lease ran out")
 	}
@@ -483,7 +491,7 @@ func testTakeOverRedoesNothing(t *testing.T, handle func() jobs.DB) {
 	if a.Running(id) {
 		t.Error("A still runs the job")
 	}
-	j := get(t, e.st, e.merchant, id)
+	j = get(t, e.st, e.merchant, id)
 	if j.Running() || j.Done != 60 || j.Failed != 0 || j.Owner != "B" {
 		t.Errorf("job = %+v, want finished by B with 60 done", j)
 	}

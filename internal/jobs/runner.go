@@ -227,6 +227,12 @@ func (r *Runner) Running(id string) bool {
 	return r.running[id]
 }
 
+// Elsewhere reports whether another replica holds the job's lease now, so
+// that it runs there although not here.
+func (r *Runner) Elsewhere(j Job) bool {
+	return j.Running() && j.Owner != "" && j.Owner != r.o.Replica && j.LeaseUntil.After(r.o.Now())
+}
+
 // Wait waits for the jobs started so far to stop.
 func (r *Runner) Wait() { r.wg.Wait() }
 

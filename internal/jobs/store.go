@@ -1,7 +1,10 @@
 // Package jobs runs bulk changes on many customers (adding them to a group,
-// taking them out of one, deleting them) in the background, with their
-// progress kept in the store: a job survives a restart and resumes with the
-// customers it had not done, never repeating one it had.
+// taking them out of one, deleting them, importing a CSV file) in the
+// background, with their progress kept in the store: a job survives a
+// restart and resumes with the customers it had not done, never repeating
+// one it had. Several replicas may share the store (PostgreSQL): each job
+// is run by the one that holds its lease, and taken over by another when
+// that one stops renewing it.
 package jobs
 
 import (
