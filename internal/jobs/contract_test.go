@@ -34,6 +34,7 @@ var contract = []struct {
 	{"ARunnerThatStopsRenewingLosesTheJobAndNothingIsRedone", testTakeOverRedoesNothing},
 	{"AnImportTakenOverCreatesNoCustomerTwice", testImportTakeOver},
 	{"ALiveReplicaTakesOverADeadOnesJobWithinOneAndAHalfLeases", testLiveReplicaTakesOver},
+	{"AReplicaShuttingDownLeavesItsJobToAnotherAtOnce", testShutdownReleases},
 }
 
 func TestTheJobsContractOnSQLite(t *testing.T) {
@@ -561,7 +562,7 @@ func testLiveReplicaTakesOver(t *testing.T, handle func() jobs.DB) {
 			t.Fatalf("B did not finish A's job: %+v", j)
 		}
 	}
-	t.Logf("B took the job over %v after A last renewed its lease of %v", takenOver, lease)
+	t.Logf("B took the job over %v after A claimed it (a lease of %v that A never moved on)", takenOver, lease)
 	// The lease runs out at lease, and B looks every lease/2; the rest is
 	// slack for a loaded machine.
 	if limit := lease*3/2 + 600*time.Millisecond; takenOver > limit {
@@ -573,5 +574,33 @@ func testLiveReplicaTakesOver(t *testing.T, handle func() jobs.DB) {
 	}
 	if n := e.emu.CountCalls(callAdd, 0); n != 30 {
 		t.Errorf("AddGroupToCustomer calls = %d, want 30", n)
+	}
+}
+
+func testShutdownReleases(t *testing.T, handle func() jobs.DB) {
+	e := newEnvOn(t, -1, handle)
+	items := e.customers(t, 20)
+	g, _ := e.sq.Customers.CreateGroup(t.Context(), "", "Shut down")
+	id := e.job(t, jobs.AddToGroup, g.ID, items)
+	st := newStall(5, false)
+	a := e.replica("A", jobs.Options{Workers: 1}, func(api jobs.API) jobs.API { st.API = api; return st })
+	a.Start(id, e.token)
+	waitFor(t, "A to reach its sixth customer", st.stalled)
+	a.Stop()
+	waitStopped(t, a)
+	if j := get(t, e.st, e.merchant, id); j.Owner != "" || j.Done != 5 {
+		t.Fatalf("after A shut down the job = %+v, want 5 done and free", j)
+	}
+	// B claims it at once, with its lease of 30 s unexpired.
+	b := e.replica("B", jobs.Options{}, nil)
+	if !b.Start(id, e.token) {
+		t.Fatal("B could not claim the job A released")
+	}
+	waitStopped(t, b)
+	if j := get(t, e.st, e.merchant, id); j.Running() || j.Done != 20 {
+		t.Errorf("job = %+v, want 20 done and finished", j)
+	}
+	if n := e.emu.CountCalls(callAdd, 0); n != 20 {
+		t.Errorf("AddGroupToCustomer calls = %d, want 20", n)
 	}
 }

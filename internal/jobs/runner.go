@@ -117,6 +117,8 @@ func NewRunner(st *Store, tokens Tokens, client func(accessToken string) API, o 
 	if o.Lease <= 0 {
 		o.Lease = DefaultLease
 	}
+	// Tickers need a period; a lease this short only makes sense in tests.
+	o.Lease = max(o.Lease, 30*time.Millisecond)
 	base, stop := context.WithCancel(context.Background())
 	return &Runner{store: st, tokens: tokens, client: client, o: o, running: map[string]bool{}, base: base, stop: stop}
 }
@@ -165,7 +167,7 @@ func (r *Runner) Start(id, accessToken string) bool {
 			r.hold(ctx, lose, l, until)
 		}()
 		err := r.run(ctx, l, lose, r.client(accessToken))
-		lost := errors.Is(context.Cause(ctx), ErrLeaseLost) || errors.Is(err, ErrLeaseLost)
+		lost := err != nil && (errors.Is(context.Cause(ctx), ErrLeaseLost) || errors.Is(err, ErrLeaseLost))
 		lose(nil)
 		<-holding
 		switch {
@@ -173,7 +175,9 @@ func (r *Runner) Start(id, accessToken string) bool {
 			r.o.Logger.Info("another replica took a bulk job over", slog.String("job", id), slog.String("replica", r.o.Replica))
 		case r.base.Err() != nil:
 			// Shutting down: the others may take the job at once.
-			if err := r.store.Release(context.WithoutCancel(r.base), l); err != nil {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(r.base), 5*time.Second)
+			defer cancel()
+			if err := r.store.Release(rctx, l); err != nil {
 				r.o.Logger.Warn("releasing a bulk job failed", slog.String("job", id), slog.Any("err", err))
 			}
 		case err != nil:
@@ -237,7 +241,8 @@ func (r *Runner) Elsewhere(j Job) bool {
 func (r *Runner) Wait() { r.wg.Wait() }
 
 // Stop stops every job at its next item, as a shutdown does; what they
-// did is kept, and the rest is done on resuming.
+// did is kept, their leases are released, and the rest is done on
+// resuming, here or by another replica at once.
 func (r *Runner) Stop() { r.stop() }
 
 // Run resumes the unfinished jobs that no other replica holds, at once
