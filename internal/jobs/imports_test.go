@@ -13,6 +13,9 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
+	"github.com/tessera-dashboard/tessera/internal/store/postgres"
 )
 
 const callBulkCreate = "POST /v2/customers/bulk-create"
@@ -273,5 +276,54 @@ func BenchmarkImportingTenThousandWithSlowSquare(b *testing.B) {
 			b.Errorf("the index holds %d, want the 10,000 imported", n)
 		}
 		b.Logf("10,000 imported with 100 ms a call in %v; %d done after the first second", took, j.Done)
+	}
+}
+
+// BenchmarkTheStoreUnderAnImportOfTenThousand is what each engine costs an
+// import of 10,000 rows with Square answering at once: storing the job
+// (the request that starts it waits for that) and running it, each row
+// marked as its call's answer arrives. Run it with
+// TESSERA_REQUIRE_POSTGRES=1 go test -run '^$' -bench TheStoreUnder -benchtime 1x ./internal/jobs/
+func BenchmarkTheStoreUnderAnImportOfTenThousand(b *testing.B) {
+	for _, eng := range []struct {
+		name   string
+		handle func(b *testing.B) func() jobs.DB
+	}{
+		{"SQLite", func(b *testing.B) func() jobs.DB {
+			db, err := store.Open(b.Context(), b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = db.Close() })
+			return func() jobs.DB { return db }
+		}},
+		{"PostgreSQL", func(b *testing.B) func() jobs.DB {
+			db, err := postgres.Open(b.Context(), pgtest.Database(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(db.Close)
+			return func() jobs.DB { return db }
+		}},
+	} {
+		b.Run(eng.name, func(b *testing.B) {
+			for range b.N {
+				e := newEnvOn(b, -1, eng.handle(b))
+				rows := importRows(10_000, "bench")
+				start := time.Now()
+				id := e.importJob(b, "bench", rows)
+				stored := time.Since(start)
+				r := e.runner(jobs.Options{Sleep: instant}, nil)
+				start = time.Now()
+				r.Start(id, e.token)
+				r.Wait()
+				ran := time.Since(start)
+				if j, _ := e.st.Get(b.Context(), e.merchant, id); j.Done != 10_000 {
+					b.Errorf("job = %+v, want 10,000 done", j)
+				}
+				b.ReportMetric(stored.Seconds(), "s/create")
+				b.ReportMetric(ran.Seconds(), "s/run")
+			}
+		})
 	}
 }
