@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -35,6 +36,7 @@ var contract = []struct {
 	{"AnImportTakenOverCreatesNoCustomerTwice", testImportTakeOver},
 	{"ALiveReplicaTakesOverADeadOnesJobWithinOneAndAHalfLeases", testLiveReplicaTakesOver},
 	{"AReplicaShuttingDownLeavesItsJobToAnotherAtOnce", testShutdownReleases},
+	{"AReplicaCutOffFromTheDatabaseStopsBeforeItsLeaseRunsOut", testCutOffStops},
 }
 
 func TestTheJobsContractOnSQLite(t *testing.T) {
@@ -599,6 +601,77 @@ func testShutdownReleases(t *testing.T, handle func() jobs.DB) {
 	waitStopped(t, b)
 	if j := get(t, e.st, e.merchant, id); j.Running() || j.Done != 20 {
 		t.Errorf("job = %+v, want 20 done and finished", j)
+	}
+	if n := e.emu.CountCalls(callAdd, 0); n != 20 {
+		t.Errorf("AddGroupToCustomer calls = %d, want 20", n)
+	}
+}
+
+// cutOffDB is a replica's connection to the database, which the test cuts
+// off as a network partition would: every statement fails from then on.
+type cutOffDB struct {
+	jobs.DB
+	off  atomic.Bool
+	dead *sql.DB
+}
+
+func newCutOffDB(t *testing.T, db jobs.DB) *cutOffDB {
+	dead, err := sql.Open("sqlite", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = dead.Close()
+	return &cutOffDB{DB: db, dead: dead}
+}
+
+func (c *cutOffDB) Writer() *sql.DB {
+	if c.off.Load() {
+		return c.dead
+	}
+	return c.DB.Writer()
+}
+
+func (c *cutOffDB) Reader() *sql.DB {
+	if c.off.Load() {
+		return c.dead
+	}
+	return c.DB.Reader()
+}
+
+func testCutOffStops(t *testing.T, handle func() jobs.DB) {
+	e := newEnvOn(t, -1, handle)
+	items := e.customers(t, 20)
+	g, _ := e.sq.Customers.CreateGroup(t.Context(), "", "Cut off")
+	id := e.job(t, jobs.AddToGroup, g.ID, items)
+	const lease = 600 * time.Millisecond
+	conn := newCutOffDB(t, handle())
+	st := newStall(5, false)
+	a := jobs.NewRunner(jobs.NewStore(conn), lends(e.token), func(tok string) jobs.API {
+		st.API = e.sq.WithAccessToken(tok).Customers
+		return st
+	}, jobs.Options{Workers: 1, Lease: lease, Replica: "A"})
+	a.Start(id, e.token)
+	waitFor(t, "A to reach its sixth customer", st.stalled)
+	j := get(t, e.st, e.merchant, id)
+	conn.off.Store(true)
+	// A cannot renew; it stops, without sending the customer it held
+	// back, before its lease runs out and another replica may claim it.
+	waitStopped(t, a)
+	if stopped := time.Now(); !stopped.Before(j.LeaseUntil.Add(lease / 3)) {
+		t.Errorf("A stopped %v after its lease ran out, want before", stopped.Sub(j.LeaseUntil))
+	}
+	b := e.replica("B", jobs.Options{Lease: lease}, nil)
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { b.Run(ctx); close(stopped) }()
+	defer func() { stop(); waitFor(t, "B's Run to return", stopped) }()
+	for deadline := time.Now().Add(20 * time.Second); get(t, e.st, e.merchant, id).Running(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("B did not finish the job A was cut off from")
+		}
+	}
+	if j := get(t, e.st, e.merchant, id); j.Done != 20 || j.Owner != "B" {
+		t.Errorf("job = %+v, want 20 done by B", j)
 	}
 	if n := e.emu.CountCalls(callAdd, 0); n != 20 {
 		t.Errorf("AddGroupToCustomer calls = %d, want 20", n)

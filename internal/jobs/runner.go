@@ -73,6 +73,9 @@ const DefaultWorkers = 4
 // database and keep its jobs.
 const DefaultLease = 30 * time.Second
 
+// claimTimeout bounds a claim, which a job's page may wait for.
+const claimTimeout = 10 * time.Second
+
 // maxRateLimitWaits is how often an item waits out Square's Retry-After
 // before it counts as failed.
 const maxRateLimitWaits = 8
@@ -150,7 +153,9 @@ func (r *Runner) Start(id, accessToken string) bool {
 	l := Lease{Job: id, Owner: r.o.Replica}
 	now := r.o.Now()
 	until := now.Add(r.o.Lease)
-	won, err := r.store.Claim(r.base, l, now, until)
+	cctx, cancel := context.WithTimeout(r.base, claimTimeout)
+	won, err := r.store.Claim(cctx, l, now, until)
+	cancel()
 	if err != nil || !won {
 		if err != nil && r.base.Err() == nil {
 			r.o.Logger.Warn("claiming a bulk job failed; it resumes later", slog.String("job", id), slog.Any("err", err))
@@ -205,7 +210,11 @@ func (r *Runner) hold(ctx context.Context, lose context.CancelCauseFunc, l Lease
 		case <-t.C:
 		}
 		next := r.o.Now().Add(r.o.Lease)
-		err := r.store.Renew(ctx, l, next)
+		// A renewal that hangs (the database unreachable) must not keep
+		// the run going past its lease: it gives up in time for the check.
+		rctx, cancel := context.WithTimeout(ctx, every)
+		err := r.store.Renew(rctx, l, next)
+		cancel()
 		switch {
 		case err == nil:
 			until = next
