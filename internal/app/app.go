@@ -160,7 +160,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}, indexsync.RunnerOptions{Now: opts.Now, Logger: logger})
 		deps.Index, deps.IndexSync = a.Index, a.Runner
 	}
-	jobOpts := jobs.Options{Now: opts.Now, Logger: logger}
+	// The SQLite file is this process's alone, so its runner keeps one name
+	// in the jobs' leases: started again after a crash, it takes its jobs
+	// back at once. Replicas on PostgreSQL must each mint their own (leave
+	// Replica empty).
+	jobOpts := jobs.Options{Now: opts.Now, Logger: logger, Replica: "local"}
 	if a.Index != nil {
 		jobOpts.Index = a.Index
 	}

@@ -263,7 +263,7 @@ func TestAJobLeftByARestartResumesOnItsPageWithoutRepeatingACustomer(t *testing.
 		if err := e.sq.Customers.AddToGroup(t.Context(), items[i].CustomerID, g.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Mark(t.Context(), id, i, jobs.Done, ""); err != nil {
+		if err := st.Mark(t.Context(), jobs.Lease{Job: id}, i, jobs.Done, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

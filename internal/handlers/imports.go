@@ -591,7 +591,7 @@ func (a *app) importJobPage(c echo.Context, j jobs.Job) error {
 			v.FailuresMore = "and " + rowsWord(j.Failed-len(failed)) + " more, in the download"
 		}
 		v.FailedCSVURL = "/jobs/" + j.ID + "/failed.csv"
-	} else if !a.jobs.Running(j.ID) {
+	} else if !a.jobs.Running(j.ID) && !a.jobs.Elsewhere(j) {
 		v.Waiting = "Square is not answering just now. Tessera keeps trying; every row marked done is in Square, and none is created twice."
 	}
 	l := a.layout(c, v.Title, views.NavCustomers)

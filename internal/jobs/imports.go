@@ -49,7 +49,7 @@ const transientTries = 5
 var errSquareDown = errors.New("jobs: Square kept failing; the import resumes later")
 
 // runImport sends the pending rows, then puts the customers in the group.
-func (r *Runner) runImport(ctx context.Context, j Job, api API) error {
+func (r *Runner) runImport(ctx context.Context, j *task, api API) error {
 	per := r.o.Workers * square.MaxBulk
 	for {
 		items, err := r.store.Items(ctx, j.ID, Pending, per)
@@ -68,12 +68,12 @@ func (r *Runner) runImport(ctx context.Context, j Job, api API) error {
 			return err
 		}
 	}
-	return r.store.Finish(ctx, j.ID, r.o.Now())
+	return j.fenced(r.store.Finish(ctx, j.lease, r.o.Now()))
 }
 
 // importItems sends the items in calls of 100, creates and updates apart,
 // Workers calls in flight.
-func (r *Runner) importItems(ctx context.Context, j Job, api API, items []Item) error {
+func (r *Runner) importItems(ctx context.Context, j *task, api API, items []Item) error {
 	var creates, updates []Item
 	for _, it := range items {
 		if it.Action == ActionUpdate {
@@ -112,7 +112,7 @@ func (r *Runner) importItems(ctx context.Context, j Job, api API, items []Item) 
 
 // importChunk makes one bulk call for up to 100 rows of one action and
 // records each row's answer.
-func (r *Runner) importChunk(ctx context.Context, j Job, api API, chunk []Item) error {
+func (r *Runner) importChunk(ctx context.Context, j *task, api API, chunk []Item) error {
 	reqs := make([]ImportRequest, len(chunk))
 	bad := map[int]bool{}
 	creates := map[string]square.CreateCustomerRequest{}
@@ -172,7 +172,7 @@ func (r *Runner) importChunk(ctx context.Context, j Job, api API, chunk []Item) 
 			state, id = Done, item.Customer.ID
 			changed = append(changed, item.Customer)
 		}
-		if err := r.store.MarkImported(wctx, j.ID, it.Seq, state, reason, id); err != nil {
+		if err := j.fenced(r.store.MarkImported(wctx, j.lease, it.Seq, state, reason, id)); err != nil {
 			return err
 		}
 	}
@@ -193,7 +193,7 @@ type indexBatch interface {
 // indexImported puts the customers of Square's answer, as they now are,
 // into the index without another call, so that the directory and the open
 // pages show them at once: a call's 100 in one transaction when it can.
-func (r *Runner) indexImported(ctx context.Context, j Job, changed []*square.Customer) {
+func (r *Runner) indexImported(ctx context.Context, j *task, changed []*square.Customer) {
 	ictx := index.WithOrigin(ctx, index.OriginTessera)
 	if b, ok := r.o.Index.(indexBatch); ok {
 		cs := make([]index.Customer, len(changed))
@@ -236,7 +236,7 @@ func (r *Runner) settle(ctx context.Context, call func() error) error {
 // groupImported adds the imported customers to the job's group, Workers
 // calls in flight; adding one twice changes nothing, so a resumed job
 // just goes on.
-func (r *Runner) groupImported(ctx context.Context, j Job, api API) error {
+func (r *Runner) groupImported(ctx context.Context, j *task, api API) error {
 	for {
 		items, err := r.store.Ungrouped(ctx, j.ID, batch)
 		if err != nil {
@@ -254,7 +254,7 @@ func (r *Runner) groupImported(ctx context.Context, j Job, api API) error {
 				}
 				grouped, reason = 2, "Imported, but not added to the group: "+reasonOf(err)
 			}
-			return r.store.MarkGrouped(context.WithoutCancel(ctx), j.ID, it.Seq, grouped, reason)
+			return j.fenced(r.store.MarkGrouped(context.WithoutCancel(ctx), j.lease, it.Seq, grouped, reason))
 		})
 		if err != nil {
 			return err

@@ -13,6 +13,9 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
+	"github.com/tessera-dashboard/tessera/internal/store/postgres"
 )
 
 const callBulkCreate = "POST /v2/customers/bulk-create"
@@ -156,7 +159,7 @@ func TestSquareFailingHalfwayLeavesAnExactRecordAndAResumeSettlesTheRest(t *test
 			}
 			r := jobs.NewRunner(e.st, noTokens{}, func(tok string) jobs.API {
 				return faulty(base.WithAccessToken(tok).Customers)
-			}, jobs.Options{Workers: 1, Sleep: instant})
+			}, jobs.Options{Workers: 1, Sleep: instant, Replica: local})
 			r.Start(id, e.token)
 			r.Wait()
 			j, _ := e.st.Get(t.Context(), e.merchant, id)
@@ -170,7 +173,7 @@ func TestSquareFailingHalfwayLeavesAnExactRecordAndAResumeSettlesTheRest(t *test
 				t.Errorf("done = %d with %d in Square; want 200 done, each in Square", j.Done, inSquare)
 			}
 			e.emu.ClearFaults()
-			again := jobs.NewRunner(e.st, noTokens{}, func(tok string) jobs.API { return e.sq.WithAccessToken(tok).Customers }, jobs.Options{Sleep: instant})
+			again := jobs.NewRunner(e.st, noTokens{}, func(tok string) jobs.API { return e.sq.WithAccessToken(tok).Customers }, jobs.Options{Sleep: instant, Replica: local})
 			again.Start(id, e.token)
 			again.Wait()
 			e.checkSettled(t, id, 400)
@@ -273,5 +276,54 @@ func BenchmarkImportingTenThousandWithSlowSquare(b *testing.B) {
 			b.Errorf("the index holds %d, want the 10,000 imported", n)
 		}
 		b.Logf("10,000 imported with 100 ms a call in %v; %d done after the first second", took, j.Done)
+	}
+}
+
+// BenchmarkTheStoreUnderAnImportOfTenThousand is what each engine costs an
+// import of 10,000 rows with Square answering at once: storing the job
+// (the request that starts it waits for that) and running it, each row
+// marked as its call's answer arrives. Run it with
+// TESSERA_REQUIRE_POSTGRES=1 go test -run '^$' -bench TheStoreUnder -benchtime 1x ./internal/jobs/
+func BenchmarkTheStoreUnderAnImportOfTenThousand(b *testing.B) {
+	for _, eng := range []struct {
+		name   string
+		handle func(b *testing.B) func() jobs.DB
+	}{
+		{"SQLite", func(b *testing.B) func() jobs.DB {
+			db, err := store.Open(b.Context(), b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = db.Close() })
+			return func() jobs.DB { return db }
+		}},
+		{"PostgreSQL", func(b *testing.B) func() jobs.DB {
+			db, err := postgres.Open(b.Context(), pgtest.Database(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(db.Close)
+			return func() jobs.DB { return db }
+		}},
+	} {
+		b.Run(eng.name, func(b *testing.B) {
+			for range b.N {
+				e := newEnvOn(b, -1, eng.handle(b))
+				rows := importRows(10_000, "bench")
+				start := time.Now()
+				id := e.importJob(b, "bench", rows)
+				stored := time.Since(start)
+				r := e.runner(jobs.Options{Sleep: instant}, nil)
+				start = time.Now()
+				r.Start(id, e.token)
+				r.Wait()
+				ran := time.Since(start)
+				if j, _ := e.st.Get(b.Context(), e.merchant, id); j.Done != 10_000 {
+					b.Errorf("job = %+v, want 10,000 done", j)
+				}
+				b.ReportMetric(stored.Seconds(), "s/create")
+				b.ReportMetric(ran.Seconds(), "s/run")
+			}
+		})
 	}
 }

@@ -17,15 +17,32 @@ import (
 
 // env is squarelocal behind the real client, and a real store.
 type env struct {
-	emu      *squarelocal.Server
-	sq       *square.Client
-	st       *jobs.Store
+	emu *squarelocal.Server
+	sq  *square.Client
+	st  *jobs.Store
+	// db is the SQLite store of newEnv's env; handle gives each replica
+	// its own connection to the env's database (the same SQLite store).
 	db       *store.DB
+	handle   func() jobs.DB
 	merchant string
 	token    string
 }
 
+// newEnv keeps the jobs in SQLite.
 func newEnv(t testing.TB, customers int) *env {
+	t.Helper()
+	db, err := store.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := newEnvOn(t, customers, func() jobs.DB { return db })
+	e.db = db
+	return e
+}
+
+// newEnvOn keeps the jobs in the database of the handles.
+func newEnvOn(t testing.TB, customers int, handle func() jobs.DB) *env {
 	t.Helper()
 	emu := squarelocal.New(squarelocal.Options{CustomersPerMerchant: customers})
 	t.Cleanup(emu.Close)
@@ -34,14 +51,9 @@ func newEnv(t testing.TB, customers int) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	m := emu.Merchants()[0].ID
 	tok := emu.MintAccessToken(m)
-	return &env{emu: emu, sq: base.WithAccessToken(tok), st: jobs.NewStore(db), db: db, merchant: m, token: tok}
+	return &env{emu: emu, sq: base.WithAccessToken(tok), st: jobs.NewStore(handle()), handle: handle, merchant: m, token: tok}
 }
 
 // noTokens lends none: jobs start only by Start.
@@ -49,7 +61,14 @@ type noTokens struct{}
 
 func (noTokens) LiveTokens(context.Context, string) (map[string]string, error) { return nil, nil }
 
+// local is the replica name of the tests' runners that stand for one
+// process (restarted), as the app's on SQLite.
+const local = "local"
+
 func (e *env) runner(o jobs.Options, wrap func(jobs.API) jobs.API) *jobs.Runner {
+	if o.Replica == "" {
+		o.Replica = local
+	}
 	return jobs.NewRunner(e.st, noTokens{}, func(tok string) jobs.API {
 		var api jobs.API = e.sq.WithAccessToken(tok).Customers
 		if wrap != nil {
@@ -248,25 +267,6 @@ func TestDeletingAThousandTakesTenCallsAndSaysWhichFailed(t *testing.T) {
 		if !slices.Contains(gone, it.CustomerID) || it.Reason == "" {
 			t.Fatalf("failed item %+v: want only the ones already gone, each with a reason", it)
 		}
-	}
-}
-
-func TestOldJobsAreSwept(t *testing.T) {
-	e := newEnv(t, -1)
-	items := e.customers(t, 1)
-	id, err := e.st.Create(t.Context(), jobs.Job{MerchantID: e.merchant, Kind: jobs.Delete, Created: time.Now().Add(-8 * 24 * time.Hour)}, items)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keep := e.job(t, jobs.Delete, "", items)
-	if n, err := e.st.Sweep(t.Context(), time.Now().Add(-jobs.Retention)); err != nil || n != 1 {
-		t.Errorf("Sweep = %d, %v; want 1", n, err)
-	}
-	if _, err := e.st.Get(t.Context(), e.merchant, id); err != jobs.ErrNotFound {
-		t.Errorf("the 8-day-old job = %v, want swept", err)
-	}
-	if _, err := e.st.Get(t.Context(), e.merchant, keep); err != nil {
-		t.Errorf("today's job = %v, want kept", err)
 	}
 }
 

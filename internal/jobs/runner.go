@@ -11,6 +11,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/pause"
 	"github.com/tessera-dashboard/tessera/internal/square"
+	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
 // API is what a job needs of Square, with one merchant's token.
@@ -50,10 +51,30 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Index, when set, takes each change.
 	Index Index
+	// Replica names this process in the leases of the jobs it runs.
+	// Replicas sharing a database (PostgreSQL) each need their own, which
+	// is the default: one minted by NewRunner. A database that one process
+	// uses alone (SQLite) may give a fixed one, so that a process started
+	// after a crash takes its jobs back at once instead of after their
+	// leases.
+	Replica string
+	// Lease is how long a job stays this replica's without a renewal. It
+	// is renewed every third of it, and other replicas look for jobs whose
+	// lease ran out every half of it, so a job whose replica died is taken
+	// over within 1.5 leases. The default is DefaultLease.
+	Lease time.Duration
 }
 
 // DefaultWorkers is Options.Workers' default.
 const DefaultWorkers = 4
+
+// DefaultLease is Options.Lease's default: a dead replica's job is taken
+// over within 45 s, and a replica can miss a renewal (10 s) to a slow
+// database and keep its jobs.
+const DefaultLease = 30 * time.Second
+
+// claimTimeout bounds a claim, which a job's page may wait for.
+const claimTimeout = 10 * time.Second
 
 // maxRateLimitWaits is how often an item waits out Square's Retry-After
 // before it counts as failed.
@@ -63,7 +84,8 @@ const maxRateLimitWaits = 8
 // (Square's limit) to a call.
 const batch = 200
 
-// Runner runs jobs, each at most once at a time in this process.
+// Runner runs jobs, each at most once at a time in this process and, by
+// holding a lease on it, among all the replicas sharing the store.
 type Runner struct {
 	store  *Store
 	tokens Tokens
@@ -92,6 +114,14 @@ func NewRunner(st *Store, tokens Tokens, client func(accessToken string) API, o 
 	if o.Sleep == nil {
 		o.Sleep = pause.For
 	}
+	if o.Replica == "" {
+		o.Replica = textutil.Token(12)
+	}
+	if o.Lease <= 0 {
+		o.Lease = DefaultLease
+	}
+	// Tickers need a period; a lease this short only makes sense in tests.
+	o.Lease = max(o.Lease, 30*time.Millisecond)
 	base, stop := context.WithCancel(context.Background())
 	return &Runner{store: st, tokens: tokens, client: client, o: o, running: map[string]bool{}, base: base, stop: stop}
 }
@@ -99,27 +129,108 @@ func NewRunner(st *Store, tokens Tokens, client func(accessToken string) API, o 
 // Store is where the runner keeps its jobs.
 func (r *Runner) Store() *Store { return r.store }
 
-// Start runs the job with the token unless it already runs here. It
-// reports whether it started it.
+// Replica is the name of this runner in the jobs' leases.
+func (r *Runner) Replica() string { return r.o.Replica }
+
+// Start runs the job with the token unless it already runs here or
+// another replica holds its lease. It reports whether it started it.
 func (r *Runner) Start(id, accessToken string) bool {
+	if accessToken == "" {
+		return false
+	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.running[id] || accessToken == "" {
+	if r.running[id] {
+		r.mu.Unlock()
 		return false
 	}
 	r.running[id] = true
-	ctx := r.base
+	r.mu.Unlock()
+	done := func() {
+		r.mu.Lock()
+		delete(r.running, id)
+		r.mu.Unlock()
+	}
+	l := Lease{Job: id, Owner: r.o.Replica}
+	now := r.o.Now()
+	until := now.Add(r.o.Lease)
+	cctx, cancel := context.WithTimeout(r.base, claimTimeout)
+	won, err := r.store.Claim(cctx, l, now, until)
+	cancel()
+	if err != nil || !won {
+		if err != nil && r.base.Err() == nil {
+			r.o.Logger.Warn("claiming a bulk job failed; it resumes later", slog.String("job", id), slog.Any("err", err))
+		}
+		done()
+		return false
+	}
+	ctx, lose := context.WithCancelCause(r.base)
 	r.wg.Go(func() {
-		defer func() {
-			r.mu.Lock()
-			delete(r.running, id)
-			r.mu.Unlock()
+		defer done()
+		holding := make(chan struct{})
+		go func() {
+			defer close(holding)
+			r.hold(ctx, lose, l, until)
 		}()
-		if err := r.run(ctx, id, r.client(accessToken)); err != nil && ctx.Err() == nil {
-			r.o.Logger.WarnContext(ctx, "a bulk job stopped; it resumes later", slog.String("job", id), slog.Any("err", err))
+		err := r.run(ctx, l, lose, r.client(accessToken))
+		lost := err != nil && (errors.Is(context.Cause(ctx), ErrLeaseLost) || errors.Is(err, ErrLeaseLost))
+		lose(nil)
+		<-holding
+		switch {
+		case lost:
+			r.o.Logger.Info("another replica took a bulk job over", slog.String("job", id), slog.String("replica", r.o.Replica))
+		case r.base.Err() != nil:
+			// Shutting down: the others may take the job at once.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(r.base), 5*time.Second)
+			defer cancel()
+			if err := r.store.Release(rctx, l); err != nil {
+				r.o.Logger.Warn("releasing a bulk job failed", slog.String("job", id), slog.Any("err", err))
+			}
+		case err != nil:
+			// Paused (Square failing, the token ended): the lease runs out
+			// unrenewed, and the job resumes after it, here or elsewhere,
+			// or at once when its page is opened here.
+			r.o.Logger.Warn("a bulk job stopped; it resumes later", slog.String("job", id), slog.Any("err", err))
 		}
 	})
 	return true
+}
+
+// hold renews the lease every third of Options.Lease until ctx ends. It
+// stops the job (lose, with ErrLeaseLost) once another replica has taken
+// it over, or once renewals kept failing until the lease is about to run
+// out: past that another replica may claim it, and two must not run it.
+func (r *Runner) hold(ctx context.Context, lose context.CancelCauseFunc, l Lease, until time.Time) {
+	every := r.o.Lease / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		next := r.o.Now().Add(r.o.Lease)
+		// A renewal that hangs (the database unreachable) must not keep
+		// the run going past its lease: it gives up in time for the check.
+		rctx, cancel := context.WithTimeout(ctx, every)
+		err := r.store.Renew(rctx, l, next)
+		cancel()
+		switch {
+		case err == nil:
+			until = next
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, ErrLeaseLost):
+			lose(ErrLeaseLost)
+			return
+		case !r.o.Now().Add(every).Before(until):
+			r.o.Logger.Warn("a bulk job's lease could not be renewed; it stops before another replica may take it", slog.String("job", l.Job), slog.Any("err", err))
+			lose(ErrLeaseLost)
+			return
+		default:
+			r.o.Logger.Warn("renewing a bulk job's lease failed; trying again", slog.String("job", l.Job), slog.Any("err", err))
+		}
+	}
 }
 
 // Running reports whether the job runs in this process now.
@@ -129,45 +240,74 @@ func (r *Runner) Running(id string) bool {
 	return r.running[id]
 }
 
+// Elsewhere reports whether another replica holds the job's lease now, so
+// that it runs there although not here.
+func (r *Runner) Elsewhere(j Job) bool {
+	return j.Running() && j.Owner != "" && j.Owner != r.o.Replica && j.LeaseUntil.After(r.o.Now())
+}
+
 // Wait waits for the jobs started so far to stop.
 func (r *Runner) Wait() { r.wg.Wait() }
 
 // Stop stops every job at its next item, as a shutdown does; what they
-// did is kept, and the rest is done on resuming.
+// did is kept, their leases are released, and the rest is done on
+// resuming, here or by another replica at once.
 func (r *Runner) Stop() { r.stop() }
 
-// Run resumes unfinished jobs (now and every minute, for those whose
-// merchant had no one signed in) and deletes old ones, until ctx ends;
-// then it stops the jobs and waits for them.
+// Run resumes the unfinished jobs that no other replica holds, at once
+// and then every half lease (those whose replica died, whose lease ran
+// out, and those whose merchant had no one signed in), and deletes old
+// ones every minute, until ctx ends; then it stops the jobs, waits for
+// them and releases their leases.
 func (r *Runner) Run(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
+	claim := time.NewTicker(r.o.Lease / 2)
+	defer claim.Stop()
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	r.Resume(ctx)
+	r.sweep(ctx)
 	for {
-		r.Resume(ctx)
-		if _, err := r.store.Sweep(ctx, r.o.Now().Add(-Retention)); err != nil && ctx.Err() == nil {
-			r.o.Logger.WarnContext(ctx, "sweeping old jobs failed", slog.Any("err", err))
-		}
 		select {
 		case <-ctx.Done():
 			r.Stop()
 			r.wg.Wait()
 			return
-		case <-t.C:
+		case <-claim.C:
+			r.resume(ctx, false)
+		case <-sweep.C:
+			r.sweep(ctx)
 		}
 	}
 }
 
-// Resume starts each unfinished job not running here, with a token of
-// its merchant's signed-in staff, if any.
-func (r *Runner) Resume(ctx context.Context) {
+func (r *Runner) sweep(ctx context.Context) {
+	if _, err := r.store.Sweep(ctx, r.o.Now().Add(-Retention)); err != nil && ctx.Err() == nil {
+		r.o.Logger.WarnContext(ctx, "sweeping old jobs failed", slog.Any("err", err))
+	}
+}
+
+// Resume starts each unfinished job not running here that no other
+// replica holds, this replica's own included (as after a restart with a
+// fixed Options.Replica), with a token of its merchant's signed-in staff,
+// if any.
+func (r *Runner) Resume(ctx context.Context) { r.resume(ctx, true) }
+
+// resume starts the jobs free to claim; with mine, also those whose lease
+// this replica holds but does not run (a job paused here waits for its
+// lease to run out, as a minute's rest before trying Square again).
+func (r *Runner) resume(ctx context.Context, mine bool) {
 	js, err := r.store.Unfinished(ctx)
 	if err != nil {
 		r.o.Logger.WarnContext(ctx, "listing unfinished jobs failed", slog.Any("err", err))
 		return
 	}
+	now := r.o.Now()
 	for _, j := range js {
 		if r.Running(j.ID) {
 			continue
+		}
+		if j.Owner != "" && !j.LeaseUntil.Before(now) && (!mine || j.Owner != r.o.Replica) {
+			continue // held, and Start's claim would fail
 		}
 		tokens, err := r.tokens.LiveTokens(ctx, j.MerchantID)
 		if err == nil && tokens[j.MerchantID] != "" {
@@ -176,22 +316,40 @@ func (r *Runner) Resume(ctx context.Context) {
 	}
 }
 
+// task is a job as one run does it: its row, its lease, and how to stop
+// the run when a write finds the lease lost.
+type task struct {
+	Job
+	lease Lease
+	lose  context.CancelCauseFunc
+}
+
+// fenced passes a store write's error on, stopping the whole run if the
+// lease is lost: every other write of it would be refused too.
+func (t *task) fenced(err error) error {
+	if errors.Is(err, ErrLeaseLost) {
+		t.lose(err)
+	}
+	return err
+}
+
 // run does the job's pending items until none is left.
-func (r *Runner) run(ctx context.Context, id string, api API) error {
-	j, err := r.store.get(ctx, id)
+func (r *Runner) run(ctx context.Context, l Lease, lose context.CancelCauseFunc, api API) error {
+	row, err := r.store.get(ctx, l.Job)
 	if err != nil {
 		return err
 	}
+	j := &task{Job: row, lease: l, lose: lose}
 	if j.Kind == Import {
 		return r.runImport(ctx, j, api)
 	}
 	for {
-		items, err := r.store.Items(ctx, id, Pending, batch)
+		items, err := r.store.Items(ctx, j.ID, Pending, batch)
 		if err != nil {
 			return err
 		}
 		if len(items) == 0 {
-			return r.store.Finish(ctx, id, r.o.Now())
+			return j.fenced(r.store.Finish(ctx, l, r.o.Now()))
 		}
 		if j.Kind == Delete {
 			err = r.deleteItems(ctx, j, api, items)
@@ -205,7 +363,7 @@ func (r *Runner) run(ctx context.Context, id string, api API) error {
 }
 
 // groupItems adds or removes the items, Workers calls in flight.
-func (r *Runner) groupItems(ctx context.Context, j Job, api API, items []Item) error {
+func (r *Runner) groupItems(ctx context.Context, j *task, api API, items []Item) error {
 	call := api.AddToGroup
 	if j.Kind == RemoveFromGroup {
 		call = api.RemoveFromGroup
@@ -225,7 +383,7 @@ func (r *Runner) groupItems(ctx context.Context, j Job, api API, items []Item) e
 		}
 		// Recorded even when stopping: what Square did is never asked of
 		// it again.
-		if err := r.store.Mark(context.WithoutCancel(ctx), j.ID, it.Seq, state, reason); err != nil {
+		if err := j.fenced(r.store.Mark(context.WithoutCancel(ctx), j.lease, it.Seq, state, reason)); err != nil {
 			return err
 		}
 		if state == Done {
@@ -300,7 +458,7 @@ func (r *Runner) patiently(ctx context.Context, call func() error) error {
 
 // deleteItems deletes the items 100 to a BulkDeleteCustomers call.
 // Square answers each id on its own inside a 200.
-func (r *Runner) deleteItems(ctx context.Context, j Job, api API, items []Item) error {
+func (r *Runner) deleteItems(ctx context.Context, j *task, api API, items []Item) error {
 	for start := 0; start < len(items); start += square.MaxBulk {
 		chunk := items[start:min(start+square.MaxBulk, len(items))]
 		ids := make([]string, len(chunk))
@@ -329,7 +487,7 @@ func (r *Runner) deleteItems(ctx context.Context, j Job, api API, items []Item) 
 			default:
 				deleted = append(deleted, it.CustomerID)
 			}
-			if err := r.store.Mark(context.WithoutCancel(ctx), j.ID, it.Seq, state, reason); err != nil {
+			if err := j.fenced(r.store.Mark(context.WithoutCancel(ctx), j.lease, it.Seq, state, reason)); err != nil {
 				return err
 			}
 		}
@@ -347,7 +505,7 @@ func (r *Runner) deleteItems(ctx context.Context, j Job, api API, items []Item) 
 
 // reindex puts the changed customers, as Square now holds them, into the
 // index: one BulkRetrieveCustomers call per 100.
-func (r *Runner) reindex(ctx context.Context, j Job, api API, ids []string) {
+func (r *Runner) reindex(ctx context.Context, j *task, api API, ids []string) {
 	if r.o.Index == nil || len(ids) == 0 {
 		return
 	}
