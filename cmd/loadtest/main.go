@@ -72,6 +72,9 @@ type options struct {
 	// Export runs one export of the whole directory from the customer
 	// index instead of the load (see runExport).
 	Export bool `json:"-"`
+	// Processes runs the emulator and Tessera as processes of their own
+	// (see processes.go), so that Tessera's memory is its own.
+	Processes bool `json:"processes"`
 	// CPUProfile and MemProfile name files for pprof profiles of the load
 	// phase and of the heap after it.
 	CPUProfile string `json:"-"`
@@ -120,6 +123,7 @@ Flags:`)
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the demo data and of each session's choices")
 	fs.BoolVar(&o.JSON, "json", o.JSON, "print the report as JSON")
 	fs.BoolVar(&o.Export, "export", o.Export, "instead of the load, download the CSV export of the whole directory once, from the customer index, and report its time and resident memory")
+	fs.BoolVar(&o.Processes, "processes", o.Processes, "run the emulator (cmd/squarelocal) and Tessera (cmd/web, emulator mode) as processes of their own on loopback ports, and report Tessera's own resident memory; builds both, so it runs inside the module")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile taken after the load (after the clients closed) to this file")
 	if err := fs.Parse(args); err != nil {
