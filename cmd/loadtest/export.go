@@ -132,7 +132,7 @@ func (s *exportSetup) export(ctx context.Context) (*exportReport, error) {
 	pid := s.t.webPID()
 	var idleRSS, idleLive uint64
 	if pid != 0 {
-		idleRSS, _ = procMemory(pid)
+		idleRSS = settledRSS(ctx, pid)
 		_ = resetPeakRSS(pid)
 	} else {
 		idleRSS = measure().RSS

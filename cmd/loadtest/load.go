@@ -103,7 +103,8 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	var web *webMemory
 	if pid := t.webPID(); pid != 0 {
 		web = &webMemory{PID: pid}
-		web.Idle.RSS, web.Idle.PeakRSS = procMemory(pid)
+		web.Idle.RSS = settledRSS(ctx, pid)
+		_, web.Idle.PeakRSS = procMemory(pid)
 		web.PeakReset = resetPeakRSS(pid) == nil
 	}
 	// Every session keeps a page open on live updates throughout.

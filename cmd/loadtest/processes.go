@@ -407,20 +407,23 @@ func (p *processes) countCalls(ctx context.Context, pattern string) (int, error)
 	return n, nil
 }
 
-// waitIndexedPages waits until every browser's directory is served by its
-// merchant's index: until the page no longer says it is indexing. The
-// pages are not part of the load's figures.
+// waitIndexedPages waits until the index of every browser's merchant has
+// finished its first full sync, as the connection page says: its "Last
+// full sync" is a time, not "Not yet". (The directory's "Indexing
+// customers" line is no sign: it shows only once the sync has stored a
+// first range.) With the index off the page has no index panel, and there
+// is nothing to wait for. The pages are not part of the load's figures.
 func waitIndexedPages(ctx context.Context, browsers []*browser) error {
 	for _, b := range browsers {
 		for {
-			status, body, err := b.peek(ctx, "/customers")
+			panel, err := connectionIndex(ctx, b)
 			if err != nil {
 				return fmt.Errorf("waiting for the index: %w", err)
 			}
-			if status != http.StatusOK {
-				return fmt.Errorf("waiting for the index: GET /customers answered %d", status)
+			if panel.Length() == 0 {
+				break
 			}
-			if !bytes.Contains(body, []byte(`data-testid="index-progress"`)) {
+			if done := strings.TrimSpace(panel.Find(`[data-testid="index-full-sync"]`).Text()); done != "" && done != "Not yet" {
 				break
 			}
 			select {
@@ -433,21 +436,31 @@ func waitIndexedPages(ctx context.Context, browsers []*browser) error {
 	return nil
 }
 
-// indexedCustomers is how many customers the browser's merchant's index
-// holds, as the connection page says.
-func indexedCustomers(ctx context.Context, b *browser) (int, error) {
+// connectionIndex is the customer index's panel of the browser's
+// connection page (empty with the index off).
+func connectionIndex(ctx context.Context, b *browser) (*goquery.Selection, error) {
 	status, body, err := b.peek(ctx, "/settings/connection")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if status != http.StatusOK {
-		return 0, fmt.Errorf("GET /settings/connection answered %d", status)
+		return nil, fmt.Errorf("GET /settings/connection answered %d", status)
 	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
+		return nil, err
+	}
+	return doc.Find(`[data-testid="connection-index"]`), nil
+}
+
+// indexedCustomers is how many customers the browser's merchant's index
+// holds, as the connection page says.
+func indexedCustomers(ctx context.Context, b *browser) (int, error) {
+	panel, err := connectionIndex(ctx, b)
+	if err != nil {
 		return 0, err
 	}
-	text := strings.TrimSpace(doc.Find(`[data-testid="index-customers"]`).Text())
+	text := strings.TrimSpace(panel.Find(`[data-testid="index-customers"]`).Text())
 	n, err := strconv.Atoi(strings.ReplaceAll(text, ",", ""))
 	if err != nil {
 		return 0, fmt.Errorf("the connection page says %q customers are indexed", text)

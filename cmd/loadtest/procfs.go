@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -76,4 +77,35 @@ func procPath(pid int, name string) string {
 		return "/proc/self/" + name
 	}
 	return fmt.Sprintf("/proc/%d/%s", pid, name)
+}
+
+// Bounds of settledRSS.
+const (
+	settleRSSEvery = 250 * time.Millisecond
+	settleRSSMax   = 15 * time.Second
+	// settleRSSDelta is a change of VmRSS between two samples small enough
+	// to call the process idle.
+	settleRSSDelta = 256 << 10
+)
+
+// settledRSS waits until a process's VmRSS stops falling (Go's scavenger
+// hands the memory a burst of work freed back to the system over some
+// seconds: right after the index's first sync the resident set still
+// holds what the sync allocated), at most settleRSSMax, and returns it.
+func settledRSS(ctx context.Context, pid int) uint64 {
+	last, _ := procMemory(pid)
+	deadline := time.Now().Add(settleRSSMax)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return last
+		case <-time.After(settleRSSEvery):
+		}
+		rss, _ := procMemory(pid)
+		if rss+settleRSSDelta >= last {
+			return rss
+		}
+		last = rss
+	}
+	return last
 }
