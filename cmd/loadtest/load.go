@@ -129,7 +129,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 		return nil, err
 	}
 	loadAvg := loadAverage()
-	cpuStart, webCPUStart := cpuTime(), procCPU(t.webPID())
+	cpuStart, webCPUStart, emuCPUStart := cpuTime(), procCPU(t.webPID()), procCPU(t.emuPID())
 	stopCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
 	hardCtx, cancelHard := context.WithTimeout(ctx, o.Duration+drainTimeout)
 	loadStart := time.Now()
@@ -139,7 +139,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	wg.Wait()
 	elapsed := time.Since(loadStart)
-	cpuUsed, webCPU := cpuTime()-cpuStart, procCPU(t.webPID())-webCPUStart
+	cpuUsed, webCPU, emuCPU := cpuTime()-cpuStart, procCPU(t.webPID())-webCPUStart, procCPU(t.emuPID())-emuCPUStart
 	stopLoad()
 	cancelHard()
 	if err := errors.Join(t.exited(), t.clearFaults(context.WithoutCancel(ctx))); err != nil {
@@ -165,7 +165,8 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	if web != nil {
 		web.After.RSS, web.After.PeakRSS = procMemory(web.PID)
 		web.CPUSeconds = webCPU.Seconds()
-		web.EmulatorRSS, _ = procMemory(t.procs.emu.pid())
+		web.EmulatorRSS, _ = procMemory(t.emuPID())
+		web.EmulatorCPUSeconds = emuCPU.Seconds()
 	}
 	if err := writeHeapProfile(o.MemProfile); err != nil {
 		return nil, err

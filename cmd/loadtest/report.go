@@ -116,8 +116,10 @@ type webMemory struct {
 	PeakReset bool `json:"peak_reset"`
 	// CPUSeconds is Tessera's processor time during the load.
 	CPUSeconds float64 `json:"cpu_seconds"`
-	// EmulatorRSS is the emulator's process after the load, for scale.
-	EmulatorRSS uint64 `json:"emulator_rss_bytes"`
+	// EmulatorRSS and EmulatorCPUSeconds are the emulator's process
+	// after and during the load, for scale: it shares the cores.
+	EmulatorRSS        uint64  `json:"emulator_rss_bytes"`
+	EmulatorCPUSeconds float64 `json:"emulator_cpu_seconds"`
 }
 
 // procSnap is a process's resident memory at one moment.
@@ -367,7 +369,7 @@ func (r *report) writeText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "\nTessera's own process (pid %d): RSS idle after the index's first sync %s (peak since start %s); after the load %s, %s %s; %.1f CPU-seconds during the load, %.2f cores\n",
 			web.PID, mib(web.Idle.RSS), mib(web.Idle.PeakRSS), mib(web.After.RSS), peak, mib(web.After.PeakRSS), web.CPUSeconds, web.CPUSeconds/max(r.Seconds, 1e-9))
-		fmt.Fprintf(w, "the emulator's process after the load: RSS %s\n", mib(web.EmulatorRSS))
+		fmt.Fprintf(w, "the emulator's process: RSS after the load %s; %.1f CPU-seconds during the load\n", mib(web.EmulatorRSS), web.EmulatorCPUSeconds)
 	} else {
 		fmt.Fprintln(w, "(one process: Tessera, squarelocal and the load's clients; heap alloc is the live heap after two GCs, the second returning free memory to the system)")
 	}

@@ -176,6 +176,14 @@ func (t *tessera) webPID() int {
 	return t.procs.web.pid()
 }
 
+// emuPID is the process id of the emulator's own process, 0 in process.
+func (t *tessera) emuPID() int {
+	if t.procs == nil || t.procs.emu == nil {
+		return 0
+	}
+	return t.procs.emu.pid()
+}
+
 // exited reports a child that ended during the run.
 func (t *tessera) exited() error {
 	if t.procs == nil {
