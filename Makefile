@@ -66,7 +66,9 @@ perf:
 
 ## load: 50 signed-in sessions for 20 s against an in-process Tessera on loopback,
 ## then again with 20 ms Square latency and 5% faults, then the index mix (directory and
-## search from the customer index of 100,000 customers); prints figures and PASS/FAIL
+## search from the customer index of 100,000 customers) and the CSV export of them, both
+## with Tessera and the emulator in processes of their own so that Tessera's memory is
+## measured alone; prints figures and PASS/FAIL
 load:
 	./scripts/load.sh
 

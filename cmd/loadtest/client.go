@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,18 +25,20 @@ import (
 // measured.
 const clientTimeout = 30 * time.Second
 
-// errRefused is the dialer's answer to any address but Tessera's.
-var errRefused = errors.New("loadtest: refusing to connect anywhere but the in-process Tessera's loopback listener")
+// errRefused is the dialer's answer to any address but Tessera's (and,
+// with -processes, its emulator's).
+var errRefused = errors.New("loadtest: refusing to connect anywhere but the loopback listeners of the Tessera it started and of its emulator")
 
 // loopbackTransport is an HTTP/1.1 transport with keep-alive that can
-// dial exactly one address, the listener of the in-process Tessera, and
-// uses no proxy.
-func loopbackTransport(addr string) *http.Transport {
+// dial exactly the loopback addresses given (the listener of the Tessera
+// loadtest started and, with -processes, its emulator's) and uses no
+// proxy.
+func loopbackTransport(addrs ...string) *http.Transport {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
-			if network != "tcp" || address != addr || !isLoopback(address) {
+			if network != "tcp" || !slices.Contains(addrs, address) || !isLoopback(address) {
 				return nil, fmt.Errorf("%w (asked for %s %s)", errRefused, network, address)
 			}
 			return dialer.DialContext(ctx, network, address)
@@ -51,13 +55,17 @@ func loopbackTransport(addr string) *http.Transport {
 // keep-alive, and what they have seen of their merchant's directory. It
 // follows no redirect by itself, so that each hop is measured and checked.
 type browser struct {
-	id        int
-	base      *url.URL
-	origin    string
-	client    *http.Client
-	transport *http.Transport
-	rng       *rand.Rand
-	rec       *recorder
+	id     int
+	base   *url.URL
+	origin string
+	// consent is the emulator's consent page (its path, and its host:port
+	// when the emulator is a process of its own: the one other place
+	// sign-in requests may go).
+	consentPath, consentHost string
+	client                   *http.Client
+	transport                *http.Transport
+	rng                      *rand.Rand
+	rec                      *recorder
 
 	// stop is the end of the load phase: no request starts after it. A
 	// request already sent runs on ctx, the run's hard bound, so that the
@@ -87,12 +95,18 @@ func newBrowser(id int, t *tessera, rec *recorder, seed int64) (*browser, error)
 	if err != nil {
 		return nil, err
 	}
-	tr := loopbackTransport(t.addr)
+	addrs := []string{t.addr}
+	if t.emuAddr != "" {
+		addrs = append(addrs, t.emuAddr)
+	}
+	tr := loopbackTransport(addrs...)
 	return &browser{
-		id:        id,
-		base:      t.base,
-		origin:    strings.TrimSuffix(t.base.String(), "/"),
-		transport: tr,
+		id:          id,
+		base:        t.base,
+		origin:      strings.TrimSuffix(t.base.String(), "/"),
+		consentPath: t.consentPath,
+		consentHost: t.emuAddr,
+		transport:   tr,
 		client: &http.Client{
 			Jar:       jar,
 			Transport: tr,
@@ -158,8 +172,10 @@ func (b *browser) request(ctx context.Context, k kind, method, target string, fo
 		return nil, errStopped
 	}
 	u, err := b.base.Parse(target)
-	if err != nil || u.Host != b.base.Host || u.Scheme != b.base.Scheme {
-		// A link or redirect leading off Tessera is a finding, never a target.
+	onConsent := k == kindSignIn && b.consentHost != "" && u != nil && u.Host == b.consentHost && u.Path == b.consentPath
+	if err != nil || (u.Host != b.base.Host && !onConsent) || u.Scheme != b.base.Scheme {
+		// A link or redirect leading off Tessera (or, signing in, off the
+		// emulator's consent page) is a finding, never a target.
 		err := fmt.Errorf("%s %q: %w (not on %s)", method, target, errRefused, b.base.Host)
 		b.rec.problem(k, err)
 		return nil, err
@@ -177,7 +193,8 @@ func (b *browser) request(ctx context.Context, k kind, method, target string, fo
 	req.Header.Set("Accept-Encoding", "gzip")
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Origin", b.origin)
+		// A form is sent from a page of its own origin.
+		req.Header.Set("Origin", u.Scheme+"://"+u.Host)
 	}
 	if hx != "" {
 		req.Header.Set("HX-Request", "true")
@@ -212,6 +229,24 @@ func (b *browser) request(ctx context.Context, k kind, method, target string, fo
 		return a, &statusError{method: method, path: u.Path, status: status, outcome: outcome}
 	}
 	return a, nil
+}
+
+// peek reads a page of Tessera as the browser, outside the load's
+// figures: its status and plain body.
+func (b *browser) peek(ctx context.Context, target string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.origin+target, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	req.Header.Set("User-Agent", "tessera-loadtest")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
 }
 
 // statusError is an answer with a status the request did not want.
@@ -254,7 +289,7 @@ func (b *browser) signIn(ctx context.Context, merchant int) error {
 		return err
 	}
 	authorize, err := b.base.Parse(a.location)
-	if err != nil || authorize.Path != "/squarelocal/oauth2/authorize" {
+	if err != nil || authorize.Path != b.consentPath || authorize.Host != cmp.Or(b.consentHost, b.base.Host) {
 		return fmt.Errorf("signing in redirected to %q, want squarelocal's authorize page", a.location)
 	}
 
@@ -323,21 +358,15 @@ var mix = []action{
 	{kindNewForm, 5, (*browser).create},
 }
 
-// indexMix is the mix of -mix index: the directory and the search as
-// staff use them once the customer index serves both, with no call to
-// Square.
-var indexMix = []action{
-	{kindDirectory, 60, (*browser).directory},
-	{kindSearch, 40, (*browser).search},
-}
-
-// mixNamed is the mix of a -mix value, nil for an unknown one.
+// mixNamed is the mix of a -mix value, nil for an unknown one. The index
+// mix is the default mix's actions and weights: staff do everything they
+// do while the customer index, built before the load starts, serves the
+// directory and the search; what differs is the targets it is checked
+// against (report.check).
 func mixNamed(name string) []action {
 	switch name {
-	case mixDefault:
+	case mixDefault, mixIndex:
 		return mix
-	case mixIndex:
-		return indexMix
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func BenchmarkExport(b *testing.B) {
 	if testing.Short() {
 		b.Skip("seeds and indexes 100,000 customers")
 	}
-	s, err := setUpExport(b.Context(), maxCustomers, 1, 0, io.Discard)
+	s, err := setUpExport(b.Context(), options{Customers: maxCustomers, Seed: 1}, io.Discard)
 	if err != nil {
 		b.Fatal(err)
 	}

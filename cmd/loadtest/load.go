@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,7 +56,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	faultsOn := o.FaultRate > 0
 	rec := newRecorder(int64(o.MaxRequests), faultsOn)
 
-	t, err := startTessera(ctx, o.Customers, o.Seed)
+	t, err := start(ctx, o, progress)
 	if err != nil {
 		return nil, fmt.Errorf("starting Tessera: %w", err)
 	}
@@ -69,7 +68,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	}()
 	before := measure()
 
-	fmt.Fprintf(progress, "loadtest: Tessera serving %s (local mode, in process); signing in %d sessions\n", t.base, o.Sessions)
+	fmt.Fprintf(progress, "loadtest: Tessera serving %s (%s); signing in %d sessions\n", t.base, t.mode(), o.Sessions)
 	browsers := make([]*browser, o.Sessions)
 	for i := range browsers {
 		if browsers[i], err = newBrowser(i, t, rec, o.Seed); err != nil {
@@ -95,9 +94,18 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 		closeAll()
 		return nil, fmt.Errorf("%d of %d sessions could not sign in; the first: %w", failed, len(errs), first)
 	}
-	if err := t.waitIndexed(ctx); err != nil {
+	if err := t.waitIndexed(ctx, browsers); err != nil {
 		closeAll()
 		return nil, err
+	}
+	// Tessera's own process, idle once its index is built; from here its
+	// peak is the load's.
+	var web *webMemory
+	if pid := t.webPID(); pid != 0 {
+		web = &webMemory{PID: pid}
+		web.Idle.RSS = settledRSS(ctx, pid)
+		_, web.Idle.PeakRSS = procMemory(pid)
+		web.PeakReset = resetPeakRSS(pid) == nil
 	}
 	// Every session keeps a page open on live updates throughout.
 	live := openStreams(ctx, browsers, t)
@@ -109,7 +117,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	signedIn := measure()
 
-	if err := t.injectFaults(o.Latency, o.FaultRate); err != nil {
+	if err := t.injectFaults(ctx, o.Latency, o.FaultRate); err != nil {
 		closeAll()
 		return nil, err
 	}
@@ -121,7 +129,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 		return nil, err
 	}
 	loadAvg := loadAverage()
-	cpuStart := cpuTime()
+	cpuStart, webCPUStart, emuCPUStart := cpuTime(), procCPU(t.webPID()), procCPU(t.emuPID())
 	stopCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
 	hardCtx, cancelHard := context.WithTimeout(ctx, o.Duration+drainTimeout)
 	loadStart := time.Now()
@@ -131,10 +139,13 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	wg.Wait()
 	elapsed := time.Since(loadStart)
-	cpuUsed := cpuTime() - cpuStart
+	cpuUsed, webCPU, emuCPU := cpuTime()-cpuStart, procCPU(t.webPID())-webCPUStart, procCPU(t.emuPID())-emuCPUStart
 	stopLoad()
 	cancelHard()
-	t.emu.ClearFaults()
+	if err := errors.Join(t.exited(), t.clearFaults(context.WithoutCancel(ctx))); err != nil {
+		closeAll()
+		return nil, err
+	}
 	if err := stopProfile(); err != nil {
 		closeAll()
 		return nil, err
@@ -151,6 +162,12 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	}
 	settled := time.Since(settleStart)
 	after := measure()
+	if web != nil {
+		web.After.RSS, web.After.PeakRSS = procMemory(web.PID)
+		web.CPUSeconds = webCPU.Seconds()
+		web.EmulatorRSS, _ = procMemory(t.emuPID())
+		web.EmulatorCPUSeconds = emuCPU.Seconds()
+	}
 	if err := writeHeapProfile(o.MemProfile); err != nil {
 		return nil, err
 	}
@@ -160,6 +177,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	rep.Interrupted = ctx.Err() != nil
 	rep.CPUSeconds, rep.LoadAverage = cpuUsed.Seconds(), loadAvg
 	rep.Resources = resources{Before: before, SignedIn: signedIn, After: after, SettleMS: ms(settled)}
+	rep.Tessera = web
 	rep.check(o)
 
 	closed = true
@@ -167,6 +185,15 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 		return nil, fmt.Errorf("stopping Tessera: %w", err)
 	}
 	return rep, nil
+}
+
+// start starts Tessera as the options ask: in this process, or with
+// -processes in a process of its own next to the emulator's.
+func start(ctx context.Context, o options, progress io.Writer) (*tessera, error) {
+	if o.Processes {
+		return startProcesses(ctx, o.Customers, o.Seed, &logSink{}, progress)
+	}
+	return startTessera(ctx, o.Customers, o.Seed)
 }
 
 // countErrors counts the errors that are not nil and returns the first.
@@ -204,34 +231,8 @@ func measure() snapshot {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	s := snapshot{Goroutines: runtime.NumGoroutine(), HeapInuse: m.HeapInuse, HeapAlloc: m.HeapAlloc}
-	s.RSS, s.PeakRSS = procMemory()
+	s.RSS, s.PeakRSS = procMemory(0)
 	return s
-}
-
-// procMemory reads VmRSS and VmHWM from /proc/self/status, in bytes.
-func procMemory() (rss, peak uint64) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			continue
-		}
-		if name == "VmRSS" {
-			rss = kb << 10
-		} else {
-			peak = kb << 10
-		}
-	}
-	return rss, peak
 }
 
 // startCPUProfile profiles the CPU into path until the returned function

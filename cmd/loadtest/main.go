@@ -1,7 +1,9 @@
 // Command loadtest measures Tessera under load. It starts Tessera in this
 // process in local mode, wired as cmd/web wires it, on a listener of its
-// own on 127.0.0.1; signs N staff sessions in through the real OAuth flow
-// (squarelocal's consent page, Allow); and has them use the dashboard
+// own on 127.0.0.1 (or, with -processes, cmd/web and cmd/squarelocal as
+// processes of their own: see processes.go); signs N staff sessions in
+// through the real OAuth flow (squarelocal's consent page, Allow); waits
+// for the customer index's first sync; and has them use the dashboard
 // for a bounded time and number of requests: the directory (40% of
 // actions), a search by part of an email (20%), a profile (25%), an edit
 // that changes the note (10%) and a create (5%). It then prints
@@ -9,23 +11,24 @@
 // errors by kind, and goroutines and memory before and after, with PASS
 // or FAIL for the targets.
 //
-// It can load nothing but that in-process Tessera: it takes no address,
-// and its clients' dialer refuses every address but the listener's.
+// It can load nothing but the Tessera it started: it takes no address,
+// and its clients' dialer refuses every address but the listener's (and
+// the emulator's, where the sessions sign in, with -processes).
 //
 //	go run ./cmd/loadtest                          # 50 sessions for 20 s
 //	go run ./cmd/loadtest -latency 20ms -fault-rate 0.05
 //	go run ./cmd/loadtest -sessions 5 -duration 5s -json
-//	go run ./cmd/loadtest -mix index -customers 100000 -latency 20ms
-//	go run ./cmd/loadtest -export -customers 100000
+//	go run ./cmd/loadtest -processes -mix index -customers 100000 -latency 20ms
+//	go run ./cmd/loadtest -processes -export -customers 100000
 //
 // -export replaces the load with one download of the customer export of
 // the whole directory from the index, timed, with the memory it took
 // (see export.go).
 //
-// The index mix (-mix index) is directory pages (60%) and searches (40%)
-// alone, which the customer index serves once its first sync is done
-// (the run waits for it), checked against the index's targets: p99 of
-// each at most 25 ms, resident memory under 100 MB.
+// The index mix (-mix index) is the default mix, whose directory pages
+// and searches the customer index serves, checked against the index's
+// targets: p99 of the directory and of the search each at most 25 ms,
+// Tessera's resident memory under 100 MB (its own, with -processes).
 //
 // Exit status: 0 when every check passes, 1 when one fails or the run
 // could not be made, 2 for bad flags.
@@ -64,14 +67,17 @@ type options struct {
 	FaultRate float64       `json:"fault_rate"`
 	Customers int           `json:"customers_per_merchant"`
 	// Mix is the mix of actions: "default" (directory, search, profile,
-	// edit, create) or "index" (directory and search alone, served by the
-	// customer index, with the index's targets).
+	// edit, create) or "index" (the same, checked against the customer
+	// index's targets).
 	Mix  string `json:"mix"`
 	Seed int64  `json:"seed"`
 	JSON bool   `json:"-"`
 	// Export runs one export of the whole directory from the customer
 	// index instead of the load (see runExport).
 	Export bool `json:"-"`
+	// Processes runs the emulator and Tessera as processes of their own
+	// (see processes.go), so that Tessera's memory is its own.
+	Processes bool `json:"processes"`
 	// CPUProfile and MemProfile name files for pprof profiles of the load
 	// phase and of the heap after it.
 	CPUProfile string `json:"-"`
@@ -101,10 +107,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: loadtest [flags]
 
-Starts Tessera in process in local mode on 127.0.0.1, signs sessions in
-through the OAuth flow and loads it with a mix of directory, search,
-profile, edit and create for a bounded time and number of requests. It
-never sends a request anywhere else.
+Starts Tessera in process in local mode on 127.0.0.1 (or, with
+-processes, it and the emulator as processes of their own on loopback
+ports), signs sessions in through the OAuth flow and loads it with a mix
+of directory, search, profile, edit and create for a bounded time and
+number of requests. It never sends a request anywhere else.
 
 Flags:`)
 		fs.PrintDefaults()
@@ -116,11 +123,12 @@ Flags:`)
 	fs.DurationVar(&o.Think, "think", o.Think, "mean pause between one session's actions (exponentially distributed); 0 sends them back to back")
 	fs.Float64Var(&o.FaultRate, "fault-rate", o.FaultRate, "share of Square calls answered 503 or 429 with Retry-After: 1 (half each), 0 to 1")
 	fs.IntVar(&o.Customers, "customers", o.Customers, fmt.Sprintf("customers seeded for the first merchant (the second gets a third), 1 to %d", maxCustomers))
-	fs.StringVar(&o.Mix, "mix", o.Mix, "the mix of actions: default, or index (directory and search from the customer index, checked against its targets)")
+	fs.StringVar(&o.Mix, "mix", o.Mix, "the mix of actions: default, or index (the same actions, checked against the customer index's targets: directory and search p99, memory)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed of the demo data and of each session's choices")
 	fs.BoolVar(&o.JSON, "json", o.JSON, "print the report as JSON")
 	fs.BoolVar(&o.Export, "export", o.Export, "instead of the load, download the CSV export of the whole directory once, from the customer index, and report its time and resident memory")
-	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file")
+	fs.BoolVar(&o.Processes, "processes", o.Processes, "run the emulator (cmd/squarelocal) and Tessera (cmd/web, emulator mode) as processes of their own on loopback ports, and report Tessera's own resident memory; builds both, so it runs inside the module")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file (of this process: with -processes, the clients alone)")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile taken after the load (after the clients closed) to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -54,8 +54,11 @@ type report struct {
 
 	ServerLog serverLog `json:"server_log"`
 	Resources resources `json:"resources"`
-	Checks    []check   `json:"checks"`
-	Pass      bool      `json:"pass"`
+	// Tessera is its own process's memory and CPU, with -processes; nil
+	// in process, where Resources has Tessera's (with the rest).
+	Tessera *webMemory `json:"tessera_process,omitempty"`
+	Checks  []check    `json:"checks"`
+	Pass    bool       `json:"pass"`
 }
 
 type signIn struct {
@@ -98,6 +101,31 @@ type resources struct {
 	// SettleMS is how long the goroutines took to come back to the
 	// baseline after the clients closed their connections.
 	SettleMS float64 `json:"settle_ms"`
+}
+
+// webMemory is Tessera's own process under -processes: VmRSS and VmHWM
+// of /proc/<pid>/status, idle once the index's first sync is done and
+// after the load (the clients closed).
+type webMemory struct {
+	PID   int      `json:"pid"`
+	Idle  procSnap `json:"idle"`
+	After procSnap `json:"after"`
+	// PeakReset says that VmHWM was set back to VmRSS when idle, so that
+	// After.PeakRSS is the peak of the load alone (Linux 4.0 and later);
+	// otherwise it is the peak since Tessera started.
+	PeakReset bool `json:"peak_reset"`
+	// CPUSeconds is Tessera's processor time during the load.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// EmulatorRSS and EmulatorCPUSeconds are the emulator's process
+	// after and during the load, for scale: it shares the cores.
+	EmulatorRSS        uint64  `json:"emulator_rss_bytes"`
+	EmulatorCPUSeconds float64 `json:"emulator_cpu_seconds"`
+}
+
+// procSnap is a process's resident memory at one moment.
+type procSnap struct {
+	RSS     uint64 `json:"rss_bytes"`
+	PeakRSS uint64 `json:"peak_rss_bytes"`
 }
 
 type check struct {
@@ -207,12 +235,6 @@ func (r *report) check(o options) {
 	other := r.Errors[errTransport] + r.Errors[errUnexpected4xx] + r.Errors[errUnexpectedOther] + r.Errors[errUnexpectedPage]
 	r.add("transport errors and unexpected statuses or pages", "none", strconv.FormatInt(other, 10), other == 0)
 	b, a := r.Resources.Before, r.Resources.After
-	r.add("goroutines back to baseline", fmt.Sprintf("at most %d + %d", b.Goroutines, goroutineSlack),
-		fmt.Sprintf("%d after %.0f ms", a.Goroutines, r.Resources.SettleMS), a.Goroutines <= b.Goroutines+goroutineSlack)
-	allowance := heapAllowance + uint64(r.Created)*heapPerCreate
-	r.add("live heap back to baseline", fmt.Sprintf("at most %s + %s (%s + %d KiB per customer created)",
-		mib(b.HeapAlloc), mib(allowance), mib(heapAllowance), heapPerCreate>>10),
-		fmt.Sprintf("%s (%s)", mib(a.HeapAlloc), signedMiB(int64(a.HeapAlloc)-int64(b.HeapAlloc))), a.HeapAlloc <= b.HeapAlloc+allowance)
 	rss := uint64(rssTarget)
 	if o.Mix == mixIndex {
 		// The index's own targets: each kind's p99 and the memory with an
@@ -224,9 +246,27 @@ func (r *report) check(o options) {
 			}
 		}
 	}
+	if web := r.Tessera; web != nil {
+		// Tessera's goroutines and heap are out of sight in its own
+		// process; its resident memory is what is checked.
+		r.add("Tessera's resident memory after the load", "under "+mib(rss)+" (its own process)", mib(web.After.RSS), web.After.RSS > 0 && web.After.RSS < rss)
+		r.finish()
+		return
+	}
+	r.add("goroutines back to baseline", fmt.Sprintf("at most %d + %d", b.Goroutines, goroutineSlack),
+		fmt.Sprintf("%d after %.0f ms", a.Goroutines, r.Resources.SettleMS), a.Goroutines <= b.Goroutines+goroutineSlack)
+	allowance := heapAllowance + uint64(r.Created)*heapPerCreate
+	r.add("live heap back to baseline", fmt.Sprintf("at most %s + %s (%s + %d KiB per customer created)",
+		mib(b.HeapAlloc), mib(allowance), mib(heapAllowance), heapPerCreate>>10),
+		fmt.Sprintf("%s (%s)", mib(a.HeapAlloc), signedMiB(int64(a.HeapAlloc)-int64(b.HeapAlloc))), a.HeapAlloc <= b.HeapAlloc+allowance)
 	if a.RSS > 0 {
 		r.add("resident memory after the load", "under "+mib(rss)+" (the whole process)", mib(a.RSS), a.RSS < rss)
 	}
+	r.finish()
+}
+
+// finish adds the check that the run completed and sets Pass.
+func (r *report) finish() {
 	if r.Interrupted {
 		r.add("run completed", "not interrupted", "interrupted", false)
 	}
@@ -321,7 +361,18 @@ func (r *report) writeText(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", s.name, s.s.Goroutines, mib(s.s.HeapInuse), mib(s.s.HeapAlloc), mib(s.s.RSS), mib(s.s.PeakRSS))
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "(one process: Tessera, squarelocal and the load's clients; heap alloc is the live heap after two GCs, the second returning free memory to the system)")
+	if web := r.Tessera; web != nil {
+		fmt.Fprintln(w, "(this process: the load's clients alone; heap alloc is the live heap after two GCs, the second returning free memory to the system)")
+		peak := "peak RSS during the load"
+		if !web.PeakReset {
+			peak = "peak RSS since start"
+		}
+		fmt.Fprintf(w, "\nTessera's own process (pid %d): RSS idle after the index's first sync %s (peak since start %s); after the load %s, %s %s; %.1f CPU-seconds during the load, %.2f cores\n",
+			web.PID, mib(web.Idle.RSS), mib(web.Idle.PeakRSS), mib(web.After.RSS), peak, mib(web.After.PeakRSS), web.CPUSeconds, web.CPUSeconds/max(r.Seconds, 1e-9))
+		fmt.Fprintf(w, "the emulator's process: RSS after the load %s; %.1f CPU-seconds during the load\n", mib(web.EmulatorRSS), web.EmulatorCPUSeconds)
+	} else {
+		fmt.Fprintln(w, "(one process: Tessera, squarelocal and the load's clients; heap alloc is the live heap after two GCs, the second returning free memory to the system)")
+	}
 
 	fmt.Fprintln(w)
 	for _, c := range r.Checks {

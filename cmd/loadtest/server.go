@@ -18,20 +18,30 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 )
 
-// tessera is one Tessera in local mode, served in this process on a
-// loopback listener of its own, wired from the same packages and in the
-// same way as cmd/web: through internal/app.
+// tessera is one Tessera under load: in local mode, served in this
+// process on a loopback listener of its own, wired from the same packages
+// and in the same way as cmd/web, through internal/app; or, with
+// -processes, cmd/web in emulator mode in a process of its own against
+// cmd/squarelocal in another (processes.go).
 type tessera struct {
 	// addr is the listener's host:port on 127.0.0.1, the only address the
-	// load's clients may dial; base is http://addr.
+	// load's clients may dial besides emuAddr; base is http://addr.
 	addr string
 	base *url.URL
+	// emuAddr is the emulator's listener when it is a process of its own,
+	// where the consent page is; "" in process. consentPath is the consent
+	// page's path.
+	emuAddr     string
+	consentPath string
+	logs        *logSink
+
+	// procs are the children with -processes, nil in process.
+	procs *processes
 
 	app      *app.App
 	emu      *squarelocal.Server
 	srv      *http.Server
 	dataDir  string
-	logs     *logSink
 	served   chan error
 	stopSwep context.CancelFunc
 }
@@ -46,7 +56,7 @@ func startTessera(ctx context.Context, customers int, seed int64) (_ *tessera, e
 	if err != nil {
 		return nil, fmt.Errorf("listening on 127.0.0.1: %w", err)
 	}
-	t := &tessera{addr: ln.Addr().String(), logs: &logSink{}, served: make(chan error, 1)}
+	t := &tessera{addr: ln.Addr().String(), consentPath: "/squarelocal/oauth2/authorize", logs: &logSink{}, served: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			_ = ln.Close()
@@ -96,29 +106,98 @@ func startTessera(ctx context.Context, customers int, seed int64) (_ *tessera, e
 // injectFaults makes squarelocal slow and unreliable as the flags ask:
 // every call delayed by latency, and a share rate of calls answered 503
 // or 429 with Retry-After: 1, half each.
-func (t *tessera) injectFaults(latency time.Duration, rate float64) error {
+func (t *tessera) injectFaults(ctx context.Context, latency time.Duration, rate float64) error {
+	var faults []squarelocal.Fault
 	if latency > 0 {
-		if err := t.emu.InjectFault(squarelocal.Fault{Kind: squarelocal.FaultLatency, Latency: latency}); err != nil {
-			return err
-		}
+		faults = append(faults, squarelocal.Fault{Kind: squarelocal.FaultLatency, Latency: latency})
 	}
 	if rate > 0 {
 		// The emulator tries its faults in order and applies the first that
 		// draws; the second's rate is raised so that each is half of rate.
 		half := rate / 2
-		if err := t.emu.InjectFault(squarelocal.Fault{Kind: squarelocal.FaultUnavailable, Rate: half}); err != nil {
-			return err
+		faults = append(faults,
+			squarelocal.Fault{Kind: squarelocal.FaultUnavailable, Rate: half},
+			squarelocal.Fault{Kind: squarelocal.FaultRateLimit, RetryAfter: 1, Rate: half / (1 - half)})
+	}
+	for _, f := range faults {
+		var err error
+		if t.procs != nil {
+			err = t.procs.injectFault(ctx, f)
+		} else {
+			err = t.emu.InjectFault(f)
 		}
-		if err := t.emu.InjectFault(squarelocal.Fault{Kind: squarelocal.FaultRateLimit, RetryAfter: 1, Rate: half / (1 - half)}); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// clearFaults takes the injected faults away.
+func (t *tessera) clearFaults(ctx context.Context) error {
+	if t.procs != nil {
+		return t.procs.controlDo(ctx, http.MethodDelete, "faults", nil, nil)
+	}
+	t.emu.ClearFaults()
+	return nil
+}
+
+// resetCalls empties the emulator's call log, which keeps the last 10,000
+// calls, so that countCalls counts what comes after.
+func (t *tessera) resetCalls(ctx context.Context) error {
+	if t.procs != nil {
+		return t.procs.controlDo(ctx, http.MethodDelete, "calls", nil, nil)
+	}
+	t.emu.ResetCalls()
+	return nil
+}
+
+// countCalls counts the calls to pattern in the emulator's call log.
+func (t *tessera) countCalls(ctx context.Context, pattern string) (int, error) {
+	if t.procs != nil {
+		return t.procs.countCalls(ctx, pattern)
+	}
+	return t.emu.CountCalls(pattern, 0), nil
+}
+
+// mode says where Tessera runs, for the progress lines.
+func (t *tessera) mode() string {
+	if t.procs != nil {
+		return fmt.Sprintf("emulator mode, its own process %d, against squarelocal's process %d at http://%s", t.webPID(), t.procs.emu.pid(), t.emuAddr)
+	}
+	return "local mode, in process"
+}
+
+// webPID is the process id of Tessera's own process, 0 in process.
+func (t *tessera) webPID() int {
+	if t.procs == nil || t.procs.web == nil {
+		return 0
+	}
+	return t.procs.web.pid()
+}
+
+// emuPID is the process id of the emulator's own process, 0 in process.
+func (t *tessera) emuPID() int {
+	if t.procs == nil || t.procs.emu == nil {
+		return 0
+	}
+	return t.procs.emu.pid()
+}
+
+// exited reports a child that ended during the run.
+func (t *tessera) exited() error {
+	if t.procs == nil {
+		return nil
+	}
+	return errors.Join(t.procs.web.exited(), t.procs.emu.exited())
+}
+
 // close shuts the server down, letting requests in flight finish, and
 // removes the data directory.
 func (t *tessera) close() error {
+	if t.procs != nil {
+		return t.procs.close()
+	}
 	var errs []error
 	if t.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), app.ShutdownTimeout)
@@ -196,13 +275,18 @@ const indexReadyTimeout = 3 * time.Minute
 // waitIndexed waits until the index of every demo merchant has finished its
 // first full sync, which the sign-ins started: the load measures Tessera
 // serving staff, not the one-off sync of a merchant's first sign-in. With
-// the index off there is nothing to wait for.
-func (t *tessera) waitIndexed(ctx context.Context) error {
+// the index off there is nothing to wait for. In process it asks the
+// index; with -processes, each browser's directory, as a person sees it
+// (see waitIndexedPages).
+func (t *tessera) waitIndexed(ctx context.Context, browsers []*browser) error {
+	ctx, cancel := context.WithTimeout(ctx, indexReadyTimeout)
+	defer cancel()
+	if t.procs != nil {
+		return waitIndexedPages(ctx, browsers)
+	}
 	if t.app.Index == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, indexReadyTimeout)
-	defer cancel()
 	signedIn, err := t.app.Sessions.LiveTokens(ctx, "")
 	if err != nil {
 		return err
