@@ -29,7 +29,7 @@ const (
 	rareRows = 256
 	// countCap bounds each count: a trigram in more rows than that is
 	// common, and counting further would cost its whole doclist.
-	countCap = 4096
+	countCap = 1024
 	// pickedTrigrams is how many of the rarest trigrams a word is matched
 	// by: a second and a third narrow the rows to confirm to a handful, and
 	// more would cost their doclists for little.
