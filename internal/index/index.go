@@ -58,6 +58,9 @@ type Index struct {
 	rankAllUpTo int
 	// watchers is shared by copies of the Index (tests copy it).
 	watchers *watchers
+	// trigrams remembers how rare each trigram is (see wordExpr); shared
+	// by copies like watchers.
+	trigrams *trigramCounts
 }
 
 // rankAllUpTo's value: ranking 200 matches reads 200 short rows, about what
@@ -66,7 +69,7 @@ const defaultRankAllUpTo = 200
 
 // New returns the index kept in db, whose migrations created its tables.
 func New(db *store.DB) *Index {
-	return &Index{writer: db.Writer(), reader: db.Reader(), rankAllUpTo: defaultRankAllUpTo, watchers: &watchers{}}
+	return &Index{writer: db.Writer(), reader: db.Reader(), rankAllUpTo: defaultRankAllUpTo, watchers: &watchers{}, trigrams: &trigramCounts{}}
 }
 
 // Customer is what the index keeps of one customer: the directory's columns,

@@ -168,7 +168,8 @@ func ftsString(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-func (w word) fts() string {
+// quoted is the FTS5 expression that matches any form of the word exactly.
+func (w word) quoted() string {
 	parts := make([]string, len(w.alts))
 	for i, a := range w.alts {
 		parts[i] = ftsString(a)
@@ -189,6 +190,10 @@ type plan struct {
 	full, top string
 	// longs is how many words are long.
 	longs int
+	// inexact reports that some long word is matched by its rarest
+	// trigrams (see wordExpr): full and top then find a superset of the
+	// matches, which the word's condition among where confirms.
+	inexact bool
 	// where and args are the conditions on c: the merchant, the filters and
 	// the short words.
 	where []string
@@ -336,8 +341,19 @@ func (x *Index) plan(ctx context.Context, merchantID string, q *Query) (p *plan,
 	var full, tops []string
 	for _, w := range p.words {
 		if w.long {
-			full = append(full, w.fts())
-			tops = append(tops, w.fts())
+			expr, exact, err := x.wordExpr(ctx, p, w)
+			if err != nil {
+				return nil, false, err
+			}
+			full = append(full, expr)
+			tops = append(tops, expr)
+			if !exact {
+				// The rare trigrams found rows that may not hold the
+				// word: every query confirms it on the row's keys.
+				p.inexact = true
+				sql, args := instrAny(w.alts, "names_key", "other_key", "note_key")
+				p.cond(sql, args...)
+			}
 			continue
 		}
 		if fragWord(w) {
@@ -749,6 +765,12 @@ func (p *plan) topTier() (from, where string, args []any) {
 		conds = append(conds, sql)
 		args = append(args, a...)
 	}
+	if p.inexact {
+		// top's trigrams outside the note do not prove a word is there.
+		sql, a := p.longWordIn("names_key", "other_key")
+		conds = append(conds, sql)
+		args = append(args, a...)
+	}
 	return " FROM index_fts_top f CROSS JOIN index_customers c ON c.rowid = f.rowid WHERE index_fts_top MATCH ? AND f.rowid BETWEEN ? AND ? AND ",
 		strings.Join(conds, " AND "), append([]any{p.top, p.lo, p.hi}, args...)
 }
@@ -831,11 +853,30 @@ func hitsOf(rs []hitRow) []Hit {
 // in order, so it stops as soon as it has enough.
 func (x *Index) nameMatches(ctx context.Context, p *plan, need int) ([]hitRow, error) {
 	pivot := p.pivot()
+	// Most words begin no name (a phone number, an email): one look at the
+	// name-word index spares the queries below, whose rowid list costs a
+	// read of every match even when no name word is there.
+	var named bool
+	if err := x.reader.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM index_name_words WHERE slot = ? AND word >= ? AND word < ?)",
+		p.slot, pivot.folded, pivot.folded+emptyLast).Scan(&named); err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	if !named {
+		return nil, nil
+	}
 	where, args := slices.Clone(p.where), slices.Clone(p.args)
-	// The long words other than the pivot are checked on the row's keys:
-	// tier 1 rows are few, and the trigram index would read every match.
+	if p.longs > 1 && p.matches <= MaxCounted {
+		// Few customers match every word: the name-word index is walked
+		// against their rowids, read once from the trigram index, so that
+		// only the rows kept are read (a prefix like mar has thousands of
+		// name words, of which a second word keeps a few).
+		where = append([]string{"w.row IN (SELECT rowid FROM index_fts WHERE index_fts MATCH ? AND rowid BETWEEN ? AND ?)"}, where...)
+		args = append([]any{p.full, p.lo, p.hi}, args...)
+	}
+	// Otherwise the long words other than the pivot are checked on the
+	// row's keys: the trigram index would read every match.
 	for _, w := range p.words {
-		if w.long && w.folded != pivot.folded {
+		if w.long && w.folded != pivot.folded && (p.longs == 1 || p.matches > MaxCounted) {
 			sql, a := instrAny(w.alts, "names_key", "other_key", "note_key")
 			where = append(where, sql)
 			args = append(args, a...)
