@@ -70,6 +70,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "directory for the JSON reports (required)")
 	flag.StringVar(&o.path, "path", "/customers", "the signed-in page to audit")
 	flag.IntVar(&o.runs, "runs", 1, "Lighthouse runs; the budgets apply to the median of each score")
+	flag.BoolVar(&o.serve, "serve", false, "run no Lighthouse: print the page's URL and the Cookie header and serve until interrupted (to run Lighthouse or a browser by hand)")
 	flag.Parse()
 	if o.web == "" || o.lighthouse == "" || o.out == "" || o.runs < 1 {
 		flag.Usage()
@@ -90,6 +91,7 @@ func main() {
 type options struct {
 	web, lighthouse, out, path string
 	runs                       int
+	serve                      bool
 }
 
 func run(ctx context.Context, o options, w io.Writer) (met bool, err error) {
@@ -116,6 +118,11 @@ func run(ctx context.Context, o options, w io.Writer) (met bool, err error) {
 	}
 	cookie := c.cookieHeader()
 	target := srv.base.JoinPath(o.path).String()
+	if o.serve {
+		fmt.Fprintf(w, "URL: %s\nCookie: %s\n", target, cookie)
+		<-ctx.Done()
+		return true, nil
+	}
 
 	var results []*result
 	for i := 1; i <= o.runs; i++ {
