@@ -4,7 +4,7 @@ FUZZSCALE ?= 1
 # Every package but the browser tests, which run on their own after setup.
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: test check generated vet staticcheck vulncheck unit postgres-setup e2e e2e-setup fuzz verify-htmx bench perf load reliability build run squarelocal
+.PHONY: test check generated vet staticcheck vulncheck unit postgres-setup e2e e2e-setup fuzz verify-htmx bench perf lighthouse load reliability build run squarelocal
 
 ## test: every gate and every test, browser tests included (what .ci/run calls)
 test: e2e-setup postgres-setup generated check vulncheck unit e2e fuzz verify-htmx
@@ -63,6 +63,12 @@ bench:
 ## metrics, into docs/performance.md (run it on a quiet machine)
 perf:
 	./scripts/perf.sh
+
+## lighthouse: Lighthouse 12 (mobile defaults) on the signed-in directory against the
+## budgets (performance ≥ 0.98, accessibility and best practices 1.0); not part of
+## `make test` (LIGHTHOUSE_RUNS=5 for the median of five runs)
+lighthouse:
+	GO=$(GO) ./scripts/lighthouse.sh
 
 ## load: 50 signed-in sessions for 20 s against an in-process Tessera on loopback,
 ## then again with 20 ms Square latency and 5% faults, then the index mix (directory and

@@ -57,6 +57,15 @@ mkdir -p "$(dirname "$doc")"
 	-squarelocal-cmd "$squarelocal_cmd" -squarelocal-out "$tmp/squarelocal.out" -squarelocal-status "$(cat "$tmp/squarelocal.status")" \
 	-browser-cmd "$browser_cmd" -browser-out "$tmp/browser.json" -browser-status "$(cat "$tmp/browser.status")" \
 	>"$tmp/performance.md"
+# The Lighthouse section at the end is written by hand from `make
+# lighthouse` (scripts/lighthouse.sh), which this script does not run: it
+# is kept as it is.
+if [ -f "$doc" ]; then
+	sed -n '/^## Lighthouse/,$p' "$doc" >"$tmp/lighthouse.md"
+	if [ -s "$tmp/lighthouse.md" ]; then
+		{ echo; cat "$tmp/lighthouse.md"; } >>"$tmp/performance.md"
+	fi
+fi
 cp "$tmp/performance.md" "$doc"
 echo "perf: wrote docs/performance.md" >&2
 

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// report writes a Lighthouse JSON report with what auditedSignedIn reads:
+// the main document's and the displayed URL, and the document's request.
+func report(t *testing.T, final string, status string) *result {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "r.json")
+	body := `{"lighthouseVersion":"12.8.2","requestedUrl":"http://127.0.0.1:1/customers",
+		"mainDocumentUrl":"` + final + `","finalDisplayedUrl":"` + final + `",
+		"categories":{"performance":{"score":0.97}},
+		"audits":{"network-requests":{"details":{"type":"table","items":[
+			{"url":"http://127.0.0.1:1/customers","statusCode":` + status + `,"resourceType":"Document"}]}},
+			"layout-shifts":{"details":{"type":"table","items":{}}}}}`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := readReport(file)
+	if err != nil {
+		t.Fatalf("readReport: %v", err)
+	}
+	return r
+}
+
+func TestAuditedSignedIn(t *testing.T) {
+	const target = "http://127.0.0.1:1/customers"
+	if err := report(t, target, "200").auditedSignedIn(target); err != nil {
+		t.Errorf("the signed-in directory: %v, want no error", err)
+	}
+	// Without a valid cookie, /customers sends the browser to sign in.
+	err := report(t, "http://127.0.0.1:1/login", "303").auditedSignedIn(target)
+	if err == nil || !strings.Contains(err.Error(), "/login") {
+		t.Errorf("the sign-in page audited: %v, want an error naming /login", err)
+	}
+	if err := report(t, target, "500").auditedSignedIn(target); err == nil {
+		t.Error("an error page for /customers passed, want an error")
+	}
+}
+
+func TestCheckBudgetsUsesTheMedian(t *testing.T) {
+	var b strings.Builder
+	scores := func(perf float64) *result {
+		return &result{Categories: map[string]*category{
+			"performance":    {Score: &perf},
+			"accessibility":  {Score: ptr(1)},
+			"best-practices": {Score: ptr(1)},
+		}}
+	}
+	if !checkBudgets(&b, []*result{scores(0.5), scores(0.98), scores(0.99)}) {
+		t.Errorf("median 0.98 failed:\n%s", b.String())
+	}
+	b.Reset()
+	if checkBudgets(&b, []*result{scores(0.97), scores(0.99), scores(0.5)}) {
+		t.Errorf("median 0.97 passed:\n%s", b.String())
+	}
+	if !strings.Contains(b.String(), "performance     0.97 (budget ≥ 0.98) FAIL") {
+		t.Errorf("the verdict does not name the failing score:\n%s", b.String())
+	}
+}
+
+func ptr(f float64) *float64 { return &f }
