@@ -18,6 +18,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/tessera-dashboard/tessera/internal/squarelocal/consentform"
 )
 
 // clientTimeout bounds one request of the load: above the handlers' own
@@ -300,24 +302,9 @@ func (b *browser) signIn(ctx context.Context, merchant int) error {
 	if doc, err = a.doc(); err != nil {
 		return err
 	}
-	form := doc.Find(`[data-testid="consent"] form`)
-	values := url.Values{}
-	form.Find(`input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		value, _ := s.Attr("value")
-		values.Set(name, value)
-	})
-	radios := form.Find(`input[name="merchant_id"]`)
-	if radios.Length() == 0 || form.Find(`button[name="decision"][value="allow"]`).Length() != 1 {
-		return errors.New("the consent page has no merchant to pick or no Allow button")
-	}
-	id, _ := radios.Eq(merchant % radios.Length()).Attr("value")
-	values.Set("merchant_id", id)
-	values.Set("decision", "allow")
-	action, _ := form.Attr("action")
-	target, err := authorize.Parse(action)
+	target, values, err := consentform.Answer(doc, authorize, merchant, consentform.Allow)
 	if err != nil {
-		return fmt.Errorf("consent form action %q: %w", action, err)
+		return err
 	}
 
 	a, err = b.request(ctx, kindSignIn, http.MethodPost, target.String(), values, "", http.StatusFound)

@@ -27,6 +27,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/squarelocal/consentform"
 	"github.com/tessera-dashboard/tessera/internal/store"
 )
 
@@ -606,30 +607,12 @@ func (b *browser) consent(authorize *url.URL, merchantIndex int, decision string
 	t := b.h.t
 	p := b.get(authorize.String())
 	expect(t, p, http.StatusOK)
-	form := p.Doc.Find(`[data-testid="consent"] form`)
-	if form.Length() != 1 {
-		t.Fatalf("consent page: %d forms, want 1\n%s", form.Length(), truncate(p.Body))
+	if n := p.Doc.Find(`[data-testid="consent"] input[name="merchant_id"]`).Length(); merchantIndex >= n {
+		t.Fatalf("consent page offers %d merchants, want at least %d", n, merchantIndex+1)
 	}
-	values := url.Values{}
-	form.Find(`input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		value, _ := s.Attr("value")
-		values.Set(name, value)
-	})
-	radios := form.Find(`input[name="merchant_id"]`)
-	if merchantIndex >= radios.Length() {
-		t.Fatalf("consent page offers %d merchants, want at least %d", radios.Length(), merchantIndex+1)
-	}
-	id, _ := radios.Eq(merchantIndex).Attr("value")
-	values.Set("merchant_id", id)
-	if form.Find(`button[name="decision"][value="`+decision+`"]`).Length() != 1 {
-		t.Fatalf("consent page has no %q button", decision)
-	}
-	values.Set("decision", decision)
-	action, _ := form.Attr("action")
-	target, err := p.Request.URL.Parse(action)
+	target, values, err := consentform.Answer(p.Doc, p.Request.URL, merchantIndex, decision)
 	if err != nil {
-		t.Fatalf("consent form action %q: %v", action, err)
+		t.Fatalf("consent page: %v\n%s", err, truncate(p.Body))
 	}
 	p = b.post(target.String(), values)
 	expect(t, p, http.StatusFound)

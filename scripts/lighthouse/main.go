@@ -34,6 +34,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/tessera-dashboard/tessera/internal/squarelocal/consentform"
 )
 
 // The budgets of issue #13: Lighthouse 12, mobile defaults.
@@ -303,23 +305,9 @@ func (c *client) signIn(ctx context.Context) error {
 	if doc, _, err = c.do(ctx, http.MethodGet, authorize.String(), nil, http.StatusOK); err != nil {
 		return err
 	}
-	form := doc.Find(`[data-testid="consent"] form`)
-	values := url.Values{}
-	form.Find(`input[type="hidden"]`).Each(func(_ int, s *goquery.Selection) {
-		name, _ := s.Attr("name")
-		value, _ := s.Attr("value")
-		values.Set(name, value)
-	})
-	merchant, _ := form.Find(`input[name="merchant_id"]`).First().Attr("value")
-	if merchant == "" || form.Find(`button[name="decision"][value="allow"]`).Length() != 1 {
-		return errors.New("the consent page has no merchant to pick or no Allow button")
-	}
-	values.Set("merchant_id", merchant)
-	values.Set("decision", "allow")
-	action, _ := form.Attr("action")
-	consent, err := authorize.Parse(action)
+	consent, values, err := consentform.Answer(doc, authorize, 0, consentform.Allow)
 	if err != nil {
-		return fmt.Errorf("consent form action %q: %w", action, err)
+		return err
 	}
 	_, callback, err := c.do(ctx, http.MethodPost, consent.String(), values, http.StatusFound)
 	if err != nil {
