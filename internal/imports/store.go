@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tessera-dashboard/tessera/internal/store"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
@@ -53,13 +52,30 @@ func Hash(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// DB is the database the files are kept in: SQLite (internal/store) or
+// PostgreSQL (internal/store/postgres). The SQL is written once with ?
+// placeholders, which Rebind renumbers for PostgreSQL.
+type DB interface {
+	Writer() *sql.DB
+	Reader() *sql.DB
+	Rebind(query string) string
+}
+
 // Store keeps files in the database.
 type Store struct {
-	w, r *sql.DB
+	db DB
 }
 
 // NewStore keeps files in db.
-func NewStore(db *store.DB) *Store { return &Store{w: db.Writer(), r: db.Reader()} }
+func NewStore(db DB) *Store { return &Store{db: db} }
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.db.Writer().ExecContext(ctx, s.db.Rebind(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.db.Reader().QueryRowContext(ctx, s.db.Rebind(query), args...)
+}
 
 // Save stores an upload and returns its id.
 func (s *Store) Save(ctx context.Context, f File) (string, error) {
@@ -68,7 +84,7 @@ func (s *Store) Save(ctx context.Context, f File) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO imports (id, merchant_id, file_name, sha256, size, bytes, uploaded_at, choices)
+	_, err = s.exec(ctx, `INSERT INTO imports (id, merchant_id, file_name, sha256, size, bytes, uploaded_at, choices)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, f.ID, f.MerchantID, f.Name, Hash(f.Bytes), len(f.Bytes), f.Bytes, f.Uploaded.UnixMilli(), string(choices))
 	if err != nil {
 		return "", fmt.Errorf("imports: save: %w", err)
@@ -82,7 +98,7 @@ func (s *Store) one(ctx context.Context, where string, args ...any) (File, error
 	var f File
 	var at int64
 	var choices string
-	err := s.r.QueryRowContext(ctx, "SELECT "+fileCols+" FROM imports WHERE "+where, args...).
+	err := s.queryRow(ctx, "SELECT "+fileCols+" FROM imports WHERE "+where, args...).
 		Scan(&f.ID, &f.MerchantID, &f.Name, &f.SHA256, &f.Bytes, &at, &choices, &f.JobID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return File{}, ErrNotFound
@@ -115,13 +131,13 @@ func (s *Store) SetChoices(ctx context.Context, merchantID, id string, c Choices
 	if err != nil {
 		return err
 	}
-	_, err = s.w.ExecContext(ctx, "UPDATE imports SET choices = ? WHERE merchant_id = ? AND id = ?", string(b), merchantID, id)
+	_, err = s.exec(ctx, "UPDATE imports SET choices = ? WHERE merchant_id = ? AND id = ?", string(b), merchantID, id)
 	return err
 }
 
 // SetJob records the job started from the merchant's file.
 func (s *Store) SetJob(ctx context.Context, merchantID, id, jobID string) error {
-	_, err := s.w.ExecContext(ctx, "UPDATE imports SET job_id = ? WHERE merchant_id = ? AND id = ?", jobID, merchantID, id)
+	_, err := s.exec(ctx, "UPDATE imports SET job_id = ? WHERE merchant_id = ? AND id = ?", jobID, merchantID, id)
 	return err
 }
 
@@ -129,7 +145,7 @@ func (s *Store) SetJob(ctx context.Context, merchantID, id, jobID string) error 
 // their upload, and those whose job is gone (jobs.Store.Sweep deletes jobs
 // after jobs.Retention).
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM imports WHERE (job_id = '' AND uploaded_at < ?)
+	res, err := s.exec(ctx, `DELETE FROM imports WHERE (job_id = '' AND uploaded_at < ?)
 		OR (job_id != '' AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = imports.job_id))`, now.Add(-Unstarted).UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("imports: sweep: %w", err)
@@ -139,7 +155,7 @@ func (s *Store) Sweep(ctx context.Context, now time.Time) (int64, error) {
 
 // DropMerchant deletes a merchant's files, as on disconnecting.
 func (s *Store) DropMerchant(ctx context.Context, merchantID string) error {
-	_, err := s.w.ExecContext(ctx, "DELETE FROM imports WHERE merchant_id = ?", merchantID)
+	_, err := s.exec(ctx, "DELETE FROM imports WHERE merchant_id = ?", merchantID)
 	return err
 }
 
@@ -147,7 +163,7 @@ func (s *Store) DropMerchant(ctx context.Context, merchantID string) error {
 // from, without reading the file.
 func (s *Store) FileName(ctx context.Context, merchantID, jobID string) (string, error) {
 	var name string
-	err := s.r.QueryRowContext(ctx, "SELECT file_name FROM imports WHERE merchant_id = ? AND job_id = ? LIMIT 1", merchantID, jobID).Scan(&name)
+	err := s.queryRow(ctx, "SELECT file_name FROM imports WHERE merchant_id = ? AND job_id = ? LIMIT 1", merchantID, jobID).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
