@@ -162,12 +162,23 @@ func openBench(b *testing.B) *Index {
 // percentile of one query's time in milliseconds, the figure the budgets
 // name, besides Go's mean.
 func runQueries(b *testing.B, queries []Query) {
+	runQueriesAfter(b, queries, nil)
+}
+
+// runQueriesAfter is runQueries with before run ahead of each query, outside
+// the figures.
+func runQueriesAfter(b *testing.B, queries []Query, before func(x *Index, n int)) {
 	x := openBench(b)
 	ctx := b.Context()
 	var times []time.Duration
 	b.ResetTimer()
+	n := 0
 	for i := 0; b.Loop(); i++ {
 		for _, q := range queries {
+			if before != nil {
+				before(x, n)
+				n++
+			}
 			start := time.Now()
 			r, err := x.Search(ctx, "MBENCH", q)
 			times = append(times, time.Since(start))
@@ -214,6 +225,35 @@ func BenchmarkSearch(b *testing.B) {
 	})
 	b.Run("short/cjk", func(b *testing.B) { runQueries(b, texts("王", "小明", "김", "明")) })
 	b.Run("phone", func(b *testing.B) { runQueries(b, texts("5550155", "(360) 555", "555.01")) })
+	b.Run("email-pieces", func(b *testing.B) {
+		runQueries(b, emailPieces)
+	})
+	// Every write empties the readers' page caches, as a save or a webhook
+	// does under make load.
+	b.Run("email-pieces/after-write", func(b *testing.B) {
+		runQueriesAfter(b, emailPieces, func(x *Index, n int) {
+			c := benchCustomer(rand.New(rand.NewPCG(3, uint64(n))), n%1000)
+			c.Version = int64(1000 + n)
+			if _, err := x.Put(b.Context(), "MOTHER", c); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	// A word searched for the first time counts its trigrams.
+	b.Run("email-pieces/new-words", func(b *testing.B) {
+		runQueriesAfter(b, emailPieces, func(x *Index, _ int) {
+			x.trigrams.mu.Lock()
+			x.trigrams.m = nil
+			x.trigrams.mu.Unlock()
+		})
+	})
+}
+
+// emailPieces are what make load types (searchToken in cmd/loadtest): 3 to 6
+// letters of an email's local part, many of them in thousands of customers.
+var emailPieces = []Query{
+	{Text: "use"}, {Text: "user"}, {Text: "user12"}, {Text: "jan"}, {Text: "fern"}, {Text: "fernan"},
+	{Text: "kowal"}, {Text: "oli"}, {Text: "hanna"}, {Text: "smit"}, {Text: "mart"}, {Text: "okafor"},
 }
 
 // BenchmarkDirectory measures a directory page of 50 from the index, with
