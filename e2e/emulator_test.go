@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/playwright-community/playwright-go"
+
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 // startProcess runs bin with args and env on top of the test's cleaned
@@ -18,7 +20,7 @@ import (
 // when the test ends. Its output goes to the test log if the test fails.
 func startProcess(t *testing.T, name string, cmd *exec.Cmd, ready func(exited <-chan error) error) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = appProcAttr()
 	if err := cmd.Start(); err != nil {

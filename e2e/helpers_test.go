@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/playwright-community/playwright-go"
+
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 // Timeouts, generous because go test ./... runs other packages' tests on
@@ -79,7 +80,7 @@ func tryStartApp(t *testing.T, dataDir string, extraEnv ...string) (*webApp, err
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	cmd := exec.Command(env.webBinary)
 	cmd.Env = append(append(cleanEnv(), "TESSERA_ADDR="+addr, "TESSERA_DATA_DIR="+dataDir), extraEnv...)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -162,25 +163,6 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer that the process's output and the test may
-// use at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // contextOptions tune newPage.

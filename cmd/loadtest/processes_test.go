@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 // TestShortRunInProcesses runs the index mix briefly with -processes: the
@@ -102,7 +103,7 @@ func TestExportRunInProcesses(t *testing.T) {
 func TestInterruptedRunInProcesses(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncWriter
+	var stdout, stderr testutil.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-processes", "-sessions", "2", "-duration", "1m", "-customers", "50", "-json"}, &stdout, &stderr)
@@ -164,24 +165,6 @@ func pidsIn(t *testing.T, progress string) (web, emu int) {
 		t.Fatalf("no pids in %q: %v", progress[i:], err)
 	}
 	return web, emu
-}
-
-// syncWriter is a buffer written by the run and read by the test.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 // assertGone fails the test when process pid still exists.

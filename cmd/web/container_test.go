@@ -22,6 +22,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 // The image as the Dockerfile must describe it.
@@ -241,7 +242,7 @@ func TestBinaryRunsAsInTheImage(t *testing.T) {
 	}
 
 	srv := command(jsonArg(t, lastArgs(t, final, "ENTRYPOINT"))[1:]...)
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	srv.Stdout, srv.Stderr = stdout, stderr
 	if err := srv.Start(); err != nil {
 		t.Fatalf("starting %s as uid %d: %v", bin, uid, err)
@@ -413,7 +414,7 @@ func checkAssets(t *testing.T, base string) {
 }
 
 // waitForBinary polls /readyz until it answers 200.
-func waitForBinary(t *testing.T, base string, exited <-chan struct{}, stderr *syncBuffer) {
+func waitForBinary(t *testing.T, base string, exited <-chan struct{}, stderr *testutil.SyncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {

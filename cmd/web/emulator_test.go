@@ -16,6 +16,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 // standaloneEmulator is cmd/squarelocal running as its own process.
@@ -42,7 +43,7 @@ func startSquarelocal(t *testing.T, addr string, args ...string) *standaloneEmul
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &testutil.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

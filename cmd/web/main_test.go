@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,11 +8,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -31,25 +30,6 @@ func TestMain(m *testing.M) {
 type env map[string]string
 
 func (e env) get(name string) string { return e[name] }
-
-// syncBuffer is a bytes.Buffer that the server's goroutines may write while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // freeAddr returns a loopback address with a port that was free a moment
 // ago. The server needs to know its port before it starts, because local
@@ -73,8 +53,8 @@ type server struct {
 	dataDir string
 	cancel  context.CancelFunc
 	done    chan error
-	stdout  *syncBuffer
-	stderr  *syncBuffer
+	stdout  *testutil.SyncBuffer
+	stderr  *testutil.SyncBuffer
 	// err is run's result once done has delivered it.
 	err     error
 	stopped bool
@@ -91,7 +71,7 @@ func startServer(t *testing.T, e env) *server {
 	ctx, cancel := context.WithCancel(t.Context())
 	s := &server{
 		t: t, addr: full[config.EnvAddr], base: "http://" + full[config.EnvAddr], dataDir: full[config.EnvDataDir],
-		cancel: cancel, done: make(chan error, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{},
+		cancel: cancel, done: make(chan error, 1), stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{},
 	}
 	go func() { s.done <- run(ctx, nil, full.get, s.stdout, s.stderr) }()
 	t.Cleanup(func() { s.stop() })

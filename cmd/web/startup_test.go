@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 // A secret long enough for config (32 bytes); never a real one.
@@ -197,7 +198,7 @@ func TestRunStartupErrorsAreOneLineNamingTheVariable(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 			defer cancel()
 			var stdout bytes.Buffer
-			stderr := &syncBuffer{}
+			stderr := &testutil.SyncBuffer{}
 			err := run(ctx, nil, tt.env(t).get, &stdout, stderr)
 			if err == nil {
 				t.Fatal("run() = nil, want a start-up error")

@@ -29,6 +29,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal/consentform"
 	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 // The harness runs the real Echo from handlers.New on a real listener, with
@@ -61,25 +62,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-}
-
-// logBuffer collects the log output; it is safe for concurrent use, since
-// handlers log from the server's goroutines while a test reads.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // wireCall is one request the Square client sent, with both JSON bodies,
@@ -169,7 +151,7 @@ type harness struct {
 	index  *index.Index
 	syncer *indexsync.Syncer
 	clock  *fakeClock
-	logs   *logBuffer
+	logs   *testutil.SyncBuffer
 	wire   *wireRecorder
 	// live is the broker of the live updates.
 	live *live.Broker
@@ -270,7 +252,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	h := &harness{
 		t:     t,
 		clock: &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)},
-		logs:  &logBuffer{},
+		logs:  &testutil.SyncBuffer{},
 	}
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
