@@ -14,8 +14,9 @@
 # is installed into $TESSERA_LIGHTHOUSE_DIR (default
 # ~/.cache/tessera/lighthouse) when missing or when the lock changed, as
 # scripts/e2e-setup.sh installs playwright-core; the browser is Debian's
-# chromium, which scripts/e2e-setup.sh installs. The JSON reports stay in
-# a temporary directory, whose name is printed. Not part of `make test`.
+# chromium, which scripts/e2e-setup.sh installs. The JSON reports, each
+# run's trace (lighthouse-N-0.trace.json) and DevTools log stay in a
+# temporary directory, whose name is printed. Not part of `make test`.
 # Exit status: 0 when the budgets hold, 1 when one does not, 2 when it
 # could not measure.
 set -euo pipefail

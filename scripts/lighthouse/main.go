@@ -367,7 +367,10 @@ func lighthouse(ctx context.Context, command, target, cookie, file string) error
 		"--only-categories=performance,accessibility,best-practices",
 		"--chrome-flags=--headless=new --no-sandbox",
 		"--extra-headers="+string(headers),
-		"--output=json", "--output-path="+file, "--quiet")
+		// --save-assets keeps the trace (and DevTools log) beside the
+		// report, for reading what a long task was: the report itself
+		// calls the largest one "Unattributable".
+		"--output=json", "--output-path="+file, "--quiet", "--save-assets")
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
