@@ -141,7 +141,7 @@ func (s *Syncer) Full(ctx context.Context, merchantID string, sq Customers) erro
 		return err
 	}
 	done := s.now()
-	return s.index.UpdateSyncState(ctx, merchantID, func(st *index.SyncState) error {
+	err = s.index.UpdateSyncState(ctx, merchantID, func(st *index.SyncState) error {
 		for _, r := range st.Ranges {
 			if !r.Done {
 				return fmt.Errorf("indexsync: range %s to %s is not done", r.From, r.To)
@@ -155,6 +155,33 @@ func (s *Syncer) Full(ctx context.Context, merchantID string, sq Customers) erro
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.compact(ctx, merchantID)
+	return nil
+}
+
+// compacter is an index whose storage a full sync leaves in pieces that
+// searches read one by one (the SQLite index's full-text segments).
+type compacter interface {
+	Compact(ctx context.Context) error
+}
+
+// compact merges those pieces after a full sync, when the index has them.
+// The sync is done and the index answers either way, only slower, so a
+// failure is logged rather than returned.
+func (s *Syncer) compact(ctx context.Context, merchantID string) {
+	c, ok := s.index.(compacter)
+	if !ok {
+		return
+	}
+	start := s.now()
+	if err := c.Compact(ctx); err != nil {
+		s.log.WarnContext(ctx, "index: compacting after the full sync failed; searches stay correct, only slower", "merchant_id", merchantID, "error", err)
+		return
+	}
+	s.log.InfoContext(ctx, "index: compacted after the full sync", "merchant_id", merchantID, "took", s.now().Sub(start))
 }
 
 // Restart forgets the merchant's full sync, so that the next Full starts a

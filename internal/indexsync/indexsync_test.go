@@ -2,6 +2,7 @@ package indexsync_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ type env struct {
 	emu      *squarelocal.Server
 	sq       *square.Client
 	ix       *index.Index
+	db       *store.DB
 	merchant string
 	searches atomic.Int64
 	// cancelAfter, when positive, cancels cancel after that many searches.
@@ -72,7 +74,7 @@ func newBenchEnv(t testing.TB, customers int) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	e.ix = index.New(db)
+	e.ix, e.db = index.New(db), db
 	return e
 }
 
@@ -150,6 +152,36 @@ func TestAFullSyncIndexesEveryCustomerOnce(t *testing.T) {
 	if st.Indexed() != len(e.atSquare(t)) || st.Expected != len(e.atSquare(t)) {
 		t.Errorf("progress after Full = %d of %d, want %d of %d", st.Indexed(), st.Expected, len(e.atSquare(t)), len(e.atSquare(t)))
 	}
+}
+
+func TestAFullSyncLeavesTheFullTextIndexInOnePiece(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 120)
+	// Another merchant's customers, stored one transaction each, leave
+	// the full-text tables in several segments.
+	for i := range 40 {
+		c := index.Customer{ID: fmt.Sprintf("other-%02d", i), GivenName: "Other", FamilyName: fmt.Sprintf("Person%02d", i), CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if _, err := e.ix.Put(t.Context(), "OTHER-MERCHANT", c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segments := func() int {
+		var n int
+		if err := e.db.Reader().QueryRowContext(t.Context(), "SELECT count(DISTINCT segid) FROM index_fts_idx").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := segments(); n < 2 {
+		t.Fatalf("the full-text index has %d segments before the sync; the test needs several", n)
+	}
+	if err := indexsync.New(e.ix, indexsync.Options{}).Full(t.Context(), e.merchant, e.sq.Customers); err != nil {
+		t.Fatalf("Full = %v", err)
+	}
+	if n := segments(); n != 1 {
+		t.Errorf("the full-text index has %d segments after the full sync, want 1 (compacted)", n)
+	}
+	e.assertIndexEqualsSquare(t)
 }
 
 func TestAFullSyncCutShortCarriesOnWhereItStopped(t *testing.T) {
