@@ -79,7 +79,7 @@ func main() {
 	p("its target. The figures come from one run on the machine below: timings\n")
 	p("move by tens of percent between runs and machines (bytes do not), so read\n")
 	p("them as orders of magnitude and compare runs on the same machine.\n")
-	p("Regenerate this file with `./scripts/perf.sh` (about a minute, on a quiet\n")
+	p("Regenerate this file with `./scripts/perf.sh` (about two minutes, on a quiet\n")
 	p("machine). The browser test also runs with the other browser tests\n")
 	p("(`make e2e`), where it checks the requests and the first load's bytes.\n\n")
 	p("- Date: %s\n", m.date)
