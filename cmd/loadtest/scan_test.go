@@ -59,6 +59,32 @@ func TestScannersReadPagesAsTheDOMDoes(t *testing.T) {
 		}
 	}
 
+	// The search's check finds a row by a byte search: it must say what
+	// the tokenizer reads, for a piece of an email shown and for a miss.
+	var email string
+	for _, c := range b.seen {
+		if searchToken(c.Email, b.rng) != "" {
+			email = c.Email
+			break
+		}
+	}
+	hit := searchToken(email, b.rng)
+	for _, c := range []struct {
+		q    string
+		rows bool
+	}{{hit, true}, {"qqzzxxnomatch", false}} {
+		target := "/customers?" + url.Values{"q": {c.q}, "field": {"email"}}.Encode()
+		a, err := b.request(t.Context(), kindSearch, http.MethodGet, target, nil, "customer-results", http.StatusOK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := plainBody(t, a)
+		scanned, _ := scanRows(body)
+		if got := bytes.Contains(body, searchRow); got != c.rows || got != (len(scanned) > 0) {
+			t.Errorf("search %q: the byte search finds a row: %v; the tokenizer reads %d rows; want rows: %v", c.q, got, len(scanned), c.rows)
+		}
+	}
+
 	if _, _, err := scanForm([]byte(`<html><body><form data-testid="other"></form>`), "customer-form"); err == nil {
 		t.Error("scanForm found a form that is not there")
 	}

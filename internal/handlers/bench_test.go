@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -126,7 +127,10 @@ func (e *benchEnv) fetch(method, target string, form url.Values, want int, heade
 //
 //   - tessera-ns/op, the time less the time Square calls were in flight;
 //   - square-ns/op, that time in Square;
-//   - square-calls/op, how many calls each operation made.
+//   - square-calls/op, how many calls each operation made;
+//   - cpu-ns/op, the CPU time of the whole process (the benchmark's client
+//     and squarelocal included) per operation, which other work on a
+//     shared machine changes far less than the wall time.
 //
 // op runs once before timing, so the first request of its kind (pools,
 // lazily built tables) is not in the figures.
@@ -139,6 +143,7 @@ func (e *benchEnv) measure(b *testing.B, op, between func()) {
 	b.ReportAllocs()
 	e.timer.reset()
 	var excluded squareStats
+	cpu0 := processCPU(b)
 	for b.Loop() {
 		op()
 		if between != nil {
@@ -152,12 +157,25 @@ func (e *benchEnv) measure(b *testing.B, op, between func()) {
 		}
 	}
 	elapsed := b.Elapsed()
+	cpu := processCPU(b) - cpu0
 	s := e.timer.stats()
 	inSquare := s.busy - excluded.busy
 	n := float64(b.N)
 	b.ReportMetric(float64(elapsed-inSquare)/n, "tessera-ns/op")
 	b.ReportMetric(float64(inSquare)/n, "square-ns/op")
 	b.ReportMetric(float64(s.calls-excluded.calls)/n, "square-calls/op")
+	if between == nil {
+		b.ReportMetric(float64(cpu)/n, "cpu-ns/op")
+	}
+}
+
+// processCPU is the CPU time the process has used, user and system.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkDirectory is the full directory page with 50 rows, the default.

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -183,6 +184,9 @@ type harnessOptions struct {
 	webhookKey string
 	// liveHeartbeat shortens the live streams' heartbeat when not zero.
 	liveHeartbeat time.Duration
+	// customers seeds the first merchant with that many customers in
+	// place of customersPerMerchant when not zero.
+	customers int
 }
 
 type harnessOption func(*harnessOptions)
@@ -282,7 +286,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	}
 	// The emulator comes before the allowlist, which picks from the
 	// merchants it seeded.
-	appOpts := app.Options{EmulatorCustomers: customersPerMerchant, Now: h.clock.Now}
+	appOpts := app.Options{EmulatorCustomers: cmp.Or(o.customers, customersPerMerchant), Now: h.clock.Now}
 	h.emu = app.NewEmulator(h.cfg, logger, appOpts)
 	t.Cleanup(h.emu.Close)
 	if o.allowed != nil {

@@ -51,7 +51,7 @@ var ErrInvalid = errors.New("index: invalid argument")
 // Index is the customer index. It is safe for concurrent use.
 type Index struct {
 	writer *sql.DB
-	reader *sql.DB
+	reader *preparedReader
 	// rankAllUpTo is how many matches a search ranks all at once; above it
 	// the tiers serve the page (see ranked). Tests lower it to exercise the
 	// tiers on small data.
@@ -69,7 +69,7 @@ const defaultRankAllUpTo = 200
 
 // New returns the index kept in db, whose migrations created its tables.
 func New(db *store.DB) *Index {
-	return &Index{writer: db.Writer(), reader: db.Reader(), rankAllUpTo: defaultRankAllUpTo, watchers: &watchers{}, trigrams: &trigramCounts{}}
+	return &Index{writer: db.Writer(), reader: newPreparedReader(db.Reader()), rankAllUpTo: defaultRankAllUpTo, watchers: &watchers{}, trigrams: &trigramCounts{}}
 }
 
 // Customer is what the index keeps of one customer: the directory's columns,
