@@ -23,6 +23,11 @@ type Keys struct {
 	// NameWords are the words of the names that whole-word and prefix
 	// matches rank first.
 	NameWords []string
+	// Fragments are the pieces of one or two characters of the keys that
+	// hold a character outside ASCII: a search word of one or two
+	// characters with one outside ASCII (Word.Frag) is in the keys exactly
+	// when it is among them.
+	Fragments []string
 }
 
 // KeysOf returns the folded keys of c.
@@ -31,7 +36,7 @@ func KeysOf(c Customer) Keys {
 	return Keys{
 		Names: k.names, Other: k.other, Note: k.note,
 		SortName: k.sortName, SortCompany: k.sortCompany, SortEmail: k.sortEmail, SortPhone: k.sortPhone,
-		NameWords: k.nameWords,
+		NameWords: k.nameWords, Fragments: fragments(k.names, k.other, k.note),
 	}
 }
 

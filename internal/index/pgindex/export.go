@@ -50,7 +50,7 @@ func (x *Index) EachID(ctx context.Context, merchantID string, q index.Query, ba
 			sql += " AND (" + col + ", c.seq)" + cmp + "(" + a.add(lastKey) + ", " + a.add(lastSeq) + ")"
 		}
 		sql += " ORDER BY " + col + dir + ", c.seq" + dir + " LIMIT " + a.add(batch)
-		rows, err := x.pool.Query(ctx, sql, a...)
+		rows, err := x.pool.Query(ctx, sql, a.planned()...)
 		if err != nil {
 			return fmt.Errorf("index: export: %w", err)
 		}

@@ -41,11 +41,19 @@ import (
 type Index struct {
 	pool     *pgxpool.Pool
 	watchers *watchers
+	// rankAllUpTo is how many matches a search ranks all at once; above
+	// it the tiers serve the page (see ranked). Tests lower it to
+	// exercise the tiers on small data.
+	rankAllUpTo int
 }
+
+// defaultRankAllUpTo is index.Index's: ranking 200 matches at once costs
+// about what reading the tiers does.
+const defaultRankAllUpTo = 200
 
 // New returns the index kept in db, whose migrations created its tables.
 func New(db *postgres.DB) *Index {
-	return &Index{pool: db.Pool(), watchers: &watchers{}}
+	return &Index{pool: db.Pool(), watchers: &watchers{}, rankAllUpTo: defaultRankAllUpTo}
 }
 
 // customerCols are the columns scanCustomer reads, from index_customers c.
@@ -167,6 +175,7 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 			return err
 		}
 		batch := &pgx.Batch{}
+		added := 0
 		for _, c := range cs {
 			if t, ok := tombs[c.ID]; ok {
 				newer := c.Version > t.version && (t.exact || ms(c.UpdatedAt) > t.deletedAt)
@@ -181,6 +190,9 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 				continue
 			}
 			queueUpsert(batch, merchantID, c)
+			if !exists {
+				added++
+			}
 			after := c
 			after.MerchantID = merchantID
 			current[c.ID] = after
@@ -192,6 +204,9 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 				}
 				changes = append(changes, ch)
 			}
+		}
+		if added > 0 {
+			queueCount(batch, merchantID, added)
 		}
 		if batch.Len() > 0 {
 			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
@@ -297,29 +312,43 @@ func cleanText(s string) string {
 // same id: the row keeps its seq, as a SQLite row keeps its rowid.
 func queueUpsert(b *pgx.Batch, merchantID string, c index.Customer) {
 	k := index.KeysOf(c)
-	groups, words := c.GroupIDs, k.NameWords
-	if groups == nil {
-		groups = []string{}
+	groups, words, frags := c.GroupIDs, k.NameWords, k.Fragments
+	for _, list := range []*[]string{&groups, &words, &frags} {
+		if *list == nil {
+			*list = []string{}
+		}
 	}
-	if words == nil {
-		words = []string{}
-	}
-	b.Queue(`INSERT INTO index_customers (merchant_id, id, version, created_at, updated_at,
+	// One statement stores the row and its name words: those it no longer
+	// has go, new ones come, the ones it keeps stay.
+	b.Queue(`WITH up AS (INSERT INTO index_customers (merchant_id, id, version, created_at, updated_at,
 			given_name, family_name, nickname, company, email, phone, reference_id, note,
 			creation_source, group_ids, names_key, other_key, note_key, name_words,
-			sort_name, sort_company, sort_email, sort_phone)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+			sort_name, sort_company, sort_email, sort_phone, frags)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)
 		ON CONFLICT (merchant_id, id) DO UPDATE SET version = excluded.version, created_at = excluded.created_at,
 			updated_at = excluded.updated_at, given_name = excluded.given_name, family_name = excluded.family_name,
 			nickname = excluded.nickname, company = excluded.company, email = excluded.email, phone = excluded.phone,
 			reference_id = excluded.reference_id, note = excluded.note, creation_source = excluded.creation_source,
 			group_ids = excluded.group_ids, names_key = excluded.names_key, other_key = excluded.other_key,
 			note_key = excluded.note_key, name_words = excluded.name_words, sort_name = excluded.sort_name,
-			sort_company = excluded.sort_company, sort_email = excluded.sort_email, sort_phone = excluded.sort_phone`,
+			sort_company = excluded.sort_company, sort_email = excluded.sort_email, sort_phone = excluded.sort_phone,
+			frags = excluded.frags
+		RETURNING seq),
+		gone AS (DELETE FROM index_name_words w USING up WHERE w.merchant_id = $1 AND w.seq = up.seq AND w.word <> ALL($19::text[]))
+		INSERT INTO index_name_words (merchant_id, word, seq) SELECT $1, w, up.seq FROM up, unnest($19::text[]) AS w
+		ON CONFLICT DO NOTHING`,
 		merchantID, c.ID, c.Version, ms(c.CreatedAt), ms(c.UpdatedAt),
 		c.GivenName, c.FamilyName, c.Nickname, c.CompanyName, c.EmailAddress, c.PhoneNumber, c.ReferenceID, c.Note,
 		c.CreationSource, groups, k.Names, k.Other, k.Note, words,
-		k.SortName, k.SortCompany, k.SortEmail, k.SortPhone)
+		k.SortName, k.SortCompany, k.SortEmail, k.SortPhone, frags)
+}
+
+// queueCount adds delta to the merchant's count of customers. It comes
+// last in its transaction: the row it locks is the merchant's, which every
+// write of that merchant takes, so it is held only until the commit.
+func queueCount(b *pgx.Batch, merchantID string, delta int) {
+	b.Queue(`INSERT INTO index_merchants AS m (merchant_id, live) VALUES ($1, $2)
+		ON CONFLICT (merchant_id) DO UPDATE SET live = m.live + excluded.live`, merchantID, delta)
 }
 
 // Delete removes the customer and leaves a tombstone, so that an update of
@@ -351,6 +380,11 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 				return nil
 			}
 			if _, err := tx.Exec(ctx, "DELETE FROM index_customers WHERE merchant_id = $1 AND id = $2", merchantID, customerID); err != nil {
+				return fmt.Errorf("index: delete: %w", err)
+			}
+			b := &pgx.Batch{}
+			queueCount(b, merchantID, -1)
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return fmt.Errorf("index: delete: %w", err)
 			}
 			if watched {
@@ -392,7 +426,11 @@ func (x *Index) Get(ctx context.Context, merchantID, customerID string) (index.C
 // Count returns how many customers the index holds for the merchant.
 func (x *Index) Count(ctx context.Context, merchantID string) (int, error) {
 	var n int
-	if err := x.pool.QueryRow(ctx, "SELECT count(*) FROM index_customers WHERE merchant_id = $1", merchantID).Scan(&n); err != nil {
+	err := x.pool.QueryRow(ctx, "SELECT live FROM index_merchants WHERE merchant_id = $1", merchantID).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
 		return 0, fmt.Errorf("index: count: %w", err)
 	}
 	return n, nil
@@ -410,11 +448,12 @@ func (x *Index) IDs(ctx context.Context, merchantID string) ([]string, error) {
 }
 
 // DropMerchant deletes everything the index keeps of the merchant: its
-// customers, tombstones, seen webhook events and sync state. Call it when
-// the merchant disconnects or revokes Tessera's access.
+// customers with their name words, tombstones, seen webhook events and
+// sync state. Call it when the merchant disconnects or revokes Tessera's
+// access.
 func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 	return x.tx(ctx, func(tx pgx.Tx) error {
-		for _, table := range []string{"index_customers", "index_tombstones", "index_seen_events", "index_sync"} {
+		for _, table := range []string{"index_name_words", "index_customers", "index_merchants", "index_tombstones", "index_seen_events", "index_sync"} {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE merchant_id = $1", merchantID); err != nil {
 				return fmt.Errorf("index: drop merchant: %w", err)
 			}

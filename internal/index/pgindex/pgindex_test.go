@@ -21,6 +21,17 @@ func open(t *testing.T) *postgres.DB {
 	return openURL(t, pgtest.Database(t))
 }
 
+// openURLB opens a database of the benchmark's own.
+func openURLB(b *testing.B) *postgres.DB {
+	b.Helper()
+	db, err := postgres.Open(b.Context(), pgtest.Database(b))
+	if err != nil {
+		b.Fatalf("postgres.Open: %v", err)
+	}
+	b.Cleanup(db.Close)
+	return db
+}
+
 // openURL opens the database at url, as one replica does.
 func openURL(t *testing.T, url string) *postgres.DB {
 	t.Helper()
@@ -42,11 +53,16 @@ func TestTheIndexContractOnPostgreSQL(t *testing.T) {
 			dbs.Store(x, db)
 			return x
 		},
+		Modes: func(x indextest.Indexer) []indextest.Mode {
+			return []indextest.Mode{{Name: "all at once", X: x}, {Name: "by tiers", X: pgindex.RankedByTiers(x.(*pgindex.Index))}}
+		},
 		Leftovers: func(t *testing.T, x indextest.Indexer, merchantID string) int {
 			db, _ := dbs.Load(x)
 			var n int
 			err := db.(*postgres.DB).Pool().QueryRow(t.Context(), `SELECT
 				(SELECT count(*) FROM index_customers WHERE merchant_id = $1) +
+				(SELECT count(*) FROM index_name_words WHERE merchant_id = $1) +
+				(SELECT count(*) FROM index_merchants WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_tombstones WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_seen_events WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_sync WHERE merchant_id = $1)`, merchantID).Scan(&n)

@@ -85,6 +85,10 @@ func TestReplicasWritingOneCustomerAtOnceKeepTheNewest(t *testing.T) {
 	if c, err := replicas[0].Get(t.Context(), "M1", "shared"); err != nil || c.GivenName != fmt.Sprintf("v%d", states-1) {
 		t.Errorf("Get(shared) = %q, %v, want v%d", c.GivenName, err, states-1)
 	}
+	// The merchant's count, kept by every write of both, is its rows'.
+	if n, err := replicas[1].Count(t.Context(), "M1"); err != nil || n != 1 {
+		t.Errorf("Count(M1) = %d, %v, want 1 (shared; every other customer deleted)", n, err)
+	}
 }
 
 // PostgreSQL stores no NUL character and no invalid UTF-8 in text: a
