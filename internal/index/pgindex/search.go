@@ -224,11 +224,11 @@ func (x *Index) rankedAll(ctx context.Context, p *plan) ([]index.Hit, error) {
 	var a args
 	where := p.where(&a)
 	pivot := a.add(index.Pivot(p.words).Folded)
-	top := []string{p.topCond(&a)}
+	top := p.topCond(&a)
 	prefixed := "(SELECT min(w COLLATE \"C\") FROM unnest(c.name_words) AS w WHERE starts_with(w, " + pivot + ") AND w <> " + pivot + ")"
 	sql := "SELECT " + customerCols + " FROM (SELECT c.*, " + prefixed + " AS prefixed FROM index_customers c WHERE " + where + ") c" +
 		" ORDER BY CASE WHEN c.name_words @> ARRAY[" + pivot + "::text] THEN 0 WHEN c.prefixed IS NOT NULL THEN 1" +
-		" WHEN " + strings.Join(top, " OR ") + " THEN 2 ELSE 3 END," +
+		" WHEN " + top + " THEN 2 ELSE 3 END," +
 		" CASE WHEN c.name_words @> ARRAY[" + pivot + "::text] THEN '' ELSE coalesce(c.prefixed, '') END COLLATE \"C\", c.seq" +
 		" LIMIT " + a.add(p.q.Limit) + " OFFSET " + a.add(p.q.Offset)
 	return x.hits(ctx, sql, a)
