@@ -241,6 +241,11 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.DatabaseURL = l.databaseURL()
 	c.SessionSecrets = l.sessionSecrets()
 	l.require(EnvSessionSecret, len(c.SessionSecrets) > 0, env)
+	if env == Emulator && c.DatabaseURL != "" && len(c.SessionSecrets) == 0 && !l.failed[EnvSessionSecret] {
+		// The key emulator mode would make lives in one replica's data
+		// directory; the others could not open its sessions.
+		l.fail(EnvSessionSecret, "required when %s is set: every replica must seal sessions with the same keys", EnvDatabaseURL)
+	}
 	c.AllowedMerchants, c.AllowAnyMerchant = l.merchants(env)
 	c.TrustedProxies = l.trustedProxies()
 	c.LogLevel = l.logLevel()

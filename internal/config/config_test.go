@@ -301,6 +301,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"a database URL that is not a URL", map[string]string{EnvDatabaseURL: "host=db dbname=tessera"}, EnvDatabaseURL, "must be a postgres:// URL"},
 		{"a database URL without a database", map[string]string{EnvDatabaseURL: "postgres://u:hunter2@db:5432/"}, EnvDatabaseURL, "must name the database"},
 		{"a database URL without a server", map[string]string{EnvDatabaseURL: "postgres:///tessera"}, EnvDatabaseURL, "must name the server"},
+		{"replicas of emulator mode without a shared session secret", map[string]string{EnvEnvironment: "emulator", EnvEmulatorURL: "http://127.0.0.1:8081", EnvDatabaseURL: "postgres://u@db/tessera"}, EnvSessionSecret, "every replica must seal sessions with the same keys"},
 		{"sandbox without a session secret", with(productionEnv, EnvEnvironment, "sandbox", EnvSessionSecret, ""), EnvSessionSecret, "required when SQUARE_ENVIRONMENT is sandbox"},
 	}
 	for _, tt := range tests {
