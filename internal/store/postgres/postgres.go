@@ -73,6 +73,11 @@ func (d *DB) Writer() *sql.DB { return d.sql }
 // Reader: see Writer.
 func (d *DB) Reader() *sql.DB { return d.sql }
 
+// Pool is the pool of connections itself, for the packages written for
+// PostgreSQL alone (internal/index/pgindex), which use its arrays and
+// batches.
+func (d *DB) Pool() *pgxpool.Pool { return d.pool }
+
 // Rebind turns the ? placeholders of a query written for both engines
 // into PostgreSQL's $1, $2, …; a ? inside a quoted string or identifier
 // stays as it is.
