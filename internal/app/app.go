@@ -20,6 +20,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/imports"
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/index/pgindex"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/live"
@@ -73,6 +74,9 @@ type Options struct {
 	// LiveHeartbeat overrides how often an idle stream of live updates
 	// sends a heartbeat and checks its session.
 	LiveHeartbeat time.Duration
+	// JobLease overrides how long a job stays a replica's without a
+	// renewal, so that a test sees another replica take over soon.
+	JobLease time.Duration
 }
 
 // Database is where Tessera keeps its state, on either engine: the SQLite
@@ -100,8 +104,8 @@ type CustomerIndex interface {
 
 // App is an assembled Tessera, ready to serve.
 type App struct {
-	Config *config.Config
-	DB     Database
+	Config   *config.Config
+	DB       Database
 	Sessions *session.Manager
 	// Square is the client of the configured environment.
 	Square *square.Client
@@ -118,6 +122,9 @@ type App struct {
 	Imports *imports.Store
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
+	// WebhookSubscription is the id of this process's subscription to the
+	// emulator's webhooks in local mode, "" otherwise.
+	WebhookSubscription string
 	// History is the record of changes to customers.
 	History *history.Log
 	// Live carries every change to the pages open on it.
@@ -131,9 +138,9 @@ type App struct {
 }
 
 // openDatabase opens the configured engine and brings its schema up to
-// date: PostgreSQL when TESSERA_DATABASE_URL is set (pg is then the same
-// database as db), else the SQLite file in TESSERA_DATA_DIR.
-func openDatabase(ctx context.Context, cfg *config.Config) (db Database, pg *postgres.DB, err error) {
+// date: PostgreSQL when TESSERA_DATABASE_URL is set, else the SQLite file
+// in TESSERA_DATA_DIR. Exactly one of the two is returned.
+func openDatabase(ctx context.Context, cfg *config.Config) (*store.DB, *postgres.DB, error) {
 	if !cfg.UsesPostgres() {
 		sqlite, err := store.Open(ctx, cfg.DataDir)
 		if err != nil {
@@ -141,12 +148,12 @@ func openDatabase(ctx context.Context, cfg *config.Config) (db Database, pg *pos
 		}
 		return sqlite, nil, nil
 	}
-	pg, err = postgres.Open(ctx, cfg.DatabaseURL)
+	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		// postgres.Open's messages name the server without the password.
 		return nil, nil, fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
 	}
-	return postgresDatabase{pg}, pg, nil
+	return nil, pg, nil
 }
 
 // postgresDatabase is a postgres.DB as a Database, whose Close reports
@@ -169,9 +176,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}
 		secrets = [][]byte{secret}
 	}
-	db, pg, err := openDatabase(ctx, cfg)
+	sqlite, pg, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	var db Database = sqlite
+	if pg != nil {
+		db = postgresDatabase{pg}
 	}
 	a := &App{Config: cfg, DB: db, pg: pg, logger: logger}
 	// The client comes first: the sessions revoke tokens through it.
@@ -208,7 +219,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	a.Live = live.New(liveOpts)
 	deps.Live, deps.LiveHeartbeat = a.Live, opts.LiveHeartbeat
 	if !cfg.IndexOff {
-		a.Index = newIndex(db, pg)
+		if pg != nil {
+			a.Index = pgindex.New(pg)
+		} else {
+			a.Index = index.New(sqlite)
+		}
 		// Changes made elsewhere reach Tessera through the index, which
 		// tells the history of each once.
 		a.Index.Watch(a.History.Watcher(logger, a.now))
@@ -228,7 +243,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	// in the jobs' leases: started again after a crash, it takes its jobs
 	// back at once. Replicas on PostgreSQL each mint their own (Replica
 	// left empty): two with one name would both run a job.
-	jobOpts := jobs.Options{Now: opts.Now, Logger: logger}
+	jobOpts := jobs.Options{Now: opts.Now, Logger: logger, Lease: opts.JobLease}
 	if pg == nil {
 		jobOpts.Replica = "local"
 	}
@@ -253,7 +268,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	if a.Emulator != nil {
 		// The emulator delivers its webhooks to Tessera in process, signed
 		// for the notification URL Tessera checks them against.
-		if _, err := a.Emulator.Subscribe(squarelocal.Subscription{
+		if a.WebhookSubscription, err = a.Emulator.Subscribe(squarelocal.Subscription{
 			URL: cfg.WebhookURL(), SignatureKey: cfg.WebhookSignatureKey,
 			Transport: squarelocal.HandlerTransport(a.Handler),
 		}); err != nil {
@@ -472,12 +487,4 @@ func dataDirError(err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", config.EnvDataDir, err)
-}
-
-// newIndex is the customer index on the database's engine.
-func newIndex(db Database, pg *postgres.DB) CustomerIndex {
-	if pg != nil {
-		return pgindex.New(pg)
-	}
-	return index.New(db.(*store.DB))
 }
