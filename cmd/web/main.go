@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer stopSweeper()
 	go tessera.RunBackground(sweepCtx)
 
-	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment))
+	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment), "database", cfg.DatabaseWhere())
 	if cfg.IsEmulator() {
 		logger.Info("square is the standalone emulator", "emulator_url", cfg.EmulatorURL.String())
 	}
