@@ -45,7 +45,7 @@ e2e-setup:
 
 ## e2e: the browser tests (playwright-go with Debian's chromium), then a
 ## second run of the everyday flows with Tessera's state in PostgreSQL
-E2E_POSTGRES_TESTS = TestSignInShowsDirectory|TestTypingPartOfANameFindsTheCustomer|TestCreateEditDeleteCustomer|TestAnEditShowsOnAnotherStaffMembersOpenPages|TestAChangeAtThePOSShowsInBothBrowsersWithinASecond|TestAChangeMadeElsewhereShowsInTheNextSearch|TestImportAFileFixTheFailedRowAndImportAgain|TestGroupsAndBulkActions
+E2E_POSTGRES_TESTS = TestSignInShowsDirectory|TestTypingPartOfANameFindsTheCustomer|TestCreateEditDeleteCustomer|TestAnEditShowsOnAnotherStaffMembersOpenPages|TestAChangeMadeElsewhereShowsInTheNextSearch
 e2e: e2e-setup postgres-setup
 	$(GO) test -count=1 ./e2e/
 	TESSERA_E2E_POSTGRES=1 TESSERA_REQUIRE_POSTGRES=1 $(GO) test -count=1 -run '^($(E2E_POSTGRES_TESTS))$$' ./e2e/

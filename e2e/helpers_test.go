@@ -41,7 +41,7 @@ const (
 
 // envPostgres, when set, runs every Tessera the tests start on PostgreSQL
 // (make e2e runs a subset of the suite so: sign-in, search, edit, live
-// updates, import).
+// updates, a change from Square through its webhook).
 const envPostgres = "TESSERA_E2E_POSTGRES"
 
 // webApp is one running Tessera.
