@@ -43,9 +43,12 @@ postgres-setup:
 e2e-setup:
 	./scripts/e2e-setup.sh
 
-## e2e: the browser tests (playwright-go with Debian's chromium)
-e2e: e2e-setup
+## e2e: the browser tests (playwright-go with Debian's chromium), then a
+## second run of the everyday flows with Tessera's state in PostgreSQL
+E2E_POSTGRES_TESTS = TestSignInShowsDirectory|TestTypingPartOfANameFindsTheCustomer|TestCreateEditDeleteCustomer|TestAnEditShowsOnAnotherStaffMembersOpenPages|TestAChangeMadeElsewhereShowsInTheNextSearch
+e2e: e2e-setup postgres-setup
 	$(GO) test -count=1 ./e2e/
+	TESSERA_E2E_POSTGRES=1 TESSERA_REQUIRE_POSTGRES=1 $(GO) test -count=1 -run '^($(E2E_POSTGRES_TESTS))$$' ./e2e/
 
 ## fuzz: each fuzz target for a few seconds' executions (FUZZSCALE=50 for longer)
 fuzz:

@@ -16,6 +16,7 @@ import (
 
 	"github.com/playwright-community/playwright-go"
 
+	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
 	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
@@ -38,6 +39,11 @@ const (
 	merchantLindenhof = "Lindenhof Bäckerei"
 )
 
+// envPostgres, when set, runs every Tessera the tests start on PostgreSQL
+// (make e2e runs a subset of the suite so: sign-in, search, edit, live
+// updates, a change from Square through its webhook).
+const envPostgres = "TESSERA_E2E_POSTGRES"
+
 // webApp is one running Tessera.
 type webApp struct {
 	URL string // http://127.0.0.1:<port>
@@ -57,6 +63,11 @@ func startAppWith(t *testing.T, extraEnv ...string) *webApp {
 	t.Helper()
 	shared(t)
 	dataDir := t.TempDir()
+	if os.Getenv(envPostgres) != "" {
+		// The second run of the suite: the same flows with every piece of
+		// state in PostgreSQL, a fresh database for each Tessera.
+		extraEnv = append([]string{"TESSERA_DATABASE_URL=" + pgtest.Database(t)}, extraEnv...)
+	}
 	var lastErr error
 	for range 3 { // the free port may be taken before the app listens
 		app, err := tryStartApp(t, dataDir, extraEnv...)

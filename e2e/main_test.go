@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/playwright-community/playwright-go"
+
+	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
 )
 
 // chromiumPath is Debian's chromium package; Playwright's own browser
@@ -47,7 +49,9 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
+	// pgtest.Main stops the PostgreSQL cluster of the run on PostgreSQL
+	// (envPostgres), if it started one.
+	code := pgtest.Main(m)
 	teardown()
 	os.Exit(code)
 }

@@ -14,7 +14,13 @@
 #     most 25 ms each, Tessera's RSS under 100 MB (docs/reliability.md);
 #  4. the CSV export of those 100,000 customers from the index, also with
 #     -processes: at most 3 s, Tessera's RSS at most 20 MB above idle
-#     (docs/csv.md).
+#     (docs/csv.md);
+#  5. two replicas sharing a throwaway PostgreSQL cluster behind a
+#     balancer (-replicas 2), 50 sessions: no errors of our own, p99 of
+#     directory and search at most 50 ms (docs/postgres.md);
+#  6. the same with the second replica killed (SIGKILL) halfway: every
+#     request to the live one succeeds, the dead one's live-update streams
+#     open again on it.
 # -processes builds cmd/web and cmd/squarelocal, so this runs from the
 # module. Extra arguments go to every run (-json, -seed).
 # Exit status: the first non-zero of the runs.
@@ -43,6 +49,16 @@ echo
 }
 echo
 "$dir/loadtest" -processes -export -customers 100000 "$@" || {
+	code=$?
+	[ "$status" -ne 0 ] || status=$code
+}
+echo
+"$dir/loadtest" -processes -replicas 2 -sessions "$SESSIONS" -duration "$DURATION" "$@" || {
+	code=$?
+	[ "$status" -ne 0 ] || status=$code
+}
+echo
+"$dir/loadtest" -processes -replicas 2 -kill-after 10s -sessions "$SESSIONS" -duration "$DURATION" "$@" || {
 	code=$?
 	[ "$status" -ne 0 ] || status=$code
 }

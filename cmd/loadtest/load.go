@@ -48,6 +48,9 @@ const (
 	// index mix: directory and search from the index, 100,000 customers.
 	indexP99Target = 25 * time.Millisecond
 	indexRSSTarget = 100 << 20
+	// replicasP99Target is issue 17's target for the directory and the
+	// search with two replicas sharing PostgreSQL.
+	replicasP99Target = 50 * time.Millisecond
 )
 
 // execute starts Tessera, signs the sessions in, runs the load and
@@ -133,6 +136,14 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	stopCtx, stopLoad := context.WithTimeout(ctx, o.Duration)
 	hardCtx, cancelHard := context.WithTimeout(ctx, o.Duration+drainTimeout)
 	loadStart := time.Now()
+	var killed chan error
+	if o.KillAfter > 0 {
+		killed = make(chan error, 1)
+		time.AfterFunc(o.KillAfter, func() {
+			fmt.Fprintf(progress, "loadtest: killing the last replica %s into the load\n", o.KillAfter)
+			killed <- t.procs.killLast()
+		})
+	}
 	for _, b := range browsers {
 		b.stop, b.think, b.mix = stopCtx, o.Think, mixNamed(o.Mix)
 		wg.Go(func() { b.loop(hardCtx) })
@@ -142,6 +153,12 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	cpuUsed, webCPU, emuCPU := cpuTime()-cpuStart, procCPU(t.webPID())-webCPUStart, procCPU(t.emuPID())-emuCPUStart
 	stopLoad()
 	cancelHard()
+	if killed != nil {
+		if err := <-killed; err != nil {
+			closeAll()
+			return nil, fmt.Errorf("killing a replica: %w", err)
+		}
+	}
 	if err := errors.Join(t.exited(), t.clearFaults(context.WithoutCancel(ctx))); err != nil {
 		closeAll()
 		return nil, err
@@ -153,7 +170,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 
 	// The people close their browsers: the idle connections go, and with
 	// them the server's goroutines that served them.
-	streamsOpen, streamEvents := live.open.Load(), live.events.Load()
+	streamsOpen, streamEvents, streamsReopened := live.open.Load(), live.events.Load(), live.reopened.Load()
 	closeAll()
 	browsers = nil
 	settleStart := time.Now()
@@ -178,6 +195,9 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 	rep.CPUSeconds, rep.LoadAverage = cpuUsed.Seconds(), loadAvg
 	rep.Resources = resources{Before: before, SignedIn: signedIn, After: after, SettleMS: ms(settled)}
 	rep.Tessera = web
+	if t.procs != nil && t.procs.balancer != nil {
+		rep.Replicas = &replicaReport{Count: len(t.procs.replicas), Killed: o.KillAfter > 0, Cut: t.procs.balancer.cut.Load(), StreamsReopened: streamsReopened}
+	}
 	rep.check(o)
 
 	closed = true
@@ -191,7 +211,7 @@ func execute(ctx context.Context, o options, progress io.Writer) (*report, error
 // -processes in a process of its own next to the emulator's.
 func start(ctx context.Context, o options, progress io.Writer) (*tessera, error) {
 	if o.Processes {
-		return startProcesses(ctx, o.Customers, o.Seed, &logSink{}, progress)
+		return startProcesses(ctx, o.Customers, o.Seed, o.Replicas, &logSink{}, progress)
 	}
 	return startTessera(ctx, o.Customers, o.Seed)
 }

@@ -78,6 +78,11 @@ type options struct {
 	// Processes runs the emulator and Tessera as processes of their own
 	// (see processes.go), so that Tessera's memory is its own.
 	Processes bool `json:"processes"`
+	// Replicas is how many processes of Tessera share one PostgreSQL
+	// database behind a balancer (replicas.go); 1 is the SQLite default.
+	Replicas int `json:"replicas"`
+	// KillAfter, when set, kills the last replica this far into the load.
+	KillAfter time.Duration `json:"-"`
 	// CPUProfile and MemProfile name files for pprof profiles of the load
 	// phase and of the heap after it.
 	CPUProfile string `json:"-"`
@@ -93,10 +98,11 @@ const (
 	maxLatency     = 10 * time.Second
 	maxThink       = time.Minute
 	maxCustomers   = 100_000
+	maxReplicas    = 4
 )
 
 func defaultOptions() options {
-	return options{Sessions: 50, Duration: 20 * time.Second, MaxRequests: 200_000, Customers: 2000, Seed: 1, Mix: mixDefault}
+	return options{Sessions: 50, Duration: 20 * time.Second, MaxRequests: 200_000, Customers: 2000, Seed: 1, Mix: mixDefault, Replicas: 1}
 }
 
 // parseFlags reads and checks the flags; every problem is reported.
@@ -128,6 +134,8 @@ Flags:`)
 	fs.BoolVar(&o.JSON, "json", o.JSON, "print the report as JSON")
 	fs.BoolVar(&o.Export, "export", o.Export, "instead of the load, download the CSV export of the whole directory once, from the customer index, and report its time and resident memory")
 	fs.BoolVar(&o.Processes, "processes", o.Processes, "run the emulator (cmd/squarelocal) and Tessera (cmd/web, emulator mode) as processes of their own on loopback ports, and report Tessera's own resident memory; builds both, so it runs inside the module")
+	fs.IntVar(&o.Replicas, "replicas", o.Replicas, fmt.Sprintf("with -processes: this many Tessera processes sharing a throwaway PostgreSQL database behind a balancer, 1 to %d (1: SQLite)", maxReplicas))
+	fs.DurationVar(&o.KillAfter, "kill-after", 0, "with -replicas 2 or more: kill the last replica (SIGKILL) this far into the load")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file (of this process: with -processes, the clients alone)")
 	fs.StringVar(&o.MemProfile, "memprofile", "", "write a heap profile taken after the load (after the clients closed) to this file")
 	if err := fs.Parse(args); err != nil {
@@ -157,6 +165,14 @@ Flags:`)
 	}
 	if o.Customers < 1 || o.Customers > maxCustomers {
 		problems = append(problems, fmt.Sprintf("-customers must be 1 to %d, got %d", maxCustomers, o.Customers))
+	}
+	if o.Replicas < 1 || o.Replicas > maxReplicas {
+		problems = append(problems, fmt.Sprintf("-replicas must be 1 to %d, got %d", maxReplicas, o.Replicas))
+	} else if o.Replicas > 1 && !o.Processes {
+		problems = append(problems, "-replicas needs -processes: the replicas are processes of cmd/web")
+	}
+	if o.KillAfter < 0 || o.KillAfter > 0 && (o.Replicas < 2 || o.KillAfter >= o.Duration) {
+		problems = append(problems, fmt.Sprintf("-kill-after needs -replicas 2 or more and must fall inside -duration (%s), got %s", o.Duration, o.KillAfter))
 	}
 	if mixNamed(o.Mix) == nil {
 		problems = append(problems, fmt.Sprintf("-mix must be %s or %s, got %q", mixDefault, mixIndex, o.Mix))

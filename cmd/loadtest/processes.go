@@ -24,6 +24,7 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
+	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
 )
 
 // With -processes the emulator and Tessera each run as a process of their
@@ -56,10 +57,16 @@ const (
 	childWebhookSecret = "loadtest-webhook-key"
 )
 
-// processes are the two children and what they share.
+// processes are the children and what they share.
 type processes struct {
 	dir      string // the binaries and Tessera's data directory
 	web, emu *child
+	// With -replicas: every replica (web is the first), the PostgreSQL
+	// cluster they share and the balancer in front of them (replicas.go).
+	replicas []*child
+	pg       *pgtest.Cluster
+	balancer *balancer
+	front    *http.Server
 	// emuBase is the emulator's root URL; control is the client of its
 	// controls.
 	emuBase string
@@ -69,7 +76,7 @@ type processes struct {
 // startProcesses builds cmd/web and cmd/squarelocal, starts the emulator
 // seeded with customers and then Tessera against it, and returns once
 // both listen. Tessera's stderr (its log) goes to logs as well.
-func startProcesses(ctx context.Context, customers int, seed int64, logs *logSink, progress io.Writer) (_ *tessera, err error) {
+func startProcesses(ctx context.Context, customers int, seed int64, replicas int, logs *logSink, progress io.Writer) (_ *tessera, err error) {
 	p := &processes{}
 	t := &tessera{logs: logs, procs: p, consentPath: "/oauth2/authorize"}
 	defer func() {
@@ -109,7 +116,7 @@ func startProcesses(ctx context.Context, customers int, seed int64, logs *logSin
 	if err := os.Mkdir(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	p.web, err = startChild(ctx, "Tessera", filepath.Join(p.dir, "web"), nil, childEnv(map[string]string{
+	env := map[string]string{
 		config.EnvAddr:                t.addr,
 		config.EnvDataDir:             dataDir,
 		config.EnvEnvironment:         string(config.Emulator),
@@ -118,7 +125,14 @@ func startProcesses(ctx context.Context, customers int, seed int64, logs *logSin
 		config.EnvApplicationSecret:   childClientSecret,
 		config.EnvWebhookSignatureKey: childWebhookSecret,
 		config.EnvLogFormat:           string(config.LogText),
-	}), "Tessera is serving ", logs)
+	}
+	if replicas > 1 {
+		if err := p.startReplicas(ctx, t, replicas, env, logs, progress); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
+	p.web, err = startChild(ctx, "Tessera", filepath.Join(p.dir, "web"), nil, childEnv(env), "Tessera is serving ", logs)
 	if err != nil {
 		return nil, err
 	}
@@ -331,10 +345,20 @@ func (t *tailBuffer) String() string {
 // retry its webhooks at a Tessera gone), and removes the directory.
 func (p *processes) close() error {
 	var errs []error
-	for _, c := range []*child{p.web, p.emu} {
+	if p.front != nil {
+		errs = append(errs, p.front.Close())
+	}
+	webs := p.replicas
+	if len(webs) == 0 {
+		webs = []*child{p.web}
+	}
+	for _, c := range append(webs, p.emu) {
 		if c != nil {
 			errs = append(errs, c.stop())
 		}
+	}
+	if p.pg != nil {
+		p.pg.Stop()
 	}
 	if p.dir != "" {
 		errs = append(errs, os.RemoveAll(p.dir))

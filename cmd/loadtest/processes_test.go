@@ -179,3 +179,42 @@ func assertGone(t *testing.T, pid int) {
 		t.Logf("cannot tell whether %d is gone: %v", pid, err)
 	}
 }
+
+// TestTwoReplicasWithOneKilled runs the load against two replicas on
+// PostgreSQL and kills one halfway: the live one answers everything, the
+// streams of the dead one open again on it, and nothing else is lost.
+func TestTwoReplicasWithOneKilled(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"-processes", "-replicas", "2", "-kill-after", "2s", "-sessions", "4", "-duration", "4s", "-customers", "200", "-json"}, &stdout, &stderr)
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		if strings.Contains(stderr.String(), "-replicas needs PostgreSQL") && os.Getenv("TESSERA_REQUIRE_POSTGRES") == "" {
+			t.Skipf("PostgreSQL is not installed here: %s", stderr.String())
+		}
+		t.Fatalf("exit %d; the report is not JSON: %v\nstderr:\n%s", code, err, stderr.String())
+	}
+	rr := rep.Replicas
+	if rr == nil || rr.Count != 2 || !rr.Killed {
+		t.Fatalf("replicas %+v, want 2 and one killed", rr)
+	}
+	if rr.StreamsReopened == 0 {
+		t.Errorf("no stream was opened again after the kill, want those of the dead replica")
+	}
+	checks := map[string]check{}
+	for _, c := range rep.Checks {
+		checks[c.Name] = c
+	}
+	for _, name := range []string{"5xx of our own", "transport errors and unexpected statuses or pages", "requests lost with the killed replica", "live-update streams open during the load"} {
+		if c, ok := checks[name]; !ok || !c.Pass {
+			t.Errorf("check %q = %+v, want it there and passed", name, c)
+		}
+	}
+	for _, name := range []string{"directory p99 on 2 replicas", "search p99 on 2 replicas"} {
+		if _, ok := checks[name]; !ok {
+			t.Errorf("no check %q among %+v", name, rep.Checks)
+		}
+	}
+	if rep.Tessera != nil {
+		assertGone(t, rep.Tessera.PID)
+	}
+}

@@ -57,8 +57,23 @@ type report struct {
 	// Tessera is its own process's memory and CPU, with -processes; nil
 	// in process, where Resources has Tessera's (with the rest).
 	Tessera *webMemory `json:"tessera_process,omitempty"`
-	Checks  []check    `json:"checks"`
-	Pass    bool       `json:"pass"`
+	// Replicas is what happened behind the balancer, with -replicas.
+	Replicas *replicaReport `json:"replicas,omitempty"`
+	Checks   []check        `json:"checks"`
+	Pass     bool           `json:"pass"`
+}
+
+// replicaReport is the replicas' part of a run with -replicas.
+type replicaReport struct {
+	Count int `json:"count"`
+	// Killed reports that the last replica was killed during the load
+	// (-kill-after); Cut counts the requests the balancer could not send
+	// elsewhere: other than GET, they reached the replica before it died.
+	Killed bool  `json:"killed"`
+	Cut    int64 `json:"cut"`
+	// StreamsReopened counts the live-update streams opened again after
+	// theirs ended (with its replica), resuming from their last event.
+	StreamsReopened int64 `json:"streams_reopened"`
 }
 
 type signIn struct {
@@ -231,9 +246,27 @@ func (r *report) check(o options) {
 	r.add("live-update streams open during the load", fmt.Sprintf("%d, one per session", o.Sessions),
 		strconv.FormatInt(r.Streams, 10), r.Streams == int64(o.Sessions))
 	server := r.Errors[errServer]
+	if rr := r.Replicas; rr != nil && rr.Killed {
+		// The balancer's 502s for requests that died with the killed
+		// replica are the kill's, not Tessera's; every other request,
+		// on the replica that lives, must have succeeded.
+		// (Cut also counts the emulator's webhook deliveries, which it
+		// sends again.)
+		server -= min(server, rr.Cut)
+		r.add("requests lost with the killed replica", fmt.Sprintf("at most %d (one in flight a session, and webhooks Square sends again)", o.Sessions+10),
+			strconv.FormatInt(rr.Cut, 10), rr.Cut <= int64(o.Sessions+10))
+	}
 	r.add("5xx of our own", "none", strconv.FormatInt(server, 10), server == 0)
 	other := r.Errors[errTransport] + r.Errors[errUnexpected4xx] + r.Errors[errUnexpectedOther] + r.Errors[errUnexpectedPage]
 	r.add("transport errors and unexpected statuses or pages", "none", strconv.FormatInt(other, 10), other == 0)
+	if r.Replicas != nil {
+		// Issue 17's target for replicas sharing PostgreSQL.
+		for _, k := range r.Kinds {
+			if k.Kind == kindDirectory.String() || k.Kind == kindSearch.String() {
+				r.add(fmt.Sprintf("%s p99 on %d replicas", k.Kind, r.Replicas.Count), "at most "+replicasP99Target.String(), fmtMS(k.Latency.P99), k.Latency.P99 <= ms(replicasP99Target))
+			}
+		}
+	}
 	b, a := r.Resources.Before, r.Resources.After
 	rss := uint64(rssTarget)
 	if o.Mix == mixIndex {
@@ -319,6 +352,13 @@ func (r *report) writeText(w io.Writer) {
 		r.SignIn.Sessions, r.SignIn.Seconds, r.SignIn.Requests, fmtMS(r.SignIn.Latency.P50), fmtMS(r.SignIn.Latency.P99), fmtMS(r.SignIn.Latency.Max))
 	fmt.Fprintf(w, "load:    %d requests in %.2fs = %.1f requests/s; %d customers created\n", r.Requests, r.Seconds, r.Throughput, r.Created)
 	fmt.Fprintf(w, "live:    %d streams open throughout (GET /events), %d change events received\n", r.Streams, r.StreamEvents)
+	if rr := r.Replicas; rr != nil {
+		fmt.Fprintf(w, "replicas: %d on PostgreSQL behind a balancer", rr.Count)
+		if rr.Killed {
+			fmt.Fprintf(w, "; the last killed during the load: %d requests lost with it, %d streams reopened on the other", rr.Cut, rr.StreamsReopened)
+		}
+		fmt.Fprintln(w)
+	}
 	if r.CPUSeconds > 0 && r.Seconds > 0 {
 		fmt.Fprintf(w, "cpu:     this process used %.1f CPU-seconds, %.2f of %d cores\n", r.CPUSeconds, r.CPUSeconds/r.Seconds, r.NumCPU)
 	}

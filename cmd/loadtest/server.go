@@ -162,6 +162,10 @@ func (t *tessera) countCalls(ctx context.Context, pattern string) (int, error) {
 
 // mode says where Tessera runs, for the progress lines.
 func (t *tessera) mode() string {
+	if t.procs != nil && len(t.procs.replicas) > 1 {
+		return fmt.Sprintf("emulator mode, %d replicas on PostgreSQL behind a balancer (the first's process %d), against squarelocal's process %d at http://%s",
+			len(t.procs.replicas), t.webPID(), t.procs.emu.pid(), t.emuAddr)
+	}
 	if t.procs != nil {
 		return fmt.Sprintf("emulator mode, its own process %d, against squarelocal's process %d at http://%s", t.webPID(), t.procs.emu.pid(), t.emuAddr)
 	}
@@ -189,7 +193,11 @@ func (t *tessera) exited() error {
 	if t.procs == nil {
 		return nil
 	}
-	return errors.Join(t.procs.web.exited(), t.procs.emu.exited())
+	errs := []error{t.procs.web.exited(), t.procs.emu.exited()}
+	for _, c := range t.procs.replicas {
+		errs = append(errs, c.exited())
+	}
+	return errors.Join(errs...)
 }
 
 // close shuts the server down, letting requests in flight finish, and

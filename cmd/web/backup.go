@@ -48,6 +48,9 @@ Flags:`)
 		fs.Usage()
 		return startupError(errors.New("backup: -o FILE is required"))
 	}
+	if getenv(config.EnvDatabaseURL) != "" || getenv(config.EnvDatabaseURL+config.FileSuffix) != "" {
+		return startupError(fmt.Errorf("backup: Tessera keeps its data in PostgreSQL (%s); back it up with pg_dump (docs/operations.md)", config.EnvDatabaseURL))
+	}
 	dataDir := getenv(config.EnvDataDir)
 	if dataDir == "" {
 		dataDir = config.DefaultDataDir

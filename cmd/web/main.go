@@ -6,6 +6,7 @@
 //	web               serve
 //	web healthcheck   exit 0 when the server on TESSERA_ADDR answers /healthz
 //	web backup -o FILE  a consistent copy of the database, while it serves
+//	web migrate-to-postgres  copy sessions and history from SQLite to PostgreSQL
 package main
 
 import (
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return healthcheck(ctx, getenv)
 		case "backup":
 			return backup(ctx, args[1:], getenv, stdout, stderr)
+		case "migrate-to-postgres":
+			return migrateToPostgres(ctx, args[1:], getenv, stdout, stderr)
 		case "-h", "-help", "--help", "help":
 			usage(stdout)
 			return nil
@@ -93,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer stopSweeper()
 	go tessera.RunBackground(sweepCtx)
 
-	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment))
+	logger.Info("tessera listening", "addr", ln.Addr().String(), "url", cfg.BaseURL.String(), "environment", string(cfg.Environment), "database", cfg.DatabaseWhere())
 	if cfg.IsEmulator() {
 		logger.Info("square is the standalone emulator", "emulator_url", cfg.EmulatorURL.String())
 	}
@@ -140,7 +143,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // usage prints how to run Tessera and every variable with its default.
 func usage(w io.Writer) {
-	fmt.Fprintln(w, `Usage: web [healthcheck | backup -o FILE [-force]]
+	fmt.Fprintln(w, `Usage: web [healthcheck | backup -o FILE [-force] | migrate-to-postgres]
 
 Tessera serves the customer dashboard. With no configuration it runs in
 local mode against a built-in Square emulator with demo data.
@@ -148,6 +151,9 @@ local mode against a built-in Square emulator with demo data.
   healthcheck   exit 0 when the server on TESSERA_ADDR answers /healthz
   backup        write a consistent copy of the database in TESSERA_DATA_DIR
                 to FILE while Tessera runs (web backup -help)
+  migrate-to-postgres
+                copy the sessions and the history from SQLite to the
+                PostgreSQL database at TESSERA_DATABASE_URL
 
 Configuration (environment variables):`)
 	fmt.Fprintln(w)

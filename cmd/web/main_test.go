@@ -12,11 +12,14 @@ import (
 	"time"
 
 	"github.com/tessera-dashboard/tessera/internal/config"
+	"github.com/tessera-dashboard/tessera/internal/store/pgtest"
 	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// pgtest.Main stops the PostgreSQL cluster the tests of
+	// migrate-to-postgres start.
+	code := pgtest.Main(m)
 	// The binary built for the tests that run it lives outside t.TempDir,
 	// whose parent is private to root, so that an unprivileged user can
 	// execute it; it is shared by those tests and removed here.

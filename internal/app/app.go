@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/imports"
 	"github.com/tessera-dashboard/tessera/internal/index"
+	"github.com/tessera-dashboard/tessera/internal/index/pgindex"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/live"
@@ -26,6 +28,7 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 	"github.com/tessera-dashboard/tessera/internal/store"
+	"github.com/tessera-dashboard/tessera/internal/store/postgres"
 	"github.com/tessera-dashboard/tessera/internal/textutil"
 )
 
@@ -71,18 +74,44 @@ type Options struct {
 	// LiveHeartbeat overrides how often an idle stream of live updates
 	// sends a heartbeat and checks its session.
 	LiveHeartbeat time.Duration
+	// JobLease overrides how long a job stays a replica's without a
+	// renewal, so that a test sees another replica take over soon.
+	JobLease time.Duration
+}
+
+// Database is where Tessera keeps its state, on either engine: the SQLite
+// file in TESSERA_DATA_DIR (internal/store) or PostgreSQL at
+// TESSERA_DATABASE_URL (internal/store/postgres). The stores of sessions,
+// history, jobs and uploads write their SQL once for both.
+type Database interface {
+	session.Backend
+	Writer() *sql.DB
+	Reader() *sql.DB
+	Rebind(query string) string
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// CustomerIndex is the customer index on either engine, as every part of
+// Tessera that uses it needs it.
+type CustomerIndex interface {
+	handlers.Index
+	indexsync.Index
+	jobs.Index
+	Watch(w index.Watcher)
+	Sweep(ctx context.Context, before time.Time) (int64, error)
 }
 
 // App is an assembled Tessera, ready to serve.
 type App struct {
 	Config   *config.Config
-	DB       *store.DB
+	DB       Database
 	Sessions *session.Manager
 	// Square is the client of the configured environment.
 	Square *square.Client
 	// Index is the local customer index and Syncer fills it; both are nil
 	// when TESSERA_INDEX=off.
-	Index  *index.Index
+	Index  CustomerIndex
 	Syncer *indexsync.Syncer
 	// Runner keeps the indexes of signed-in merchants fresh; see
 	// RunBackground.
@@ -93,14 +122,47 @@ type App struct {
 	Imports *imports.Store
 	// Emulator is squarelocal in local mode, nil otherwise.
 	Emulator *squarelocal.Server
+	// WebhookSubscription is the id of this process's subscription to the
+	// emulator's webhooks in local mode, "" otherwise.
+	WebhookSubscription string
 	// History is the record of changes to customers.
 	History *history.Log
 	// Live carries every change to the pages open on it.
 	Live *live.Broker
 	// Handler serves every route.
 	Handler http.Handler
-	logger  *slog.Logger
-	now     func() time.Time
+	// pg is the PostgreSQL database when there is one (DB is then it too).
+	pg     *postgres.DB
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// openDatabase opens the configured engine and brings its schema up to
+// date: PostgreSQL when TESSERA_DATABASE_URL is set, else the SQLite file
+// in TESSERA_DATA_DIR. Exactly one of the two is returned.
+func openDatabase(ctx context.Context, cfg *config.Config) (*store.DB, *postgres.DB, error) {
+	if !cfg.UsesPostgres() {
+		sqlite, err := store.Open(ctx, cfg.DataDir)
+		if err != nil {
+			return nil, nil, dataDirError(err)
+		}
+		return sqlite, nil, nil
+	}
+	pg, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		// postgres.Open's messages name the server without the password.
+		return nil, nil, fmt.Errorf("%s: %w", config.EnvDatabaseURL, err)
+	}
+	return nil, pg, nil
+}
+
+// postgresDatabase is a postgres.DB as a Database, whose Close reports
+// nothing.
+type postgresDatabase struct{ *postgres.DB }
+
+func (d postgresDatabase) Close() error {
+	d.DB.Close()
+	return nil
 }
 
 // New builds Tessera from cfg. Every error names the variable that would
@@ -114,11 +176,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 		}
 		secrets = [][]byte{secret}
 	}
-	db, err := store.Open(ctx, cfg.DataDir)
+	sqlite, pg, err := openDatabase(ctx, cfg)
 	if err != nil {
-		return nil, dataDirError(err)
+		return nil, err
 	}
-	a := &App{Config: cfg, DB: db, logger: logger}
+	var db Database = sqlite
+	if pg != nil {
+		db = postgresDatabase{pg}
+	}
+	a := &App{Config: cfg, DB: db, pg: pg, logger: logger}
 	// The client comes first: the sessions revoke tokens through it.
 	a.Square, err = a.squareClient(opts)
 	if err != nil {
@@ -145,26 +211,42 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	deps := handlers.Deps{Config: cfg, Sessions: a.Sessions, Square: a.Square, DB: db, Logger: logger, Now: opts.Now,
 		RequestTimeout: opts.RequestTimeout, History: a.History,
 	}
-	a.Live = live.New(live.Options{})
+	liveOpts := live.Options{Logger: logger}
+	if pg != nil {
+		// Every replica's streams hear every replica's changes.
+		liveOpts.Bus = pg.LiveBus(postgres.LiveOptions{})
+	}
+	a.Live = live.New(liveOpts)
 	deps.Live, deps.LiveHeartbeat = a.Live, opts.LiveHeartbeat
 	if !cfg.IndexOff {
-		a.Index = index.New(db)
+		if pg != nil {
+			a.Index = pgindex.New(pg)
+		} else {
+			a.Index = index.New(sqlite)
+		}
 		// Changes made elsewhere reach Tessera through the index, which
 		// tells the history of each once.
 		a.Index.Watch(a.History.Watcher(logger, a.now))
 		// Every change the index takes reaches the merchant's open pages.
 		a.Index.Watch(a.Live.Watcher())
 		a.Syncer = indexsync.New(a.Index, indexsync.Options{Now: opts.Now, Logger: logger})
+		runOpts := indexsync.RunnerOptions{Now: opts.Now, Logger: logger}
+		if pg != nil {
+			runOpts.Exclusive = pg.Exclusive
+		}
 		a.Runner = indexsync.NewRunner(a.Syncer, a.Sessions, func(token string) indexsync.Customers {
 			return a.Square.WithAccessToken(token).Customers
-		}, indexsync.RunnerOptions{Now: opts.Now, Logger: logger})
+		}, runOpts)
 		deps.Index, deps.IndexSync = a.Index, a.Runner
 	}
 	// The SQLite file is this process's alone, so its runner keeps one name
 	// in the jobs' leases: started again after a crash, it takes its jobs
-	// back at once. Replicas on PostgreSQL must each mint their own (leave
-	// Replica empty).
-	jobOpts := jobs.Options{Now: opts.Now, Logger: logger, Replica: "local"}
+	// back at once. Replicas on PostgreSQL each mint their own (Replica
+	// left empty): two with one name would both run a job.
+	jobOpts := jobs.Options{Now: opts.Now, Logger: logger, Lease: opts.JobLease}
+	if pg == nil {
+		jobOpts.Replica = "local"
+	}
 	if a.Index != nil {
 		jobOpts.Index = a.Index
 	}
@@ -186,7 +268,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts Opti
 	if a.Emulator != nil {
 		// The emulator delivers its webhooks to Tessera in process, signed
 		// for the notification URL Tessera checks them against.
-		if _, err := a.Emulator.Subscribe(squarelocal.Subscription{
+		if a.WebhookSubscription, err = a.Emulator.Subscribe(squarelocal.Subscription{
 			URL: cfg.WebhookURL(), SignatureKey: cfg.WebhookSignatureKey,
 			Transport: squarelocal.HandlerTransport(a.Handler),
 		}); err != nil {
@@ -230,6 +312,11 @@ func (a *App) Server() *http.Server {
 func (a *App) RunBackground(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { a.Sessions.RunSweeper(ctx, sweepInterval) })
+	if a.pg != nil {
+		// The log shared with the other replicas: listened to, and
+		// pruned, for as long as the process serves.
+		wg.Go(func() { a.Live.Run(ctx) })
+	}
 	wg.Go(func() { a.sweepHistory(ctx) })
 	// Jobs left unfinished by a restart resume, and old ones are deleted.
 	wg.Go(func() { a.Jobs.Run(ctx) })

@@ -58,6 +58,10 @@ type Config struct {
 	BaseURL *url.URL
 	// DataDir holds the SQLite database and, in local mode, the session key.
 	DataDir string
+	// DatabaseURL is the PostgreSQL database every piece of state lives in
+	// (TESSERA_DATABASE_URL); empty means the SQLite file in DataDir. It
+	// holds the password: log DatabaseWhere instead.
+	DatabaseURL string
 	// SessionSecrets are the session keys, newest first. They are empty in
 	// local mode unless set; see EnsureLocalSecret.
 	SessionSecrets [][]byte
@@ -162,6 +166,7 @@ func (c *Config) LogValue() slog.Value {
 		slog.String("addr", c.Addr),
 		slog.String("base_url", urlString(c.BaseURL)),
 		slog.String("data_dir", c.DataDir),
+		slog.String("database", c.DatabaseWhere()),
 		slog.Int("session_secrets", len(c.SessionSecrets)),
 		slog.Any("allowed_merchants", c.AllowedMerchants),
 		slog.Bool("allow_any_merchant", c.AllowAnyMerchant),
@@ -179,6 +184,23 @@ func (c *Config) LogValue() slog.Value {
 		slog.Bool("index", !c.IndexOff),
 		slog.Int("history_days", c.HistoryDays),
 	)
+}
+
+// UsesPostgres reports that the state lives in PostgreSQL.
+func (c *Config) UsesPostgres() bool { return c.DatabaseURL != "" }
+
+// DatabaseWhere names the database for logs and messages, without the
+// password: "sqlite in DIR", or the PostgreSQL URL with the password
+// replaced by xxxxx.
+func (c *Config) DatabaseWhere() string {
+	if !c.UsesPostgres() {
+		return "sqlite in " + c.DataDir
+	}
+	u, err := url.Parse(c.DatabaseURL)
+	if err != nil {
+		return "postgresql"
+	}
+	return u.Redacted()
 }
 
 // urlString is u as text, or "" for nil.
@@ -216,8 +238,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.Addr = l.addr()
 	c.BaseURL = l.baseURL(env, c.Addr)
 	c.DataDir = l.stringOr(EnvDataDir, DefaultDataDir)
+	c.DatabaseURL = l.databaseURL()
 	c.SessionSecrets = l.sessionSecrets()
 	l.require(EnvSessionSecret, len(c.SessionSecrets) > 0, env)
+	if env == Emulator && c.DatabaseURL != "" && len(c.SessionSecrets) == 0 && !l.failed[EnvSessionSecret] {
+		// The key emulator mode would make lives in one replica's data
+		// directory; the others could not open its sessions.
+		l.fail(EnvSessionSecret, "required when %s is set: every replica must seal sessions with the same keys", EnvDatabaseURL)
+	}
 	c.AllowedMerchants, c.AllowAnyMerchant = l.merchants(env)
 	c.TrustedProxies = l.trustedProxies()
 	c.LogLevel = l.logLevel()
@@ -462,6 +490,30 @@ func (l *loader) refuseSquareSettings(c *Config) {
 	}
 	l.fail(EnvEnvironment, "local mode (the default: the built-in Square emulator) refuses %s, which only make sense against Square; set it to sandbox or production, or unset them",
 		strings.Join(names, ", "))
+}
+
+// databaseURL reads TESSERA_DATABASE_URL (or its _FILE twin): a
+// postgres:// or postgresql:// URL with a database name. Whether the
+// server answers is for start-up to find out; the message never repeats
+// the value, which holds a password.
+func (l *loader) databaseURL() string {
+	raw := l.valueOrFile(EnvDatabaseURL)
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil, u.Scheme != "postgres" && u.Scheme != "postgresql", u.Opaque != "":
+		l.fail(EnvDatabaseURL, "must be a postgres:// URL, e.g. postgres://tessera:PASSWORD@db:5432/tessera (the value is not shown: it may hold a password)")
+		return ""
+	case strings.Trim(u.Path, "/") == "":
+		l.fail(EnvDatabaseURL, "must name the database after the host, e.g. postgres://tessera:PASSWORD@db:5432/tessera")
+		return ""
+	case u.Host == "" && u.Query().Get("host") == "":
+		l.fail(EnvDatabaseURL, "must name the server: a host (postgres://user@db:5432/tessera) or a socket directory (postgres:///tessera?host=/run/postgresql)")
+		return ""
+	}
+	return raw
 }
 
 // emulatorURL reads SQUARE_EMULATOR_URL: the root of a standalone

@@ -297,6 +297,11 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{"production without an application id", with(productionEnv, EnvApplicationID, ""), EnvApplicationID, "required"},
 		{"production without an application secret", with(productionEnv, EnvApplicationSecret, ""), EnvApplicationSecret, "required"},
 		{"production without merchants", with(productionEnv, EnvAllowedMerchants, ""), EnvAllowedMerchants, "unless TESSERA_ALLOW_ANY_MERCHANT=true"},
+		{"a database URL of another kind", map[string]string{EnvDatabaseURL: "mysql://u:hunter2@db/tessera"}, EnvDatabaseURL, "must be a postgres:// URL"},
+		{"a database URL that is not a URL", map[string]string{EnvDatabaseURL: "host=db dbname=tessera"}, EnvDatabaseURL, "must be a postgres:// URL"},
+		{"a database URL without a database", map[string]string{EnvDatabaseURL: "postgres://u:hunter2@db:5432/"}, EnvDatabaseURL, "must name the database"},
+		{"a database URL without a server", map[string]string{EnvDatabaseURL: "postgres:///tessera"}, EnvDatabaseURL, "must name the server"},
+		{"replicas of emulator mode without a shared session secret", map[string]string{EnvEnvironment: "emulator", EnvEmulatorURL: "http://127.0.0.1:8081", EnvDatabaseURL: "postgres://u@db/tessera"}, EnvSessionSecret, "every replica must seal sessions with the same keys"},
 		{"sandbox without a session secret", with(productionEnv, EnvEnvironment, "sandbox", EnvSessionSecret, ""), EnvSessionSecret, "required when SQUARE_ENVIRONMENT is sandbox"},
 	}
 	for _, tt := range tests {
@@ -349,6 +354,39 @@ func TestLoadNeverShowsASecretInAnError(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), short) {
 		t.Errorf("Load(%v) error = %q, want no secret in it", env, err)
+	}
+}
+
+func TestTheDatabaseIsSQLiteUnlessAPostgresURLIsGiven(t *testing.T) {
+	cfg, err := Load(getenv(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.UsesPostgres() || cfg.DatabaseWhere() != "sqlite in "+DefaultDataDir {
+		t.Errorf("without %s: UsesPostgres() = %v, DatabaseWhere() = %q; want SQLite in %s", EnvDatabaseURL, cfg.UsesPostgres(), cfg.DatabaseWhere(), DefaultDataDir)
+	}
+	for _, raw := range []string{
+		"postgres://tessera:hunter2@db:5432/tessera?sslmode=disable",
+		"postgresql://tessera:hunter2@10.0.0.5/tessera",
+		"postgres:///tessera?host=/run/postgresql",
+	} {
+		cfg, err := Load(getenv(map[string]string{EnvDatabaseURL: raw}))
+		if err != nil {
+			t.Fatalf("Load(%s=%q) error = %v", EnvDatabaseURL, raw, err)
+		}
+		if !cfg.UsesPostgres() || cfg.DatabaseURL != raw {
+			t.Errorf("Load(%s=%q): UsesPostgres() = %v, DatabaseURL = %q; want the URL as given", EnvDatabaseURL, raw, cfg.UsesPostgres(), cfg.DatabaseURL)
+		}
+		var b strings.Builder
+		slog.New(slog.NewTextHandler(&b, nil)).Info("config", "config", cfg)
+		if strings.Contains(b.String(), "hunter2") || strings.Contains(cfg.DatabaseWhere(), "hunter2") {
+			t.Errorf("logged config = %q, DatabaseWhere() = %q; want no password in either", b.String(), cfg.DatabaseWhere())
+		}
+	}
+	// Every rejection leaves the password out of the message.
+	_, err = Load(getenv(map[string]string{EnvDatabaseURL: "mysql://u:hunter2@db/tessera"}))
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("Load(a mysql URL) error = %v, want one without the password", err)
 	}
 }
 

@@ -31,6 +31,8 @@ const (
 	EnvIndex = "TESSERA_INDEX"
 	// EnvHistoryDays is how many days the history of changes keeps entries.
 	EnvHistoryDays = "TESSERA_HISTORY_DAYS"
+	// EnvDatabaseURL chooses PostgreSQL instead of the embedded SQLite.
+	EnvDatabaseURL = "TESSERA_DATABASE_URL"
 )
 
 // FileSuffix turns a variable name into the name of its twin that holds a
@@ -72,6 +74,7 @@ func Vars() []Var {
 		{Name: EnvAddr, Default: DefaultAddr, Description: "listen address (host:port)"},
 		{Name: EnvBaseURL, Default: "local, emulator: http://<TESSERA_ADDR>, else required", Description: "public URL; the only source of absolute URLs and the OAuth redirect"},
 		{Name: EnvDataDir, Default: DefaultDataDir, Description: "directory of the SQLite database (and the local session key)"},
+		{Name: EnvDatabaseURL, Default: "unset: SQLite in TESSERA_DATA_DIR", Description: "postgres://user:password@host:port/dbname: keep everything in PostgreSQL, for several replicas", Secret: true, File: true},
 		{Name: EnvSessionSecret, Default: "local, emulator: generated in the data dir, else required", Description: "session keys, comma-separated, newest first, each at least 32 bytes", Secret: true, File: true},
 		{Name: EnvAllowedMerchants, Default: "local, emulator: any, else required", Description: "comma-separated merchant ids allowed to sign in"},
 		{Name: EnvAllowAnyMerchant, Default: "false", Description: "allow every merchant to sign in (instead of TESSERA_ALLOWED_MERCHANTS)"},

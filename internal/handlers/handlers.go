@@ -21,7 +21,6 @@ import (
 	"github.com/tessera-dashboard/tessera/internal/config"
 	"github.com/tessera-dashboard/tessera/internal/history"
 	"github.com/tessera-dashboard/tessera/internal/imports"
-	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/jobs"
 	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/requestid"
@@ -53,7 +52,7 @@ type Deps struct {
 	// tests set it, so that a hung Square call ends in well under a second.
 	RequestTimeout time.Duration
 	// Index is the local customer index; nil when TESSERA_INDEX=off.
-	Index *index.Index
+	Index Index
 	// IndexSync runs the index's syncs; nil when TESSERA_INDEX=off.
 	IndexSync IndexSync
 	// History is the record of changes to customers; nil keeps none.
@@ -69,6 +68,15 @@ type Deps struct {
 	// Imports keeps the files uploaded to import (imports.go); with Jobs
 	// it turns the CSV import on.
 	Imports *imports.Store
+}
+
+// Index is the customer index as the handlers need it, on either engine
+// (internal/index, internal/index/pgindex). Some pages use more of it when
+// it offers more (the export's EachID, the import's Likely): see the
+// interfaces they ask for.
+type Index interface {
+	customerIndex
+	indexWrites
 }
 
 // IndexSync is what the handlers need of the index's background sync.
@@ -151,9 +159,8 @@ func newApp(d Deps) *app {
 		live: d.Live, heartbeat: cmp.Or(d.LiveHeartbeat, DefaultHeartbeat),
 	}
 	if d.Index != nil {
-		// Only a real index: a nil *index.Index in the interface would
-		// look like one.
-		a.index = d.Index
+		// Left nil otherwise: the pages then work from Square.
+		a.index, a.indexed = d.Index, d.Index
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)
@@ -163,11 +170,6 @@ func newApp(d Deps) *app {
 	}
 	if a.now == nil {
 		a.now = time.Now
-	}
-	// Set only when present: a nil *index.Index in the interface would not
-	// compare equal to nil.
-	if d.Index != nil {
-		a.indexed = d.Index
 	}
 	a.indexSync = d.IndexSync
 	if d.History != nil {

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,14 +24,12 @@ import (
 
 	"github.com/tessera-dashboard/tessera/internal/app"
 	"github.com/tessera-dashboard/tessera/internal/config"
-	"github.com/tessera-dashboard/tessera/internal/index"
 	"github.com/tessera-dashboard/tessera/internal/indexsync"
 	"github.com/tessera-dashboard/tessera/internal/live"
 	"github.com/tessera-dashboard/tessera/internal/session"
 	"github.com/tessera-dashboard/tessera/internal/square"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal"
 	"github.com/tessera-dashboard/tessera/internal/squarelocal/consentform"
-	"github.com/tessera-dashboard/tessera/internal/store"
 	"github.com/tessera-dashboard/tessera/internal/testutil"
 )
 
@@ -147,15 +147,21 @@ type harness struct {
 	emu      *squarelocal.Server
 	square   *square.Client
 	sessions *session.Manager
-	db       *store.DB
+	db       app.Database
 	// index and syncer are Tessera's customer index and what fills it.
-	index  *index.Index
+	index  app.CustomerIndex
 	syncer *indexsync.Syncer
 	clock  *fakeClock
 	logs   *testutil.SyncBuffer
 	wire   *wireRecorder
 	// live is the broker of the live updates.
 	live *live.Broker
+	// replicas are the Tesseras behind srv when there are several
+	// (withPostgres and addReplica); front sends each request to one.
+	replicas []*app.App
+	front    atomic.Int32
+	appOpts  app.Options
+	logger   *slog.Logger
 }
 
 // harnessOptions change the harness's configuration.
@@ -187,6 +193,11 @@ type harnessOptions struct {
 	// customers seeds the first merchant with that many customers in
 	// place of customersPerMerchant when not zero.
 	customers int
+	// postgres is the database's URL when Tessera keeps its state in
+	// PostgreSQL; "" for SQLite.
+	postgres string
+	// jobLease shortens the jobs' leases when not zero.
+	jobLease time.Duration
 }
 
 type harnessOption func(*harnessOptions)
@@ -240,6 +251,16 @@ func withRequestTimeout(d time.Duration) harnessOption {
 	return func(o *harnessOptions) { o.requestTimeout = d }
 }
 
+// withPostgres keeps Tessera's state in the PostgreSQL database at url, as
+// TESSERA_DATABASE_URL does, so that more replicas can join (addReplica).
+// Each replica runs what needs running for others to see its changes
+// (the live updates' log) and to take its jobs over.
+func withPostgres(url string) harnessOption { return func(o *harnessOptions) { o.postgres = url } }
+
+// withJobLease shortens the jobs' leases, so that a replica takes over a
+// stopped one's job in a second or two.
+func withJobLease(d time.Duration) harnessOption { return func(o *harnessOptions) { o.jobLease = d } }
+
 // withWebhookKey configures the webhook subscription's signature key.
 func withWebhookKey(key string) harnessOption {
 	return func(o *harnessOptions) { o.webhookKey = key }
@@ -283,6 +304,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		OAuthPKCE:           o.pkce,
 		WebhookSignatureKey: o.webhookKey,
 		IndexOff:            o.indexOff,
+		DatabaseURL:         o.postgres,
 	}
 	// The emulator comes before the allowlist, which picks from the
 	// merchants it seeded.
@@ -307,18 +329,15 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	appOpts.SessionIdle, appOpts.SessionAbsolute = o.idle, o.absolute
 	appOpts.RequestTimeout, appOpts.WrapSquareTransport = o.requestTimeout, wrap
 	appOpts.MaxSignedOut, appOpts.NoRevocation = o.maxSignedOut, o.noRevocation
-	appOpts.LiveHeartbeat = o.liveHeartbeat
-	tessera, err := app.New(t.Context(), h.cfg, logger, appOpts)
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	t.Cleanup(func() { _ = tessera.DB.Close() })
-	// Bulk jobs stop before the store closes under them.
-	t.Cleanup(func() { tessera.Jobs.Stop(); tessera.Jobs.Wait() })
+	appOpts.LiveHeartbeat, appOpts.JobLease = o.liveHeartbeat, o.jobLease
+	h.appOpts, h.logger = appOpts, logger
+	tessera := h.addReplica()
 	h.db, h.sessions, h.square = tessera.DB, tessera.Sessions, tessera.Square
 	h.index, h.syncer = tessera.Index, tessera.Syncer
 	h.live = tessera.Live
-	h.srv.Config.Handler = tessera.Handler
+	h.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.replicas[h.front.Load()].Handler.ServeHTTP(w, r)
+	})
 	if o.tls {
 		h.srv.StartTLS()
 	} else {
@@ -327,6 +346,35 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Cleanup(h.srv.Close)
 	return h
 }
+
+// addReplica starts one more Tessera on the harness's configuration and
+// emulator, as cmd/web does: with PostgreSQL (withPostgres) it shares the
+// first one's state, and runs its live updates' log and its jobs' claims
+// until the test ends or stopReplica. It does not take requests until
+// serveFrom says so.
+func (h *harness) addReplica() *app.App {
+	h.t.Helper()
+	tessera, err := app.New(h.t.Context(), h.cfg, h.logger, h.appOpts)
+	if err != nil {
+		h.t.Fatalf("app.New: %v", err)
+	}
+	h.t.Cleanup(func() { _ = tessera.DB.Close() })
+	// Bulk jobs stop before the store closes under them.
+	h.t.Cleanup(func() { tessera.Jobs.Stop(); tessera.Jobs.Wait() })
+	if h.cfg.UsesPostgres() {
+		ctx, cancel := context.WithCancel(context.WithoutCancel(h.t.Context()))
+		var wg sync.WaitGroup
+		wg.Go(func() { tessera.Live.Run(ctx) })
+		wg.Go(func() { tessera.Jobs.Run(ctx) })
+		h.t.Cleanup(func() { cancel(); wg.Wait() })
+	}
+	h.replicas = append(h.replicas, tessera)
+	return tessera
+}
+
+// serveFrom sends every request from now on to replica i, as a load
+// balancer that found the others gone would.
+func (h *harness) serveFrom(i int) { h.front.Store(int32(i)) }
 
 // merchant returns the i-th seeded merchant.
 func (h *harness) merchant(i int) squarelocal.Merchant {

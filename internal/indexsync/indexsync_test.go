@@ -371,6 +371,47 @@ func TestTheRunnerIndexesASignedInMerchantAndKeepsItFresh(t *testing.T) {
 	})
 }
 
+// With replicas, the one holding a merchant's sync lock syncs it; the
+// others leave it alone and take over when the lock is free.
+func TestTheRunnerLeavesAMerchantToTheReplicaHoldingItsLock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 40)
+	s := indexsync.New(e.ix, indexsync.Options{})
+	live := tokens{e.merchant: e.emu.MintAccessToken(e.merchant)}
+	client := func(token string) indexsync.Customers { return e.sq.WithAccessToken(token).Customers }
+	var elsewhere atomic.Bool
+	elsewhere.Store(true)
+	var keys sync.Map
+	exclusive := func(ctx context.Context, key string, fn func(context.Context) error) (bool, error) {
+		keys.Store(key, true)
+		if elsewhere.Load() {
+			return false, nil
+		}
+		return true, fn(ctx)
+	}
+	r := indexsync.NewRunner(s, live, client, indexsync.RunnerOptions{Every: 20 * time.Millisecond, Exclusive: exclusive})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	r.Kick(e.merchant)
+	waitFor(t, "the runner to ask for the merchant's lock", func() bool {
+		_, ok := keys.Load("tessera:indexsync:" + e.merchant)
+		return ok
+	})
+	time.Sleep(100 * time.Millisecond) // five ticks
+	if n, err := e.ix.Count(t.Context(), e.merchant); err != nil || n != 0 {
+		t.Fatalf("while another replica holds the lock the index holds %d customers (%v), want 0", n, err)
+	}
+	elsewhere.Store(false)
+	waitFor(t, "the full sync once the lock is free", func() bool {
+		st, err := e.ix.SyncState(t.Context(), e.merchant)
+		return err == nil && st.Ready()
+	})
+	e.assertIndexEqualsSquare(t)
+}
+
 func TestTheRunnerLeavesAMerchantWithNobodySignedInAlone(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 30)

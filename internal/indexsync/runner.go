@@ -26,6 +26,11 @@ type RunnerOptions struct {
 	Logger         *slog.Logger
 	// Now is the clock, time.Now by default.
 	Now func() time.Time
+	// Exclusive, when set, runs a merchant's sync only where no other
+	// replica runs one (postgres.DB.Exclusive): held is false when another
+	// does, and this replica leaves it to them. Without it (SQLite, one
+	// process) the runner's own bookkeeping is enough.
+	Exclusive func(ctx context.Context, key string, fn func(context.Context) error) (held bool, err error)
 }
 
 // Default intervals.
@@ -48,6 +53,7 @@ type Runner struct {
 	now    func() time.Time
 	log    *slog.Logger
 	kicks  chan string
+	excl   func(context.Context, string, func(context.Context) error) (bool, error)
 
 	mu   sync.Mutex
 	busy map[string]bool
@@ -59,7 +65,7 @@ type Runner struct {
 func NewRunner(s *Syncer, tokens Tokens, client func(accessToken string) Customers, o RunnerOptions) *Runner {
 	r := &Runner{
 		syncer: s, tokens: tokens, client: client, every: o.Every, recon: o.ReconcileEvery, now: o.Now, log: o.Logger,
-		kicks: make(chan string, 64), busy: map[string]bool{},
+		kicks: make(chan string, 64), busy: map[string]bool{}, excl: o.Exclusive,
 	}
 	if r.every <= 0 {
 		r.every = DefaultEvery
@@ -125,7 +131,19 @@ func (r *Runner) start(ctx context.Context, merchantID string) {
 			delete(r.busy, merchantID)
 			r.mu.Unlock()
 		}()
-		r.syncOnce(ctx, merchantID)
+		if r.excl == nil {
+			r.syncOnce(ctx, merchantID)
+			return
+		}
+		held, err := r.excl(ctx, "tessera:indexsync:"+merchantID, func(ctx context.Context) error {
+			r.syncOnce(ctx, merchantID)
+			return nil
+		})
+		if err != nil && ctx.Err() == nil {
+			r.log.WarnContext(ctx, "the index sync could not take its lock; it tries again at the next tick", slog.String("merchant", merchantID), slog.Any("err", err))
+		} else if !held {
+			r.log.DebugContext(ctx, "another replica is syncing the index", slog.String("merchant", merchantID))
+		}
 	})
 }
 

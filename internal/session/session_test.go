@@ -472,6 +472,25 @@ func TestKeyRotation(t *testing.T) {
 		}
 	})
 
+	// Replicas are rotated one at a time, so for a while some seal with
+	// the old key and others with the new: the new key goes in second on
+	// every replica first, then first, then the old one goes.
+	t.Run("replicas midway through a rolling rotation read each other's sessions", func(t *testing.T) {
+		accepting := f.manager(Options{Secrets: [][]byte{secretOld, secretNew}})
+		for _, pair := range [][2]*Manager{{accepting, rotated}, {rotated, accepting}} {
+			s, c := f.login(pair[0])
+			got := f.load(pair[1], c)
+			if !got.SignedIn() || got.ID() != s.ID() {
+				t.Fatalf("a session made on one replica, loaded on the other = %v, want the same, signed in", got)
+			}
+			// The second replica rewrote it under its own first key; the
+			// first still reads it.
+			if again := f.load(pair[0], c); !again.SignedIn() {
+				t.Errorf("back on the first replica the session = %v, want signed in", again)
+			}
+		}
+	})
+
 	t.Run("a session signed with the new key but stored under the old is readable", func(t *testing.T) {
 		s, c := f.login(old)
 		// Re-sign the cookie only, as if the record had not been rewritten.

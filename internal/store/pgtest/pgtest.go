@@ -109,23 +109,65 @@ func start() {
 		initErr = exec1(context.Background(), admin, "SELECT 1")
 		return
 	}
-	c, err := newCluster()
+	c, err := newCluster(false)
 	if err != nil {
 		initErr = err
 		return
 	}
 	server = c
-	admin = (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/postgres",
+	admin = c.url("postgres")
+	initErr = c.waitConnectable()
+}
+
+// url is the URL of the cluster's database name, as its superuser.
+func (c *cluster) url(name string) string {
+	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + name,
 		RawQuery: url.Values{"host": {c.dir}, "sslmode": {"disable"}}.Encode()}).String()
-	// The server is up once pg_ctl -w returns; the first connection still
-	// may race its socket on a loaded machine, so try a few times.
+}
+
+// waitConnectable returns once the cluster takes connections. The server
+// is up once pg_ctl -w returns; the first connection still may race its
+// socket on a loaded machine, so it tries a few times.
+func (c *cluster) waitConnectable() error {
 	for i := 0; ; i++ {
-		if initErr = exec1(context.Background(), admin, "SELECT 1"); initErr == nil || i == 20 {
-			return
+		err := exec1(context.Background(), c.url("postgres"), "SELECT 1")
+		if err == nil || i == 20 {
+			return err
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Cluster is a throwaway cluster for a program rather than a test
+// (cmd/loadtest): in a temporary directory, reached over its Unix socket
+// only, removed by Stop.
+type Cluster struct{ c *cluster }
+
+// StartCluster starts a Cluster. Unlike the tests' cluster it keeps
+// PostgreSQL's durable defaults (fsync, synchronous commits), so that what
+// is measured on it includes the cost of a commit, as on a real server.
+func StartCluster() (*Cluster, error) {
+	c, err := newCluster(true)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.waitConnectable(); err != nil {
+		c.stop()
+		return nil, err
+	}
+	return &Cluster{c: c}, nil
+}
+
+// CreateDatabase creates an empty database and returns its URL.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) (string, error) {
+	if err := exec1(ctx, c.c.url("postgres"), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("pgtest: create database: %w", err)
+	}
+	return c.c.url(name), nil
+}
+
+// Stop stops the cluster and removes its files.
+func (c *Cluster) Stop() { c.c.stop() }
 
 // binDir finds PostgreSQL's server programs: Debian keeps them out of PATH,
 // in /usr/lib/postgresql/<version>/bin; the newest version wins.
@@ -147,7 +189,9 @@ func binDir() (string, error) {
 	return "", errors.New("no pg_ctl in /usr/lib/postgresql/*/bin or on PATH (install Debian's postgresql package: make test does)")
 }
 
-func newCluster() (*cluster, error) {
+// newCluster initialises and starts a cluster; durable keeps fsync and
+// synchronous commits on, which the tests turn off for speed.
+func newCluster(durable bool) (*cluster, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -176,7 +220,10 @@ func newCluster() (*cluster, error) {
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
 	// Only a Unix socket in the directory: nothing listens on the network.
-	opts := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories=%s -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", dir)
+	opts := fmt.Sprintf("-c listen_addresses='' -c unix_socket_directories=%s -c max_connections=200", dir)
+	if !durable {
+		opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+	}
 	if out, err := c.run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		return nil, fmt.Errorf("pg_ctl start: %v: %s %s", err, out, log)

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,6 +90,37 @@ func (d *DB) LockInTx(ctx context.Context, tx *sql.Tx, key string) error {
 		return fmt.Errorf("store: lock: %w", err)
 	}
 	return nil
+}
+
+// Exclusive runs fn while holding a session-level advisory lock named by
+// key, unless another connection holds it: then it returns held false at
+// once and fn does not run. The lock lives on a connection of its own for
+// fn's whole run, so a replica that dies or loses its database lets
+// another take the work over at its next try. What fn writes must stay
+// correct if, after such a loss, two runs overlap for a while: the lock
+// spares the work, it does not fence the writes.
+func (d *DB) Exclusive(ctx context.Context, key string, fn func(context.Context) error) (held bool, err error) {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store: lock %s: %w", key, err)
+	}
+	defer conn.Release()
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", key).Scan(&held); err != nil {
+		return false, fmt.Errorf("store: lock %s: %w", key, err)
+	}
+	if !held {
+		return false, nil
+	}
+	defer func() {
+		// A cancelled ctx must not keep the lock on a pooled connection:
+		// unlock on a fresh context, and drop the connection if that fails.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, uerr := conn.Exec(uctx, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", key); uerr != nil {
+			_ = conn.Conn().Close(uctx)
+		}
+	}()
+	return true, fn(ctx)
 }
 
 // Rebind: see DB.Rebind.

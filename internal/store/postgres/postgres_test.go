@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -128,5 +129,55 @@ func TestRebindNumbersPlaceholdersOutsideQuotes(t *testing.T) {
 		if got := Rebind(in); got != want {
 			t.Errorf("Rebind(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Two replicas asking for the same work at once: one runs it, the other is
+// told at once; after the first ends, or its connection dies, the work is
+// free again.
+func TestExclusiveRunsTheWorkOnOneReplicaAtATime(t *testing.T) {
+	url := pgtest.Database(t)
+	a, b := openTest(t, url), openTest(t, url)
+	inside := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		held, err := a.Exclusive(t.Context(), "sync:M1", func(context.Context) error {
+			close(inside)
+			<-release
+			return nil
+		})
+		if err == nil && !held {
+			err = errors.New("the first replica did not get the lock")
+		}
+		done <- err
+	}()
+	<-inside
+	ran := false
+	held, err := b.Exclusive(t.Context(), "sync:M1", func(context.Context) error { ran = true; return nil })
+	if err != nil || held || ran {
+		t.Fatalf("second replica's Exclusive while the first runs = held %v, ran %v, %v; want not held, not run, nil", held, ran, err)
+	}
+	// Another key is another lock.
+	held, err = b.Exclusive(t.Context(), "sync:M2", func(context.Context) error { ran = true; return nil })
+	if err != nil || !held || !ran {
+		t.Fatalf("Exclusive of another key = held %v, ran %v, %v; want held and run", held, ran, err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ran = false
+	want := errors.New("the work failed")
+	held, err = b.Exclusive(t.Context(), "sync:M1", func(context.Context) error { ran = true; return want })
+	if !held || !ran || !errors.Is(err, want) {
+		t.Fatalf("Exclusive after the first ended = held %v, ran %v, %v; want held, run, and fn's error", held, ran, err)
+	}
+	// A cancelled context still lets the lock go.
+	ctx, cancel := context.WithCancel(t.Context())
+	_, _ = a.Exclusive(ctx, "sync:M3", func(context.Context) error { cancel(); return nil })
+	held, err = b.Exclusive(t.Context(), "sync:M3", func(context.Context) error { return nil })
+	if err != nil || !held {
+		t.Fatalf("Exclusive after a cancelled holder = held %v, %v; want held", held, err)
 	}
 }
