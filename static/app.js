@@ -35,10 +35,15 @@
     region.replaceChildren(alert);
   }
 
+  // htmxOnDemand is the URL of htmx on a page that loads it at the first
+  // interaction (Layout.HTMXOnDemand), not with the page.
+  var htmxOnDemand = document.body.getAttribute('data-htmx');
+
   // Controls marked data-js-only (the directory's "Load more") work only
-  // through htmx: they start hidden and are shown once htmx is there.
+  // through htmx: they start hidden and are shown once htmx is there, or
+  // at once where htmx comes on demand (a click on one loads htmx first).
   function showScripted() {
-    if (!window.htmx) return;
+    if (!window.htmx && !htmxOnDemand) return;
     document.querySelectorAll('[data-js-only][hidden]').forEach(function (el) {
       el.hidden = false;
     });
@@ -69,6 +74,15 @@
   // confirmation page; with JS, it opens the named <dialog> instead.
   document.addEventListener('click', function (e) {
     if (!(e.target instanceof Element)) return;
+    // A control that only htmx serves, clicked before htmx came, is
+    // clicked again once it is there.
+    var scripted = htmxOnDemand && !window.htmx && e.target.closest('[data-js-only]');
+    if (scripted) {
+      e.preventDefault();
+      pendingClick = scripted;
+      loadHTMX();
+      return;
+    }
     var opener = e.target.closest('[data-confirm-dialog]');
     if (opener) {
       var dialog = document.getElementById(opener.getAttribute('data-confirm-dialog'));
@@ -184,6 +198,68 @@
     s.nonce = nonce;
     document.head.appendChild(s);
   });
+  // htmx on demand: the first key, touch, focus, press or wheel event
+  // loads it (from the cache, where the page's prefetch put it). Until it
+  // has loaded the page works as without JavaScript: links and GET forms.
+  // Once it has, a GET form whose controls were changed meanwhile (a
+  // search typed before htmx came) is submitted through htmx, as typing
+  // would have, and a pending click on a data-js-only control is replayed.
+  var htmxRequested = false, pendingClick = null;
+  var interactions = ['keydown', 'pointerdown', 'touchstart', 'focusin', 'input', 'change', 'wheel'];
+  function loadHTMX() {
+    if (htmxRequested || window.htmx) return;
+    htmxRequested = true;
+    interactions.forEach(function (type) {
+      document.removeEventListener(type, loadHTMX, true);
+    });
+    // htmx processes the page when it loads after the document is
+    // complete, or on DOMContentLoaded; in between it would never start.
+    if (document.readyState !== 'complete') {
+      window.addEventListener('load', inject);
+    } else {
+      inject();
+    }
+  }
+  function inject() {
+    var s = document.createElement('script');
+    s.src = htmxOnDemand;
+    s.nonce = nonce;
+    s.onload = function () {
+      showScripted();
+      Array.prototype.forEach.call(document.querySelectorAll('form[hx-get]'), function (form) {
+        if (Array.prototype.some.call(form.elements, changed)) form.requestSubmit();
+      });
+      if (pendingClick && pendingClick.isConnected) window.htmx.trigger(pendingClick, 'click');
+      pendingClick = null;
+    };
+    document.head.appendChild(s);
+  }
+  // changed says whether a form control holds something else than the page
+  // gave it.
+  function changed(el) {
+    if (el.type === 'checkbox' || el.type === 'radio') return el.checked !== el.defaultChecked;
+    if (el.tagName === 'SELECT' && !el.multiple) {
+      // With no option marked selected, the first is the default.
+      var d = 0;
+      for (var i = 0; i < el.options.length; i++) if (el.options[i].defaultSelected) d = i;
+      return el.options.length > 0 && el.selectedIndex !== d;
+    }
+    if (el.tagName === 'SELECT') {
+      return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return 'defaultValue' in el && el.type !== 'submit' && el.type !== 'button' && el.value !== el.defaultValue;
+  }
+  // htmx keeps no history: going back to an address it pushed reloads the
+  // page (refreshOnHistoryMiss). Before htmx has come, the same.
+  window.addEventListener('popstate', function (e) {
+    if (htmxOnDemand && !window.htmx && e.state && e.state.htmx) location.reload();
+  });
+  if (htmxOnDemand) {
+    interactions.forEach(function (type) {
+      document.addEventListener(type, loadHTMX, { capture: true, passive: true });
+    });
+  }
+
   if (HTMLScriptElement.supports && HTMLScriptElement.supports('speculationrules')) {
     document.addEventListener('mousemove', arm);
     document.addEventListener('focusin', arm);
