@@ -1,8 +1,9 @@
 // Tessera's own script. Every page works without it; it only adds focus
 // management, <dialog> confirmations, a message when an htmx request fails
-// without an answer we can show, a progress bar for slow pages and the
-// prefetch of the profile a person is about to open. No eval, no inline
-// handlers: the CSP allows neither.
+// without an answer we can show, a progress bar for slow pages, the
+// prefetch of the profile a person is about to open, and htmx itself on a
+// page that loads it on demand. No eval, no inline handlers: the CSP
+// allows neither.
 (function () {
   'use strict';
 
@@ -198,19 +199,25 @@
     s.nonce = nonce;
     document.head.appendChild(s);
   });
-  // htmx on demand: the first key, touch, focus, press or wheel event
-  // loads it (from the cache, where the page's prefetch put it). Until it
-  // has loaded the page works as without JavaScript: links and GET forms.
+  // htmx on demand: the first focus, press, touch or input on a form
+  // control or a data-js-only one ("Load more") loads it, from the cache
+  // where the page's prefetch put it. Links need no htmx, so moving the
+  // pointer or the focus over the rows does not load it. Until it has
+  // loaded, the page works as without JavaScript: links and GET forms.
   // Once it has, a GET form whose controls were changed meanwhile (a
   // search typed before htmx came) is submitted through htmx, as typing
   // would have, and a pending click on a data-js-only control is replayed.
   var htmxRequested = false, pendingClick = null;
-  var interactions = ['keydown', 'pointerdown', 'touchstart', 'focusin', 'input', 'change', 'wheel'];
+  var interactions = ['focusin', 'pointerdown', 'touchstart', 'input', 'change'];
+  var needsHTMX = 'input, select, textarea, button, [data-js-only]';
+  function onInteraction(e) {
+    if (e.target instanceof Element && e.target.closest(needsHTMX)) loadHTMX();
+  }
   function loadHTMX() {
     if (htmxRequested || window.htmx) return;
     htmxRequested = true;
     interactions.forEach(function (type) {
-      document.removeEventListener(type, loadHTMX, true);
+      document.removeEventListener(type, onInteraction, true);
     });
     // htmx processes the page when it loads after the document is
     // complete, or on DOMContentLoaded; in between it would never start.
@@ -256,7 +263,7 @@
   });
   if (htmxOnDemand) {
     interactions.forEach(function (type) {
-      document.addEventListener(type, loadHTMX, { capture: true, passive: true });
+      document.addEventListener(type, onInteraction, { capture: true, passive: true });
     });
   }
 
