@@ -1,8 +1,9 @@
 // Tessera's own script. Every page works without it; it only adds focus
 // management, <dialog> confirmations, a message when an htmx request fails
-// without an answer we can show, a progress bar for slow pages and the
-// prefetch of the profile a person is about to open. No eval, no inline
-// handlers: the CSP allows neither.
+// without an answer we can show, a progress bar for slow pages, the
+// prefetch of the profile a person is about to open, and htmx itself on a
+// page that loads it on demand. No eval, no inline handlers: the CSP
+// allows neither.
 (function () {
   'use strict';
 
@@ -35,10 +36,15 @@
     region.replaceChildren(alert);
   }
 
+  // htmxOnDemand is the URL of htmx on a page that loads it at the first
+  // interaction (Layout.HTMXOnDemand), not with the page.
+  var htmxOnDemand = document.body.getAttribute('data-htmx');
+
   // Controls marked data-js-only (the directory's "Load more") work only
-  // through htmx: they start hidden and are shown once htmx is there.
+  // through htmx: they start hidden and are shown once htmx is there, or
+  // at once where htmx comes on demand (a click on one loads htmx first).
   function showScripted() {
-    if (!window.htmx) return;
+    if (!window.htmx && !htmxOnDemand) return;
     document.querySelectorAll('[data-js-only][hidden]').forEach(function (el) {
       el.hidden = false;
     });
@@ -69,6 +75,15 @@
   // confirmation page; with JS, it opens the named <dialog> instead.
   document.addEventListener('click', function (e) {
     if (!(e.target instanceof Element)) return;
+    // A control that only htmx serves, clicked before htmx came, is
+    // clicked again once it is there.
+    var scripted = htmxOnDemand && !window.htmx && e.target.closest('[data-js-only]');
+    if (scripted) {
+      e.preventDefault();
+      pendingClick = scripted;
+      loadHTMX();
+      return;
+    }
     var opener = e.target.closest('[data-confirm-dialog]');
     if (opener) {
       var dialog = document.getElementById(opener.getAttribute('data-confirm-dialog'));
@@ -184,6 +199,74 @@
     s.nonce = nonce;
     document.head.appendChild(s);
   });
+  // htmx on demand: the first focus, press, touch or input on a form
+  // control or a data-js-only one ("Load more") loads it, from the cache
+  // where the page's prefetch put it. Links need no htmx, so moving the
+  // pointer or the focus over the rows does not load it. Until it has
+  // loaded, the page works as without JavaScript: links and GET forms.
+  // Once it has, a GET form whose controls were changed meanwhile (a
+  // search typed before htmx came) is submitted through htmx, as typing
+  // would have, and a pending click on a data-js-only control is replayed.
+  var htmxRequested = false, pendingClick = null;
+  var interactions = ['focusin', 'pointerdown', 'touchstart', 'input', 'change'];
+  var needsHTMX = 'input, select, textarea, button, [data-js-only]';
+  function onInteraction(e) {
+    if (e.target instanceof Element && e.target.closest(needsHTMX)) loadHTMX();
+  }
+  function loadHTMX() {
+    if (htmxRequested || window.htmx) return;
+    htmxRequested = true;
+    interactions.forEach(function (type) {
+      document.removeEventListener(type, onInteraction, true);
+    });
+    // htmx processes the page when it loads after the document is
+    // complete, or on DOMContentLoaded; in between it would never start.
+    if (document.readyState !== 'complete') {
+      window.addEventListener('load', inject);
+    } else {
+      inject();
+    }
+  }
+  function inject() {
+    var s = document.createElement('script');
+    s.src = htmxOnDemand;
+    s.nonce = nonce;
+    s.onload = function () {
+      showScripted();
+      Array.prototype.forEach.call(document.querySelectorAll('form[hx-get]'), function (form) {
+        if (Array.prototype.some.call(form.elements, changed)) form.requestSubmit();
+      });
+      if (pendingClick && pendingClick.isConnected) window.htmx.trigger(pendingClick, 'click');
+      pendingClick = null;
+    };
+    document.head.appendChild(s);
+  }
+  // changed says whether a form control holds something else than the page
+  // gave it.
+  function changed(el) {
+    if (el.type === 'checkbox' || el.type === 'radio') return el.checked !== el.defaultChecked;
+    if (el.tagName === 'SELECT' && !el.multiple) {
+      // With no option marked selected, the first is the default.
+      var d = 0;
+      for (var i = 0; i < el.options.length; i++) if (el.options[i].defaultSelected) d = i;
+      return el.options.length > 0 && el.selectedIndex !== d;
+    }
+    if (el.tagName === 'SELECT') {
+      return Array.prototype.some.call(el.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return 'defaultValue' in el && el.type !== 'submit' && el.type !== 'button' && el.value !== el.defaultValue;
+  }
+  // htmx keeps no history: going back to an address it pushed reloads the
+  // page (refreshOnHistoryMiss). Before htmx has come, the same.
+  window.addEventListener('popstate', function (e) {
+    if (htmxOnDemand && !window.htmx && e.state && e.state.htmx) location.reload();
+  });
+  if (htmxOnDemand) {
+    interactions.forEach(function (type) {
+      document.addEventListener(type, onInteraction, { capture: true, passive: true });
+    });
+  }
+
   if (HTMLScriptElement.supports && HTMLScriptElement.supports('speculationrules')) {
     document.addEventListener('mousemove', arm);
     document.addEventListener('focusin', arm);

@@ -34,7 +34,7 @@ func CustomersPage(l Layout, v CustomersView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = Page(l, customersContent(v)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Page(directoryLayout(l, v), customersContent(v)).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -129,3 +129,13 @@ func ariaBool(b bool) string {
 	}
 	return "false"
 }
+
+// directoryLayout is the page frame of the directory. The plain directory
+// loads htmx on demand (Layout.HTMXOnDemand): until the person acts it is
+// plain links and a GET form, and app.js replays what they typed or chose
+// before htmx arrived. The exact count (TotalURL, fetched by htmx on load)
+// and the selection mode need htmx at once, so they load it with the page.
+func directoryLayout(l Layout, v CustomersView) Layout {
+	l.HTMXOnDemand = v.TotalURL == "" && v.Bulk == nil
+	return l
+}

@@ -143,3 +143,40 @@ func dirTruncated(s string) string {
 	}
 	return s
 }
+
+// The plain directory leaves htmx out of its load (app.js loads it at the
+// first interaction, from the cache its prefetch filled); a directory that
+// fetches its exact count with htmx on load, or the selection mode, loads
+// htmx with the page.
+func TestTheDirectoryLoadsHtmxOnDemandUnlessItNeedsItAtOnce(t *testing.T) {
+	t.Parallel()
+	const htmxScript = `head script[src^="/static/vendor/htmx-"]`
+	plain := sampleDirectory()
+	counted := sampleDirectory()
+	counted.TotalURL = "/customers/count?q=ada"
+	selecting := sampleDirectory()
+	selecting.Bulk = &BulkBar{}
+	for _, c := range []struct {
+		name     string
+		v        CustomersView
+		onDemand bool
+	}{
+		{"plain", plain, true},
+		{"with the exact count to fetch", counted, false},
+		{"selecting", selecting, false},
+	} {
+		doc, _ := render(t, CustomersPage(signedInLayout(), c.v))
+		scripts := doc.Find(htmxScript).Length()
+		prefetch := doc.Find(`head link[rel="prefetch"][href^="/static/vendor/htmx-"]`).AttrOr("href", "")
+		onDemand := doc.Find("body").AttrOr("data-htmx", "")
+		if c.onDemand {
+			if scripts != 0 || prefetch == "" || onDemand != prefetch {
+				t.Errorf("%s: htmx scripts %d, prefetch %q, body data-htmx %q; want no script, and the prefetched URL on the body", c.name, scripts, prefetch, onDemand)
+			}
+			continue
+		}
+		if scripts != 1 || prefetch != "" || onDemand != "" {
+			t.Errorf("%s: htmx scripts %d, prefetch %q, body data-htmx %q; want the script alone", c.name, scripts, prefetch, onDemand)
+		}
+	}
+}

@@ -44,6 +44,13 @@ type Layout struct {
 	// NoScriptRefresh, when positive, reloads the page after that many
 	// seconds in a browser without JavaScript (a job's progress page).
 	NoScriptRefresh int
+	// HTMXOnDemand leaves htmx out of the page's load: app.js loads it at
+	// the person's first sign of use (a key, the pointer, a touch, a
+	// focus), and a page that sets it must work until then as it does
+	// without JavaScript. For a page that htmx only serves once the person
+	// acts (the directory), so that its first load does not evaluate htmx
+	// and process the page for nothing.
+	HTMXOnDemand bool
 }
 
 // Flash is a one-line message for the alert region.

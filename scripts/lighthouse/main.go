@@ -140,6 +140,11 @@ func run(ctx context.Context, o options, w io.Writer) (met bool, err error) {
 			return false, fmt.Errorf("%s: %w", file, err)
 		}
 		fmt.Fprintf(w, "run %d (%s, load average %s): %s\n", i, file, loadavg(), r.summary())
+		if m, err := readMainThread(strings.TrimSuffix(file, ".json")+"-0.trace.json", target); err == nil {
+			fmt.Fprintf(w, "  %s\n", m)
+		} else {
+			fmt.Fprintf(w, "  the run's trace: %v\n", err)
+		}
 		r.printShortfalls(w)
 		results = append(results, r)
 	}

@@ -65,3 +65,31 @@ func TestCheckBudgetsUsesTheMedian(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// The main thread's figures come from the renderer that parsed the audited
+// page, not from another renderer in the trace (Lighthouse's about:blank,
+// DevTools' own pages).
+func TestReadMainThreadSumsThePagesRenderer(t *testing.T) {
+	const target = "http://127.0.0.1:1/customers"
+	file := filepath.Join(t.TempDir(), "lighthouse-1-0.trace.json")
+	body := `{"traceEvents":[
+		{"name":"ParseHTML","ph":"X","pid":1,"tid":1,"dur":500,"args":{"beginData":{"url":"chrome://newtab/"}}},
+		{"name":"RunTask","ph":"X","pid":1,"tid":1,"dur":90000,"tdur":90000},
+		{"name":"ParseHTML","ph":"X","pid":2,"tid":7,"dur":800,"args":{"beginData":{"url":"` + target + `"}}},
+		{"name":"RunTask","ph":"X","pid":2,"tid":7,"dur":73000,"tdur":30000},
+		{"name":"RunTask","ph":"X","pid":2,"tid":7,"dur":27000,"tdur":20000},
+		{"name":"RunTask","ph":"X","pid":2,"tid":8,"dur":50000,"tdur":50000}]}`
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readMainThread(file, target)
+	if err != nil {
+		t.Fatalf("readMainThread: %v", err)
+	}
+	if got := m.String(); got != "main thread busy 100 ms, of which on a CPU 50 ms" {
+		t.Errorf("got %q", got)
+	}
+	if _, err := readMainThread(file, "http://127.0.0.1:1/groups"); err == nil {
+		t.Error("a trace without the target's renderer gave figures, want an error")
+	}
+}
