@@ -90,6 +90,9 @@ func describe(ts []transfer) (string, int) {
 }
 
 // assets are the stylesheets and scripts a page names, in page order.
+// assets names the stylesheets and scripts a page loads; a script it
+// prefetches (htmx on the directory, views.Layout.HTMXOnDemand) counts as
+// loaded, since the browser fetches it while the page is idle.
 func assets(t *testing.T, html []byte) (styles, scripts []string) {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(html))
@@ -101,6 +104,9 @@ func assets(t *testing.T, html []byte) (styles, scripts []string) {
 	})
 	doc.Find(`script[src]`).Each(func(_ int, s *goquery.Selection) {
 		scripts = append(scripts, s.AttrOr("src", ""))
+	})
+	doc.Find(`link[rel~="prefetch"][href$=".js"]`).Each(func(_ int, s *goquery.Selection) {
+		scripts = append(scripts, s.AttrOr("href", ""))
 	})
 	return styles, scripts
 }
@@ -161,8 +167,9 @@ func TestTheDirectoryLoadsOnlyTheScriptsItNeeds(t *testing.T) {
 	e := newCustEnv(t, 0)
 	page := fetchGzip(t, e.b, "/customers")
 	_, scripts := assets(t, page.body)
-	// The directory needs htmx and our own small script; the card form's
-	// script and Square's card SDK belong on the card page only.
+	// The directory needs htmx (prefetched, and run at the first
+	// interaction that needs it) and our own small script; the card
+	// form's script and Square's card SDK belong on the card page only.
 	var needed []string
 	for _, name := range static.Names() {
 		if name == "app.js" || (strings.HasPrefix(name, "vendor/htmx-") && strings.HasSuffix(name, ".js")) {
@@ -178,6 +185,11 @@ func TestTheDirectoryLoadsOnlyTheScriptsItNeeds(t *testing.T) {
 		if !slices.Contains(scripts, src) {
 			t.Errorf("GET /customers does not load %q, want it (scripts: %q)", src, scripts)
 		}
+	}
+	// Prefetched, htmx runs only when app.js finds it named on the body.
+	htmx := static.Path("vendor/htmx-2.0.11.min.js")
+	if !bytes.Contains(page.body, []byte(`<script src="`+htmx)) && !bytes.Contains(page.body, []byte(`data-htmx="`+htmx+`"`)) {
+		t.Errorf("GET /customers neither runs %s nor names it in data-htmx for app.js to load", htmx)
 	}
 	if cards := static.Path("cards.js"); slices.Contains(scripts, cards) {
 		t.Errorf("GET /customers loads the card form's %s, want it on the card page only", cards)
