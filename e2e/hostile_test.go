@@ -108,6 +108,9 @@ func TestHostileCustomerFieldsShowAsTextAndRunNothing(t *testing.T) {
 
 	check(t, byRole(page, *playwright.AriaRoleLink, "New customer").Click(), `clicking "New customer"`)
 	check(t, expect.Locator(page.GetByTestId("form-heading")).ToHaveText("New customer"), "the create form")
+	// The heading arrives before the rest of the page: count the controls
+	// once the form's last one, its Save button, is there too.
+	check(t, expect.Locator(byRole(page, *playwright.AriaRoleButton, "Save")).ToBeVisible(), "the whole create form")
 	controls := page.Locator(`[data-testid="customer-form"] :is(input:not([type=hidden]), select, textarea)`)
 	emptyControls, err := controls.Count()
 	check(t, err, "counting the form's controls")
