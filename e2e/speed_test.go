@@ -329,7 +329,11 @@ const indicatorWatch = `(() => {
 	const now = k => sessionStorage.setItem(key(k), String(Date.now()));
 	addEventListener('click', () => now('start'), true);
 	addEventListener('submit', () => now('start'), true);
-	addEventListener('htmx:beforeRequest', () => now('start'));
+	// A CSS transition counts its delay from its frame's time, which in a
+	// long task (htmx evaluated on demand issues the search it replays)
+	// may be well before the script ran: an htmx request starts then.
+	addEventListener('htmx:beforeRequest', () => sessionStorage.setItem(key('start'),
+		String(Math.round(performance.timeOrigin + (document.timeline.currentTime ?? performance.now())))));
 	addEventListener('htmx:afterRequest', () => now('end'));
 	const sample = () => {
 		for (const id of ['global-indicator', 'search-indicator']) {
