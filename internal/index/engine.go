@@ -100,3 +100,32 @@ func Fold(s string) string { return fold(s) }
 
 // Digits returns the ASCII digits of s, as a phone number is matched.
 func Digits(s string) string { return digits(s) }
+
+// ReadDistinct reads the first need rows of a tier whose query may return
+// one row more than once (a customer with two name words that match),
+// after the rows of out: read(lim) returns the tier's first lim rows in
+// order, and the limit doubles until need distinct rows (by key, and not
+// in seen) are kept or the tier runs out. It returns out with the rows it
+// kept, which may be more than need (the caller keeps the first need), and
+// records their keys in seen.
+func ReadDistinct[R any, K comparable](out []R, seen map[K]bool, need int, key func(R) K, read func(lim int) ([]R, error)) ([]R, error) {
+	for lim := need - len(out) + 1; ; lim *= 2 {
+		rows, err := read(lim)
+		if err != nil {
+			return out, err
+		}
+		kept := out
+		for _, r := range rows {
+			if k := key(r); !seen[k] {
+				seen[k] = true
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) >= need || len(rows) < lim {
+			return kept, nil
+		}
+		for _, r := range kept[len(out):] {
+			delete(seen, key(r))
+		}
+	}
+}

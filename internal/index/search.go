@@ -890,8 +890,7 @@ func (x *Index) nameMatches(ctx context.Context, p *plan, need int) ([]hitRow, e
 
 	var out []hitRow
 	seen := map[int64]bool{}
-	// A customer can have two name words that match; the limit grows until
-	// enough distinct customers are read or the tier runs out.
+	// A customer can have two name words that match (ReadDistinct).
 	for _, step := range []struct {
 		sql  string
 		lead []any
@@ -899,25 +898,12 @@ func (x *Index) nameMatches(ctx context.Context, p *plan, need int) ([]hitRow, e
 		{exact, []any{p.slot, pivot.folded}},
 		{prefix, []any{p.slot, pivot.folded, pivot.folded + emptyLast}},
 	} {
-		for lim := need - len(out) + 1; ; lim *= 2 {
-			rows, err := x.query(ctx, step.sql, append(append(slices.Clone(step.lead), args...), lim))
-			if err != nil {
-				return nil, err
-			}
-			kept := out
-			for _, r := range rows {
-				if !seen[r.row] {
-					seen[r.row] = true
-					kept = append(kept, r)
-				}
-			}
-			if len(kept) >= need || len(rows) < lim {
-				out = kept
-				break
-			}
-			for _, r := range kept[len(out):] {
-				delete(seen, r.row)
-			}
+		var err error
+		out, err = ReadDistinct(out, seen, need, func(r hitRow) int64 { return r.row }, func(lim int) ([]hitRow, error) {
+			return x.query(ctx, step.sql, append(append(slices.Clone(step.lead), args...), lim))
+		})
+		if err != nil {
+			return nil, err
 		}
 		if len(out) >= need {
 			return out[:need], nil

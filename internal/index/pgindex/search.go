@@ -333,9 +333,9 @@ func (x *Index) nameMatches(ctx context.Context, p *plan, need int) ([]hitRow, e
 	var out []hitRow
 	seen := map[int64]bool{}
 	for _, exact := range []bool{true, false} {
-		// A customer can have two name words that match; the limit grows
-		// until enough distinct customers are read or the tier runs out.
-		for lim := need - len(out) + 1; ; lim *= 2 {
+		// A customer can have two name words that match.
+		var err error
+		out, err = index.ReadDistinct(out, seen, need, func(r hitRow) int64 { return r.seq }, func(lim int) ([]hitRow, error) {
 			var a args
 			var words string
 			if exact {
@@ -346,24 +346,10 @@ func (x *Index) nameMatches(ctx context.Context, p *plan, need int) ([]hitRow, e
 			sql := "SELECT " + customerCols + " FROM index_name_words w JOIN index_customers c ON c.merchant_id = w.merchant_id AND c.seq = w.seq" +
 				" WHERE w.merchant_id = " + a.add(p.merchantID) + " AND " + words + " AND " + p.where(&a) +
 				" ORDER BY w.word, w.seq LIMIT " + a.add(lim)
-			rows, err := x.rows(ctx, sql, a)
-			if err != nil {
-				return nil, err
-			}
-			kept := out
-			for _, r := range rows {
-				if !seen[r.seq] {
-					seen[r.seq] = true
-					kept = append(kept, r)
-				}
-			}
-			if len(kept) >= need || len(rows) < lim {
-				out = kept
-				break
-			}
-			for _, r := range kept[len(out):] {
-				delete(seen, r.seq)
-			}
+			return x.rows(ctx, sql, a)
+		})
+		if err != nil {
+			return nil, err
 		}
 		if len(out) >= need {
 			return out[:need], nil
