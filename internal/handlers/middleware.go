@@ -81,6 +81,12 @@ func securityHeaders(secure bool, formActions []string) echo.MiddlewareFunc {
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "same-origin")
 			h.Set("X-Frame-Options", "DENY")
+			// A page opened by another site's window.open is cut off from
+			// its opener (no navigating it to a look-alike, no counting its
+			// frames), and Chrome on Android, which isolates only some
+			// sites, gives a page with this header a process of its own.
+			// Its price is a renderer started for the first navigation
+			// into Tessera from a page without it (docs/performance.md).
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
 			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
 			if secure {

@@ -154,6 +154,12 @@ func checkHeaders(t *testing.T, p *page) string {
 		{"Referrer-Policy", "same-origin"},
 		{"Cache-Control", "no-store"},
 		{"Strict-Transport-Security", ""},
+		{"X-Frame-Options", "DENY"},
+		// Kept although it costs the Lighthouse score a process start
+		// (docs/performance.md, "Lighthouse"): it severs cross-origin
+		// openers, and Chrome on Android gives a page that sends it a
+		// process of its own.
+		{"Cross-Origin-Opener-Policy", "same-origin"},
 	}
 	for _, c := range checks {
 		if got := p.Header.Get(c.header); got != c.want {

@@ -76,8 +76,10 @@ func TestReadMainThreadSumsThePagesRenderer(t *testing.T) {
 		{"name":"ParseHTML","ph":"X","pid":1,"tid":1,"dur":500,"args":{"beginData":{"url":"chrome://newtab/"}}},
 		{"name":"RunTask","ph":"X","pid":1,"tid":1,"dur":90000,"tdur":90000},
 		{"name":"ParseHTML","ph":"X","pid":2,"tid":7,"dur":800,"args":{"beginData":{"url":"` + target + `"}}},
-		{"name":"RunTask","ph":"X","pid":2,"tid":7,"dur":73000,"tdur":30000},
-		{"name":"RunTask","ph":"X","pid":2,"tid":7,"dur":27000,"tdur":20000},
+		{"name":"RunTask","ph":"X","pid":2,"tid":7,"ts":1000,"dur":73000,"tdur":30000},
+		{"name":"DocumentLoader::CommitNavigation","ph":"X","pid":2,"tid":7,"ts":1100,"dur":60000,"tdur":25000},
+		{"name":"DocumentLoader::CommitNavigation","ph":"X","pid":1,"tid":1,"ts":200000,"dur":1000,"tdur":1000},
+		{"name":"RunTask","ph":"X","pid":2,"tid":7,"ts":90000,"dur":27000,"tdur":20000},
 		{"name":"RunTask","ph":"X","pid":2,"tid":8,"dur":50000,"tdur":50000}]}`
 	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
@@ -86,7 +88,7 @@ func TestReadMainThreadSumsThePagesRenderer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("readMainThread: %v", err)
 	}
-	if got := m.String(); got != "main thread busy 100 ms, of which on a CPU 50 ms" {
+	if got := m.String(); got != "main thread busy 100 ms, of which on a CPU 50 ms; navigation commit 73 ms, on a CPU 30 ms" {
 		t.Errorf("got %q", got)
 	}
 	if _, err := readMainThread(file, "http://127.0.0.1:1/groups"); err == nil {
