@@ -1,7 +1,7 @@
 // Package pgindex is the customer index (see internal/index) kept in
 // PostgreSQL, for Tessera running as several replicas: the same methods,
 // with the same meaning, as *index.Index, over the tables of the store's
-// migration 0006_index.sql.
+// migrations 0006_index.sql and 0007_index_counts.sql.
 //
 // Every key a search matches or the directory sorts by is folded in Go by
 // internal/index (index.KeysOf, index.Prepare), so both engines fold
@@ -176,6 +176,7 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 		}
 		batch := &pgx.Batch{}
 		added := 0
+		tally := counts{}
 		for _, c := range cs {
 			if t, ok := tombs[c.ID]; ok {
 				newer := c.Version > t.version && (t.exact || ms(c.UpdatedAt) > t.deletedAt)
@@ -190,9 +191,12 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 				continue
 			}
 			queueUpsert(batch, merchantID, c)
-			if !exists {
+			if exists {
+				tally.add(old, -1)
+			} else {
 				added++
 			}
+			tally.add(c, 1)
 			after := c
 			after.MerchantID = merchantID
 			current[c.ID] = after
@@ -205,6 +209,7 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 				changes = append(changes, ch)
 			}
 		}
+		tally.queue(batch, merchantID)
 		if added > 0 {
 			queueCount(batch, merchantID, added)
 		}
@@ -383,6 +388,9 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 				return fmt.Errorf("index: delete: %w", err)
 			}
 			b := &pgx.Batch{}
+			tally := counts{}
+			tally.add(c, -1)
+			tally.queue(b, merchantID)
 			queueCount(b, merchantID, -1)
 			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return fmt.Errorf("index: delete: %w", err)
@@ -453,7 +461,7 @@ func (x *Index) IDs(ctx context.Context, merchantID string) ([]string, error) {
 // access.
 func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 	return x.tx(ctx, func(tx pgx.Tx) error {
-		for _, table := range []string{"index_name_words", "index_customers", "index_merchants", "index_tombstones", "index_seen_events", "index_sync"} {
+		for _, table := range []string{"index_name_words", "index_customers", "index_merchants", "index_counts", "index_tombstones", "index_seen_events", "index_sync"} {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE merchant_id = $1", merchantID); err != nil {
 				return fmt.Errorf("index: drop merchant: %w", err)
 			}

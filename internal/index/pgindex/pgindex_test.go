@@ -63,6 +63,7 @@ func TestTheIndexContractOnPostgreSQL(t *testing.T) {
 				(SELECT count(*) FROM index_customers WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_name_words WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_merchants WHERE merchant_id = $1) +
+				(SELECT count(*) FROM index_counts WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_tombstones WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_seen_events WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_sync WHERE merchant_id = $1)`, merchantID).Scan(&n)

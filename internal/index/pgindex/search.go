@@ -161,10 +161,13 @@ func (x *Index) Total(ctx context.Context, merchantID string, q index.Query) (in
 
 // total counts the matches: with text, up to upTo+1 if upTo > 0 (as the
 // SQLite index does, so that Capped means the same), else all of them;
-// without text or filter, the merchant's kept count.
+// without text or a created range, from the merchant's kept counts.
 func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
-	if len(p.words) == 0 && p.q.CreatedFrom.IsZero() && p.q.CreatedTo.IsZero() && p.q.Source == "" && p.q.GroupID == "" {
-		return x.Count(ctx, p.merchantID)
+	if len(p.words) == 0 && p.q.CreatedFrom.IsZero() && p.q.CreatedTo.IsZero() {
+		if p.q.Source == "" && p.q.GroupID == "" {
+			return x.Count(ctx, p.merchantID)
+		}
+		return x.keptCount(ctx, p.merchantID, p.q.GroupID, p.q.Source)
 	}
 	var a args
 	sql := "SELECT 1 FROM index_customers c WHERE " + p.where(&a)

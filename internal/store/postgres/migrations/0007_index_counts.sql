@@ -1,0 +1,26 @@
+-- How many of a merchant's customers each group and each creation source
+-- holds, kept with every write of the customer index as index_merchants
+-- keeps the merchant's total: a directory filtered by a group or a source
+-- (without text or a created range) then counts its customers by reading
+-- a row or a few, where counting the rows themselves visits every match
+-- (about 15 ms for a group of 10,000 of 100,000 customers). group_id ''
+-- counts every customer of that source; a customer is counted once in a
+-- group however often its group_ids names it, as the SQLite index counts.
+CREATE TABLE index_counts (
+	merchant_id text COLLATE "C" NOT NULL,
+	group_id    text COLLATE "C" NOT NULL,
+	source      text COLLATE "C" NOT NULL,
+	n           bigint NOT NULL,
+	PRIMARY KEY (merchant_id, group_id, source)
+);
+
+INSERT INTO index_counts (merchant_id, group_id, source, n)
+SELECT merchant_id, '', creation_source, count(*)
+FROM index_customers
+GROUP BY merchant_id, creation_source;
+
+INSERT INTO index_counts (merchant_id, group_id, source, n)
+SELECT c.merchant_id, g.group_id, c.creation_source, count(*)
+FROM index_customers c,
+	LATERAL (SELECT DISTINCT u AS group_id FROM unnest(c.group_ids) AS u WHERE u <> '') g
+GROUP BY c.merchant_id, g.group_id, c.creation_source;
