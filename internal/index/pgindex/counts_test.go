@@ -107,7 +107,7 @@ func TestKeptCountsOfGroupsAndSourcesMatchTheRows(t *testing.T) {
 	// The migration that made index_counts fills it from the rows an
 	// older Tessera left: the same counts as the kept ones.
 	kept := readCounts(t, db.Pool())
-	migration, err := os.ReadFile("../../store/postgres/migrations/0007_index_counts.sql")
+	migration, err := os.ReadFile("../../store/postgres/migrations/0007_index_speed.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package pgindex is the customer index (see internal/index) kept in
 // PostgreSQL, for Tessera running as several replicas: the same methods,
 // with the same meaning, as *index.Index, over the tables of the store's
-// migrations 0006_index.sql and 0007_index_counts.sql.
+// migrations 0006_index.sql and 0007_index_speed.sql.
 //
 // Every key a search matches or the directory sorts by is folded in Go by
 // internal/index (index.KeysOf, index.Prepare), so both engines fold
