@@ -49,8 +49,7 @@ func benchCustomer(r *rand.Rand, i int) index.Customer {
 // database dropped when it ends (about a minute on this machine).
 func openBench(b *testing.B) *pgindex.Index {
 	b.Helper()
-	db := openURLB(b)
-	x := pgindex.New(db)
+	x := pgindex.New(openURLB(b))
 	r := rand.New(rand.NewPCG(1, 2))
 	page := make([]index.Customer, 0, 1000)
 	for i := range benchCustomers {
@@ -68,11 +67,9 @@ func openBench(b *testing.B) *pgindex.Index {
 	if _, err := x.PutAll(b.Context(), "MOTHER", page, nil); err != nil {
 		b.Fatal(err)
 	}
-	// PostgreSQL's autovacuum analyzes a table within about a minute of
-	// its rows changing by a tenth, as after an index's first sync; the
-	// benchmarks measure the plans made with those statistics, not the
-	// guesses made in that first minute.
-	if _, err := db.Pool().Exec(b.Context(), "ANALYZE"); err != nil {
+	// As the full sync leaves it (indexsync calls Compact): pending lists
+	// merged, tables analyzed.
+	if err := x.Compact(b.Context()); err != nil {
 		b.Fatal(err)
 	}
 	return x
