@@ -17,8 +17,8 @@ import (
 // processes held, so a run with a large difference measured the machine's
 // load more than the page.
 //
-// Commit and CommitCPU are the same for the one task that committed the
-// navigation to the page (the longest task holding a
+// Commit and CommitCPU are those two figures for the one task that
+// committed the navigation to the page (the longest task holding a
 // DocumentLoader::CommitNavigation): Lighthouse reports it as an
 // "Unattributable" long task, since no script runs in it. It is longest when
 // the page commits in a renderer process of its own, started for it, as
