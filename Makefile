@@ -69,7 +69,8 @@ perf:
 
 ## lighthouse: Lighthouse 12 (mobile defaults) on the signed-in directory against the
 ## budgets (performance ≥ 0.98, accessibility and best practices 1.0); not part of
-## `make test` (LIGHTHOUSE_RUNS=5 for the median of five runs)
+## `make test` (LIGHTHOUSE_RUNS=5 for the median of five runs; LIGHTHOUSE_FROM=/settings/connection
+## for runs that reach the directory from another page of Tessera, as staff do)
 lighthouse:
 	GO=$(GO) ./scripts/lighthouse.sh
 

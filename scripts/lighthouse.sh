@@ -9,6 +9,10 @@
 #
 #	./scripts/lighthouse.sh             # one run
 #	LIGHTHOUSE_RUNS=5 ./scripts/lighthouse.sh   # budgets on the median of 5
+#	LIGHTHOUSE_FROM=/settings/connection LIGHTHOUSE_RUNS=5 ./scripts/lighthouse.sh
+#	                                    # each run reaches the directory from
+#	                                    # another page of Tessera, as staff do,
+#	                                    # not from about:blank (scripts/lighthouse/flow.mjs)
 #
 # Lighthouse (npm, exactly as locked in scripts/lighthouse/package-lock.json)
 # is installed into $TESSERA_LIGHTHOUSE_DIR (default
@@ -54,7 +58,10 @@ cd "$root"
 "$GO" build -o "$out/measure" ./scripts/lighthouse
 echo "lighthouse: $("$cache/node_modules/.bin/lighthouse" --version) with $("$CHROME_PATH" --version 2>/dev/null | head -n1); reports in $out" >&2
 status=0
+# flow.mjs runs where Lighthouse is installed, so that its imports resolve.
+cp "$root/scripts/lighthouse/flow.mjs" "$cache/flow.mjs"
 "$out/measure" -web "$out/web" -lighthouse "$cache/node_modules/.bin/lighthouse" \
+	-flow "$cache/flow.mjs" ${LIGHTHOUSE_FROM:+-from "$LIGHTHOUSE_FROM"} \
 	-out "$out" -runs "${LIGHTHOUSE_RUNS:-1}" "$@" || status=$?
 # The reports and Tessera's log stay; the binaries and the database go.
 rm -rf "$out/web" "$out/measure" "$out/data"

@@ -95,3 +95,26 @@ func TestReadMainThreadSumsThePagesRenderer(t *testing.T) {
 		t.Error("a trace without the target's renderer gave figures, want an error")
 	}
 }
+
+// -from names a page of Tessera's and needs flow.mjs to run through.
+func TestOptionsFromNeedsAPathAndTheFlowScript(t *testing.T) {
+	base := options{web: "web", lighthouse: "lighthouse", out: "out", path: "/customers", runs: 1}
+	if err := base.check(); err != nil {
+		t.Errorf("the plain options: %v, want none", err)
+	}
+	from := base
+	from.from, from.flow = "/settings/connection", "/cache/flow.mjs"
+	if err := from.check(); err != nil {
+		t.Errorf("-from with -flow: %v, want none", err)
+	}
+	for _, bad := range []options{
+		{web: "web", lighthouse: "lighthouse", out: "out", runs: 1, from: "/settings/connection"},
+		{web: "web", lighthouse: "lighthouse", out: "out", runs: 1, from: "https://example.com/", flow: "flow.mjs"},
+		{web: "web", lighthouse: "lighthouse", out: "out", runs: 0},
+		{lighthouse: "lighthouse", out: "out", runs: 1},
+	} {
+		if err := bad.check(); err == nil {
+			t.Errorf("%+v passed the check, want an error", bad)
+		}
+	}
+}
