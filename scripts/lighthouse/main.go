@@ -149,7 +149,9 @@ func run(ctx context.Context, o options, w io.Writer) (met bool, err error) {
 		file := filepath.Join(o.out, fmt.Sprintf("lighthouse-%d.json", i))
 		run := func() error { return lighthouse(ctx, o.lighthouse, target, cookie, file) }
 		if o.from != "" {
-			run = func() error { return lighthouseFrom(ctx, o.flow, target, cookie, srv.base.JoinPath(o.from).String(), file) }
+			run = func() error {
+				return lighthouseFrom(ctx, o.flow, target, cookie, srv.base.JoinPath(o.from).String(), file)
+			}
 		}
 		if err := run(); err != nil {
 			return false, err
