@@ -147,13 +147,13 @@ func run(ctx context.Context, o options, w io.Writer) (met bool, err error) {
 	var results []*result
 	for i := 1; i <= o.runs; i++ {
 		file := filepath.Join(o.out, fmt.Sprintf("lighthouse-%d.json", i))
-		run := func() error { return lighthouse(ctx, o.lighthouse, target, cookie, file) }
+		audit := func() error { return lighthouse(ctx, o.lighthouse, target, cookie, file) }
 		if o.from != "" {
-			run = func() error {
+			audit = func() error {
 				return lighthouseFrom(ctx, o.flow, target, cookie, srv.base.JoinPath(o.from).String(), file)
 			}
 		}
-		if err := run(); err != nil {
+		if err := audit(); err != nil {
 			return false, err
 		}
 		r, err := readReport(file)
