@@ -59,7 +59,7 @@ func (x *Index) keptCount(ctx context.Context, merchantID, group, source string)
 	}
 	var n int
 	if err := x.pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("index: search: count: %w", err)
+		return 0, fmt.Errorf("index: count: %w", err)
 	}
 	return n, nil
 }

@@ -175,7 +175,6 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 			return err
 		}
 		batch := &pgx.Batch{}
-		added := 0
 		tally := counts{}
 		for _, c := range cs {
 			if t, ok := tombs[c.ID]; ok {
@@ -193,8 +192,6 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 			queueUpsert(batch, merchantID, c)
 			if exists {
 				tally.add(old, -1)
-			} else {
-				added++
 			}
 			tally.add(c, 1)
 			after := c
@@ -210,9 +207,6 @@ func (x *Index) PutAll(ctx context.Context, merchantID string, cs []index.Custom
 			}
 		}
 		tally.queue(batch, merchantID)
-		if added > 0 {
-			queueCount(batch, merchantID, added)
-		}
 		if batch.Len() > 0 {
 			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 				return fmt.Errorf("index: put: %w", err)
@@ -348,14 +342,6 @@ func queueUpsert(b *pgx.Batch, merchantID string, c index.Customer) {
 		k.SortName, k.SortCompany, k.SortEmail, k.SortPhone, frags)
 }
 
-// queueCount adds delta to the merchant's count of customers. It comes
-// last in its transaction: the row it locks is the merchant's, which every
-// write of that merchant takes, so it is held only until the commit.
-func queueCount(b *pgx.Batch, merchantID string, delta int) {
-	b.Queue(`INSERT INTO index_merchants AS m (merchant_id, live) VALUES ($1, $2)
-		ON CONFLICT (merchant_id) DO UPDATE SET live = m.live + excluded.live`, merchantID, delta)
-}
-
 // Delete removes the customer and leaves a tombstone, so that an update of
 // it delivered later does not bring it back, by the rules of
 // index.Index.Delete. It reports whether anything changed.
@@ -391,7 +377,6 @@ func (x *Index) Delete(ctx context.Context, merchantID, customerID string, versi
 			tally := counts{}
 			tally.add(c, -1)
 			tally.queue(b, merchantID)
-			queueCount(b, merchantID, -1)
 			if err := tx.SendBatch(ctx, b).Close(); err != nil {
 				return fmt.Errorf("index: delete: %w", err)
 			}
@@ -431,17 +416,10 @@ func (x *Index) Get(ctx context.Context, merchantID, customerID string) (index.C
 	return c, nil
 }
 
-// Count returns how many customers the index holds for the merchant.
+// Count returns how many customers the index holds for the merchant: the
+// sum of its kept counts per source (index_counts).
 func (x *Index) Count(ctx context.Context, merchantID string) (int, error) {
-	var n int
-	err := x.pool.QueryRow(ctx, "SELECT live FROM index_merchants WHERE merchant_id = $1", merchantID).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("index: count: %w", err)
-	}
-	return n, nil
+	return x.keptCount(ctx, merchantID, "", "")
 }
 
 // IDs returns every customer id the index holds for the merchant, in
@@ -461,7 +439,7 @@ func (x *Index) IDs(ctx context.Context, merchantID string) ([]string, error) {
 // access.
 func (x *Index) DropMerchant(ctx context.Context, merchantID string) error {
 	return x.tx(ctx, func(tx pgx.Tx) error {
-		for _, table := range []string{"index_name_words", "index_customers", "index_merchants", "index_counts", "index_tombstones", "index_seen_events", "index_sync"} {
+		for _, table := range []string{"index_name_words", "index_customers", "index_counts", "index_tombstones", "index_seen_events", "index_sync"} {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+table+" WHERE merchant_id = $1", merchantID); err != nil {
 				return fmt.Errorf("index: drop merchant: %w", err)
 			}

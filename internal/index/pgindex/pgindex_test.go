@@ -62,7 +62,6 @@ func TestTheIndexContractOnPostgreSQL(t *testing.T) {
 			err := db.(*postgres.DB).Pool().QueryRow(t.Context(), `SELECT
 				(SELECT count(*) FROM index_customers WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_name_words WHERE merchant_id = $1) +
-				(SELECT count(*) FROM index_merchants WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_counts WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_tombstones WHERE merchant_id = $1) +
 				(SELECT count(*) FROM index_seen_events WHERE merchant_id = $1) +
