@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 )
 
@@ -36,11 +35,9 @@ type tally map[countKey]int64
 func (t tally) add(source string, createdMS int64, groups []string, delta int64) {
 	day := dayOf(createdMS)
 	t[countKey{"", source, day}] += delta
-	for i, g := range groups {
-		// index_groups keeps a membership once; "" is every customer.
-		if g != "" && !slices.Contains(groups[:i], g) {
-			t[countKey{g, source, day}] += delta
-		}
+	// index_groups keeps a membership once; "" is every customer.
+	for _, g := range DistinctGroups(groups) {
+		t[countKey{g, source, day}] += delta
 	}
 }
 

@@ -5,6 +5,8 @@ package index
 // search alike: the folding is done here, in Go, and each engine stores
 // and matches the folded text.
 
+import "slices"
+
 // MaxTextBytes and MaxWords bound a Query's Text (see Query).
 const (
 	MaxTextBytes = maxTextBytes
@@ -128,4 +130,17 @@ func ReadDistinct[R any, K comparable](out []R, seen map[K]bool, need int, key f
 			delete(seen, key(r))
 		}
 	}
+}
+
+// DistinctGroups returns the groups a customer counts in: each non-empty
+// id of ids once, in order, however often ids names it. Both engines keep
+// their counts per group by it.
+func DistinctGroups(ids []string) []string {
+	var out []string
+	for _, g := range ids {
+		if g != "" && !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }

@@ -24,10 +24,8 @@ type counts map[countKey]int64
 // add counts a customer in (delta 1) or out (delta -1).
 func (t counts) add(c index.Customer, delta int64) {
 	t[countKey{"", c.CreationSource}] += delta
-	for i, g := range c.GroupIDs {
-		if g != "" && !slices.Contains(c.GroupIDs[:i], g) {
-			t[countKey{g, c.CreationSource}] += delta
-		}
+	for _, g := range index.DistinctGroups(c.GroupIDs) {
+		t[countKey{g, c.CreationSource}] += delta
 	}
 }
 
