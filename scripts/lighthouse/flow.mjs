@@ -5,7 +5,7 @@
 // command's do. scripts/lighthouse runs it for `-from`; docs/performance.md
 // ("Lighthouse") says why the starting page matters.
 //
-//	node flow.mjs URL COOKIE FROM REPORT.json
+//	TESSERA_COOKIE='name=value; …' node flow.mjs URL FROM REPORT.json
 //
 // writes the report (the same JSON as the command's --output=json) and the
 // run's trace beside it (REPORT-0.trace.json, as --save-assets names it).
@@ -15,9 +15,10 @@ import {writeFileSync} from 'node:fs';
 import puppeteer from 'puppeteer-core';
 import {startFlow} from 'lighthouse';
 
-const [url, cookie, from, out] = process.argv.slice(2);
-if (!out) {
-  console.error('usage: node flow.mjs URL COOKIE FROM REPORT.json');
+const [url, from, out] = process.argv.slice(2);
+const cookie = process.env.TESSERA_COOKIE;
+if (!out || !cookie) {
+  console.error('usage: TESSERA_COOKIE=… node flow.mjs URL FROM REPORT.json');
   process.exit(2);
 }
 const browser = await puppeteer.launch({

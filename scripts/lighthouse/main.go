@@ -400,12 +400,7 @@ func lighthouse(ctx context.Context, command, target, cookie, file string) error
 		// report, for reading what a long task was: the report itself
 		// calls the largest one "Unattributable".
 		"--output=json", "--output-path="+file, "--quiet", "--save-assets")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("lighthouse %s: %w\n%s", target, err, stderr.String())
-	}
-	return nil
+	return runQuiet(cmd, "lighthouse "+target)
 }
 
 // lighthouseFrom runs Lighthouse once on target, with its defaults as
@@ -415,12 +410,21 @@ func lighthouse(ctx context.Context, command, target, cookie, file string) error
 // process for a page that sends Cross-Origin-Opener-Policy, which staff
 // moving between Tessera's pages never wait for (docs/performance.md).
 func lighthouseFrom(ctx context.Context, flow, target, cookie, from, file string) error {
-	cmd := exec.CommandContext(ctx, "node", filepath.Base(flow), target, cookie, from, file)
+	cmd := exec.CommandContext(ctx, "node", filepath.Base(flow), target, from, file)
 	cmd.Dir = filepath.Dir(flow)
+	// The session's cookie goes in the environment, which other users of
+	// the machine cannot list as they can a command's arguments.
+	cmd.Env = append(os.Environ(), "TESSERA_COOKIE="+cookie)
+	return runQuiet(cmd, "node "+flow+" "+target+" from "+from)
+}
+
+// runQuiet runs cmd, and on failure returns its error with what it was and
+// what it wrote to stderr.
+func runQuiet(cmd *exec.Cmd, what string) error {
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("node %s %s from %s: %w\n%s", flow, target, from, err, stderr.String())
+		return fmt.Errorf("%s: %w\n%s", what, err, stderr.String())
 	}
 	return nil
 }
