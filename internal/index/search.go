@@ -534,8 +534,9 @@ func (x *Index) Total(ctx context.Context, merchantID string, q Query) (int, err
 // total counts the matches, up to upTo+1 if upTo > 0 and there is text.
 // Without text the kept counts are summed (the merchant's count, or
 // index_counts under filters); without filters or short words the trigram
-// index counts alone, bounded to the merchant's rowids; otherwise the rows
-// are counted.
+// index counts alone, bounded to the merchant's rowids, and with upTo > 0
+// also keeps a few matches' rowids in p.few for the page's query (see
+// countText); otherwise the rows are counted.
 func (x *Index) total(ctx context.Context, p *plan, upTo int) (int, error) {
 	var sql string
 	var args []any
